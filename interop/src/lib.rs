@@ -1,0 +1,1 @@
+//! Test-only harness for the real Java RocketMQ.

@@ -1,0 +1,101 @@
+//! The crate's error type.
+
+use crate::protocol::ResponseCode;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the SDK.
+///
+/// Decoding errors never panic: hostile or truncated input from the network or disk is
+/// reported here with what was being decoded and why it was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input bytes could not be decoded (`what` names the structure, `reason` the defect).
+    #[error("cannot decode {what}: {reason}")]
+    Decode {
+        /// The structure being decoded, e.g. "remoting command header".
+        what: &'static str,
+        /// Why the input was refused.
+        reason: String,
+    },
+    /// A length read from the input, or a value to encode, is over the configured limit.
+    #[error("{what} of {len} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// What was too large, e.g. "frame".
+        what: &'static str,
+        /// The length found.
+        len: usize,
+        /// The limit in force.
+        max: usize,
+    },
+    /// A typed header lacks a field that Java marks as required.
+    #[error("header {header} is missing required field {field}")]
+    MissingField {
+        /// The header type.
+        header: &'static str,
+        /// The extFields key.
+        field: &'static str,
+    },
+    /// A header or body field has a value that cannot be parsed into its type.
+    #[error("field {field} has invalid value {value:?}")]
+    InvalidField {
+        /// The field or key name.
+        field: &'static str,
+        /// The offending value.
+        value: String,
+    },
+    /// A JSON body could not be parsed or mapped to its type.
+    #[error("invalid JSON body: {0}")]
+    Json(String),
+    /// Compressing or decompressing a message body failed.
+    #[error("{0}")]
+    Compression(String),
+    /// The broker or name server answered with a non-success response code.
+    #[error("broker answered {code}: {}", remark.as_deref().unwrap_or(""))]
+    Broker {
+        /// The response code the peer sent.
+        code: ResponseCode,
+        /// The peer's remark, if any.
+        remark: Option<String>,
+    },
+    /// No reply arrived within the request's timeout.
+    #[error("request to {addr} timed out after {timeout:?}")]
+    Timeout {
+        /// The peer address.
+        addr: String,
+        /// The timeout that elapsed.
+        timeout: std::time::Duration,
+    },
+    /// The connection closed or failed; every request pending on it fails with this.
+    #[error("connection to {addr} closed: {cause}")]
+    ConnectionClosed {
+        /// The peer address.
+        addr: String,
+        /// What closed it.
+        cause: String,
+    },
+    /// Too many requests are in flight on the client (async/oneway permits exhausted).
+    #[error("too many requests in flight ({limit})")]
+    TooManyRequests {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The client or server has been shut down.
+    #[error("shut down")]
+    Shutdown,
+    /// An I/O error.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Builds a [`Error::Decode`].
+    pub(crate) fn decode(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::Decode {
+            what,
+            reason: reason.into(),
+        }
+    }
+}

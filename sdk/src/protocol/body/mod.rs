@@ -1,0 +1,1 @@
+//! JSON bodies (Java `RemotingSerializable` subclasses), compatible with fastjson.

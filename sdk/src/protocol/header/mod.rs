@@ -1,0 +1,1 @@
+//! Typed request and response headers with Java's exact `extFields` names.

@@ -1,0 +1,1 @@
+//! A fastjson-compatible JSON reader and writer.

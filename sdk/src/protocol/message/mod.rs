@@ -1,0 +1,1 @@
+//! Messages: the stored/pulled record format, batches, ids, flags and compression.

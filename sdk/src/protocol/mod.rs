@@ -1,0 +1,21 @@
+//! The remoting protocol as pure data: no I/O, no async runtime.
+//!
+//! Mirrors Java RocketMQ's `RemotingCommand`, `RequestCode`/`ResponseCode`, the
+//! `CommandCustomHeader` classes, the JSON bodies (`RemotingSerializable`) and the message
+//! formats of `MessageDecoder`, byte for byte, for both 4.9.x and 5.x peers.
+
+pub mod body;
+mod code;
+mod command;
+mod ext_fields;
+pub mod header;
+pub mod json;
+pub mod message;
+mod queue;
+mod rpc;
+
+pub use code::{LanguageCode, RequestCode, ResponseCode};
+pub use command::{RemotingCommand, SerializeType};
+pub use ext_fields::ExtFields;
+pub use queue::MessageQueue;
+pub use rpc::{CommandHeader, FromResponse, Rpc};

@@ -1,0 +1,1 @@
+//! Connections, request/reply matching, hooks and the server side.
