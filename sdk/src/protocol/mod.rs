@@ -14,8 +14,8 @@ pub mod message;
 mod queue;
 mod rpc;
 
-pub use code::{LanguageCode, RequestCode, ResponseCode};
-pub use command::{RemotingCommand, SerializeType};
+pub use code::{LanguageCode, ProtocolFlavour, RequestCode, ResponseCode, Version};
+pub use command::{DEFAULT_MAX_FRAME_LEN, RemotingCommand, SerializeType};
 pub use ext_fields::ExtFields;
 pub use queue::MessageQueue;
 pub use rpc::{CommandHeader, FromResponse, Rpc};

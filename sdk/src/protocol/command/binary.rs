@@ -1,0 +1,277 @@
+//! The compact ROCKETMQ binary command header (`RocketMQSerializable.java`, identical in
+//! 4.9.8 and 5.3.3). All integers big-endian:
+//!
+//! | field     | bytes                                                         |
+//! |-----------|---------------------------------------------------------------|
+//! | code      | 2 (Java writes the low 16 bits, reads them back sign-extended) |
+//! | language  | 1                                                             |
+//! | version   | 2 (like code)                                                 |
+//! | opaque    | 4                                                             |
+//! | flag      | 4                                                             |
+//! | remark    | 4-byte length + UTF-8 (length 0: no remark)                   |
+//! | extFields | 4-byte total length, then per entry: 2-byte key length + key, 4-byte value length + value |
+//!
+//! Entries come in Java `HashMap` iteration order. Java reads a zero-length string as
+//! `null`; this decoder keeps an empty key or value as an empty string.
+
+use bytes::{Buf, BufMut};
+
+use super::{RemotingCommand, SerializeType, java_order};
+use crate::protocol::code::Version;
+use crate::protocol::{ExtFields, LanguageCode};
+use crate::{Error, Result};
+
+const WHAT: &str = "ROCKETMQ remoting command header";
+
+/// Fixed part: code, language, version, opaque, flag.
+const FIXED_LEN: usize = 2 + 1 + 2 + 4 + 4;
+
+/// Appends the binary header of `cmd` to `out`; `capacity` is the initial capacity of the
+/// Java `HashMap` whose iteration order the `extFields` entries follow.
+///
+/// Fails if a key is longer than Java's 2-byte (signed) key length can carry, or a length
+/// does not fit 4 bytes.
+pub(super) fn encode_header(
+    cmd: &RemotingCommand,
+    capacity: usize,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    // Truncation to 16 bits is Java's behaviour (`writeShort`).
+    out.put_i16(cmd.code as i16);
+    out.put_u8(cmd.language.0);
+    out.put_i16(cmd.version.0 as i16);
+    out.put_i32(cmd.opaque);
+    out.put_i32(cmd.flag);
+    match cmd.remark.as_deref() {
+        Some(remark) if !remark.is_empty() => {
+            out.put_i32(len_i32("remark", remark.len())?);
+            out.put_slice(remark.as_bytes());
+        }
+        _ => out.put_i32(0),
+    }
+    let map_len_at = out.len();
+    out.put_i32(0);
+    if let Some(ext) = &cmd.ext_fields {
+        let entries: Vec<(&str, &str)> = ext.iter().collect();
+        for i in java_order::iteration_order(entries.iter().map(|(k, _)| *k), capacity) {
+            let (k, v) = entries[i];
+            let key_len = i16::try_from(k.len()).map_err(|_| Error::TooLarge {
+                what: "extFields key",
+                len: k.len(),
+                max: i16::MAX as usize,
+            })?;
+            out.put_i16(key_len);
+            out.put_slice(k.as_bytes());
+            out.put_i32(len_i32("extFields value", v.len())?);
+            out.put_slice(v.as_bytes());
+        }
+    }
+    let map_len = len_i32("extFields", out.len() - map_len_at - 4)?;
+    out[map_len_at..map_len_at + 4].copy_from_slice(&map_len.to_be_bytes());
+    Ok(())
+}
+
+fn len_i32(what: &'static str, len: usize) -> Result<i32> {
+    i32::try_from(len).map_err(|_| Error::TooLarge {
+        what,
+        len,
+        max: i32::MAX as usize,
+    })
+}
+
+/// Parses a binary header that spans all of `buf`.
+pub(super) fn decode_header(mut buf: &[u8]) -> Result<RemotingCommand> {
+    if buf.len() < FIXED_LEN + 4 + 4 {
+        return Err(Error::decode(
+            WHAT,
+            format!("{} bytes is shorter than the fixed part", buf.len()),
+        ));
+    }
+    let code = i32::from(buf.get_i16());
+    let language = LanguageCode(buf.get_u8());
+    let version = Version(i32::from(buf.get_i16()));
+    let opaque = buf.get_i32();
+    let flag = buf.get_i32();
+    let remark_len = read_len(&mut buf, 4, "remark")?;
+    let remark = match remark_len {
+        0 => None,
+        n => Some(read_str(&mut buf, n, "remark")?),
+    };
+    let map_len = read_len(&mut buf, 4, "extFields")?;
+    let ext_fields = if map_len > 0 {
+        if map_len > buf.len() {
+            return Err(Error::decode(
+                WHAT,
+                format!(
+                    "extFields length {map_len} exceeds the {} bytes left",
+                    buf.len()
+                ),
+            ));
+        }
+        let (mut map, rest) = buf.split_at(map_len);
+        buf = rest;
+        let mut ext = ExtFields::new();
+        while map.has_remaining() {
+            let key_len = read_len(&mut map, 2, "extFields key")?;
+            let key = read_str(&mut map, key_len, "extFields key")?;
+            let value_len = read_len(&mut map, 4, "extFields value")?;
+            let value = read_str(&mut map, value_len, "extFields value")?;
+            ext.insert(key, value);
+        }
+        Some(ext)
+    } else {
+        None
+    };
+    if !buf.is_empty() {
+        return Err(Error::decode(
+            WHAT,
+            format!("{} trailing bytes after extFields", buf.len()),
+        ));
+    }
+    Ok(RemotingCommand {
+        code,
+        language,
+        version,
+        opaque,
+        flag,
+        remark,
+        ext_fields,
+        serialize_type: SerializeType::RocketMq,
+        body: bytes::Bytes::new(),
+    })
+}
+
+/// Reads a signed length of `width` (2 or 4) bytes, refusing negative values.
+fn read_len(buf: &mut &[u8], width: usize, what: &str) -> Result<usize> {
+    if buf.len() < width {
+        return Err(Error::decode(WHAT, format!("truncated {what} length")));
+    }
+    let len = if width == 2 {
+        i32::from(buf.get_i16())
+    } else {
+        buf.get_i32()
+    };
+    usize::try_from(len).map_err(|_| Error::decode(WHAT, format!("negative {what} length {len}")))
+}
+
+/// Reads `len` bytes of UTF-8, checking they are there before copying.
+fn read_str(buf: &mut &[u8], len: usize, what: &str) -> Result<String> {
+    if len > buf.len() {
+        return Err(Error::decode(
+            WHAT,
+            format!("{what} of {len} bytes exceeds the {} bytes left", buf.len()),
+        ));
+    }
+    let (s, rest) = buf.split_at(len);
+    *buf = rest;
+    String::from_utf8(s.to_vec()).map_err(|_| Error::decode(WHAT, format!("{what} is not UTF-8")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> RemotingCommand {
+        let mut ext = ExtFields::new();
+        ext.insert("topic", "T");
+        ext.insert("queueId", "3");
+        RemotingCommand {
+            code: 310,
+            language: LanguageCode::RUST,
+            version: Version(479),
+            opaque: 42,
+            flag: 2,
+            remark: Some("héllo".into()),
+            ext_fields: Some(ext),
+            serialize_type: SerializeType::RocketMq,
+            body: bytes::Bytes::new(),
+        }
+    }
+
+    #[test]
+    fn layout_is_java_layout() {
+        let mut out = Vec::new();
+        encode_header(&sample(), 16, &mut out).unwrap();
+        let mut expected = vec![
+            0x01, 0x36, 12, 0x01, 0xDF, 0, 0, 0, 42, 0, 0, 0, 2, 0, 0, 0, 6,
+        ];
+        expected.extend_from_slice("héllo".as_bytes());
+        // "topic".hashCode() spreads to bucket 5 of 16, "queueId" to a later one? Compute order.
+        let order = java_order::iteration_order(["topic", "queueId"].into_iter(), 16);
+        let mut map = Vec::new();
+        for i in order {
+            let (k, v) = [("topic", "T"), ("queueId", "3")][i];
+            map.extend_from_slice(&(k.len() as u16).to_be_bytes());
+            map.extend_from_slice(k.as_bytes());
+            map.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            map.extend_from_slice(v.as_bytes());
+        }
+        expected.extend_from_slice(&(map.len() as u32).to_be_bytes());
+        expected.extend_from_slice(&map);
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn round_trips() {
+        let cmd = sample();
+        let mut out = Vec::new();
+        encode_header(&cmd, 16, &mut out).unwrap();
+        let back = decode_header(&out).unwrap();
+        assert_eq!(back.code, cmd.code);
+        assert_eq!(back.remark, cmd.remark);
+        assert_eq!(back.ext_fields.unwrap().get("queueId"), Some("3"));
+    }
+
+    #[test]
+    fn code_and_version_are_sign_extended_shorts() {
+        let mut cmd = sample();
+        cmd.code = 200_050; // POP_MESSAGE does not fit 16 bits: Java truncates it too.
+        cmd.version = Version(-2);
+        let mut out = Vec::new();
+        encode_header(&cmd, 16, &mut out).unwrap();
+        let back = decode_header(&out).unwrap();
+        assert_eq!(back.code, i32::from(200_050i32 as i16));
+        assert_eq!(back.version, Version(-2));
+    }
+
+    #[test]
+    fn empty_remark_and_map_are_absent() {
+        let mut cmd = sample();
+        cmd.remark = Some(String::new());
+        cmd.ext_fields = Some(ExtFields::new());
+        let mut out = Vec::new();
+        encode_header(&cmd, 16, &mut out).unwrap();
+        assert_eq!(out.len(), FIXED_LEN + 8);
+        let back = decode_header(&out).unwrap();
+        assert_eq!(back.remark, None);
+        assert_eq!(back.ext_fields, None);
+    }
+
+    #[test]
+    fn rejects_hostile_lengths() {
+        let mut out = Vec::new();
+        encode_header(&sample(), 16, &mut out).unwrap();
+        for cut in 0..out.len() {
+            assert!(decode_header(&out[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut huge = out.clone();
+        huge[13..17].copy_from_slice(&i32::MAX.to_be_bytes());
+        assert!(decode_header(&huge).is_err());
+        let mut negative = out.clone();
+        negative[13..17].copy_from_slice(&(-1i32).to_be_bytes());
+        assert!(decode_header(&negative).is_err());
+        let mut trailing = out;
+        trailing.push(0);
+        assert!(decode_header(&trailing).is_err());
+    }
+
+    #[test]
+    fn refuses_overlong_key() {
+        let mut cmd = sample();
+        cmd.ext_fields = Some([("k".repeat(40_000), "v")].into_iter().collect());
+        assert!(matches!(
+            encode_header(&cmd, 16, &mut Vec::new()),
+            Err(Error::TooLarge { .. })
+        ));
+    }
+}
