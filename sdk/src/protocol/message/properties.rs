@@ -1,0 +1,322 @@
+//! The message properties map and its wire string (Java `messageProperties2String` /
+//! `string2messageProperties`).
+//!
+//! Wire form: `key \u{1} value \u{2}` for each entry. Facts this mirrors:
+//! * 5.x writes a separator after every entry, 4.9.8 drops the last one; both decoders accept
+//!   either, so [`Properties`] remembers which form it was decoded from and writes that back.
+//! * Decoding skips entries with an empty key or an empty value, and segments without a
+//!   `\u{1}`; the first `\u{1}` splits key from value (a value may hold more `\u{1}`); a
+//!   repeated key keeps its first position and takes the last value.
+//! * Encoding writes every entry, empty ones included (which then vanish on decode).
+//! * Java keeps properties in a `HashMap`, so a message built by Java is written in hash-bucket
+//!   order. Fresh [`Properties`] (built with `insert`, not decoded) are written in that same
+//!   order, computed for a default-capacity (16) `HashMap`; decoded ones keep the order they
+//!   arrived in, with new keys appended. (Not emulated: tree bins after 8+ colliding keys, and
+//!   the larger capacity a Java map keeps after removals.)
+
+/// Separates a key from its value (`NAME_VALUE_SEPARATOR`).
+pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
+/// Ends each property (`PROPERTY_SEPARATOR`).
+pub const PROPERTY_SEPARATOR: char = '\u{2}';
+
+/// Ordered string properties of a message.
+#[derive(Clone, Debug, Default)]
+pub struct Properties {
+    entries: Vec<(String, String)>,
+    /// Decoded from the wire: write entries in stored order, not in Java hash order.
+    keep_order: bool,
+    /// Write the 4.9.8 form (no separator after the last entry).
+    no_trailing_separator: bool,
+}
+
+impl PartialEq for Properties {
+    /// Equal when both hold the same key/value pairs, in any order.
+    fn eq(&self, other: &Self) -> bool {
+        self.entries.len() == other.entries.len()
+            && self
+                .entries
+                .iter()
+                .all(|(k, v)| other.get(k) == Some(v.as_str()))
+    }
+}
+
+impl Eq for Properties {}
+
+impl Properties {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key`, returning the previous value; a replaced key keeps its position.
+    ///
+    /// Keys holding `\u{1}`/`\u{2}`, values holding `\u{2}`, and empty keys or values are
+    /// accepted (Java accepts them too) but do not survive a wire round trip.
+    pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
+        let key = key.into();
+        let value = value.into();
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => Some(std::mem::replace(&mut slot.1, value)),
+            None => {
+                self.entries.push((key, value));
+                None
+            }
+        }
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        let pos = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(pos).1)
+    }
+
+    /// Entries in the order [`encode`](Self::encode) writes them.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.ordered()
+            .into_iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Whether a separator follows the last entry when encoded: `true` (the 5.x form) unless
+    /// decoded from the 4.9.8 form or changed with [`set_trailing_separator`](Self::set_trailing_separator).
+    pub fn trailing_separator(&self) -> bool {
+        !self.no_trailing_separator
+    }
+
+    /// Chooses the 5.x form (`true`, separator after every entry) or the 4.9.8 form.
+    pub fn set_trailing_separator(&mut self, on: bool) {
+        self.no_trailing_separator = !on;
+    }
+
+    /// The wire string.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(self.encoded_len());
+        for (k, v) in self.ordered() {
+            out.push_str(k);
+            out.push(NAME_VALUE_SEPARATOR);
+            out.push_str(v);
+            out.push(PROPERTY_SEPARATOR);
+        }
+        if self.no_trailing_separator {
+            out.pop();
+        }
+        out
+    }
+
+    /// Length in bytes of [`encode`](Self::encode)'s output.
+    pub fn encoded_len(&self) -> usize {
+        let sum: usize = self
+            .entries
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum();
+        if self.no_trailing_separator {
+            sum.saturating_sub(1)
+        } else {
+            sum
+        }
+    }
+
+    /// Parses a wire string exactly as Java does (see the module docs).
+    pub fn decode(s: &str) -> Properties {
+        let mut props = Properties {
+            keep_order: true,
+            no_trailing_separator: !s.is_empty() && !s.ends_with(PROPERTY_SEPARATOR),
+            ..Properties::default()
+        };
+        for segment in s.split(PROPERTY_SEPARATOR) {
+            if let Some((k, v)) = segment.split_once(NAME_VALUE_SEPARATOR)
+                && !k.is_empty()
+                && !v.is_empty()
+            {
+                props.insert(k, v);
+            }
+        }
+        props
+    }
+
+    /// Parses wire bytes; invalid UTF-8 is replaced by U+FFFD, as Java's `new String(.., UTF_8)`.
+    pub fn decode_bytes(bytes: &[u8]) -> Properties {
+        Self::decode(&String::from_utf8_lossy(bytes))
+    }
+
+    fn ordered(&self) -> Vec<&(String, String)> {
+        let mut refs: Vec<&(String, String)> = self.entries.iter().collect();
+        if !self.keep_order {
+            let capacity = java_hash_map_capacity(self.entries.len(), 16);
+            // Stable: entries of one bucket stay in insertion order, as in Java's chains.
+            refs.sort_by_key(|(k, _)| java_bucket(k, capacity));
+        }
+        refs
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Properties {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut props = Properties::new();
+        for (k, v) in iter {
+            props.insert(k, v);
+        }
+        props
+    }
+}
+
+/// Java `String.hashCode` (over UTF-16 code units, wrapping).
+pub(crate) fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    })
+}
+
+/// The bucket Java's `HashMap` puts `key` in for a table of `capacity` (a power of two).
+fn java_bucket(key: &str, capacity: usize) -> usize {
+    let h = java_string_hash(key) as u32;
+    let spread = h ^ (h >> 16);
+    spread as usize & (capacity - 1)
+}
+
+/// Table size of a Java `HashMap` created with `initial` capacity after `len` insertions
+/// (load factor 0.75, doubling on `size > threshold`).
+fn java_hash_map_capacity(len: usize, initial: usize) -> usize {
+    let mut capacity = initial.next_power_of_two().max(1);
+    while len > capacity / 4 * 3 {
+        capacity *= 2;
+    }
+    capacity
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_properties_follow_java_hash_order() {
+        // Order printed by OpenJDK 17 for a HashMap filled in this insertion order.
+        let mut p = Properties::new();
+        for (k, v) in [
+            ("TAGS", "TagA"),
+            ("KEYS", "k1 k2"),
+            ("WAIT", "true"),
+            ("UNIQ_KEY", "7F0000010001"),
+            ("DELAY", "3"),
+            ("a", "1"),
+            ("zz", "2"),
+        ] {
+            p.insert(k, v);
+        }
+        let keys: Vec<&str> = p.iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            ["zz", "a", "KEYS", "UNIQ_KEY", "WAIT", "DELAY", "TAGS"]
+        );
+
+        // 20 keys force a resize to 32 buckets.
+        let p: Properties = (0..20).map(|i| (format!("key{i}"), "v")).collect();
+        let keys: Vec<&str> = p.iter().map(|(k, _)| k).collect();
+        let java = "key1,key2,key0,key5,key6,key3,key4,key9,key7,key8,key11,key10,key15,key14,\
+                    key13,key12,key19,key18,key17,key16";
+        assert_eq!(keys.join(","), java);
+
+        // Colliding hashes ("Aa" and "BB") keep insertion order; non-ASCII hashes UTF-16.
+        let p: Properties = [("BB", "2"), ("中文", "3"), ("Aa", "1")]
+            .into_iter()
+            .collect();
+        let keys: Vec<&str> = p.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["BB", "Aa", "中文"]);
+    }
+
+    #[test]
+    fn java_hash_codes() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("Aa"), java_string_hash("BB"));
+        assert_eq!(java_string_hash("TAGS"), 2_567_193);
+        // Overflows wrap like Java's int arithmetic ("polygenelubricants".hashCode()).
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+    }
+
+    #[test]
+    fn encode_forms() {
+        let mut p = Properties::decode("A\u{1}1\u{2}B\u{1}2\u{2}");
+        assert!(p.trailing_separator());
+        assert_eq!(p.encode(), "A\u{1}1\u{2}B\u{1}2\u{2}");
+        p.set_trailing_separator(false);
+        assert_eq!(p.encode(), "A\u{1}1\u{2}B\u{1}2");
+        assert_eq!(p.encoded_len(), p.encode().len());
+
+        let p = Properties::decode("B\u{1}2\u{2}A\u{1}1");
+        assert!(!p.trailing_separator());
+        assert_eq!(p.encode(), "B\u{1}2\u{2}A\u{1}1");
+        assert_eq!(Properties::new().encode(), "");
+        let mut empty = Properties::new();
+        empty.set_trailing_separator(false);
+        assert_eq!(empty.encode(), "");
+        assert_eq!(empty.encoded_len(), 0);
+    }
+
+    #[test]
+    fn decode_skips_what_java_skips() {
+        let p = Properties::decode(
+            "\u{1}v\u{2}k\u{1}\u{2}noSep\u{2}\u{2}ok\u{1}a\u{1}b\u{2}ok\u{1}last\u{2}x\u{1}y",
+        );
+        let got: Vec<(&str, &str)> = p.iter().collect();
+        assert_eq!(got, [("ok", "last"), ("x", "y")]);
+        assert!(Properties::decode("").is_empty());
+        assert!(Properties::decode("\u{2}\u{2}\u{1}").is_empty());
+        // The first \u{1} splits: the value keeps the rest.
+        assert_eq!(
+            Properties::decode("k\u{1}a\u{1}b").get("k"),
+            Some("a\u{1}b")
+        );
+    }
+
+    #[test]
+    fn empty_entries_are_written_like_java() {
+        let mut p = Properties::new();
+        p.insert("", "x");
+        p.insert("k", "");
+        let s = p.encode();
+        assert!(s.contains("\u{1}x\u{2}") && s.contains("k\u{1}\u{2}"));
+        assert!(Properties::decode(&s).is_empty());
+    }
+
+    #[test]
+    fn decoded_order_is_kept_and_new_keys_append() {
+        let mut p = Properties::decode("z\u{1}1\u{2}a\u{1}2\u{2}");
+        p.insert("m", "3");
+        p.insert("z", "9");
+        assert_eq!(p.encode(), "z\u{1}9\u{2}a\u{1}2\u{2}m\u{1}3\u{2}");
+        assert_eq!(p.remove("a").as_deref(), Some("2"));
+        assert_eq!(p, [("m", "3"), ("z", "9")].into_iter().collect());
+    }
+
+    #[test]
+    fn capacity_growth() {
+        assert_eq!(java_hash_map_capacity(0, 16), 16);
+        assert_eq!(java_hash_map_capacity(12, 16), 16);
+        assert_eq!(java_hash_map_capacity(13, 16), 32);
+        assert_eq!(java_hash_map_capacity(25, 16), 64);
+    }
+}
