@@ -1,0 +1,232 @@
+//! How single header values are written and parsed.
+//!
+//! Java writes every non-null header field with `value.toString()` (`String.valueOf`) and
+//! parses it back in `RemotingCommand.decodeCommandCustomHeader` (or the hand-written
+//! `FastCodesHeader.decode` of the hot headers) with `Integer.parseInt`, `Long.parseLong`
+//! and `Boolean.parseBoolean`. The rules here follow those:
+//!
+//! * integers are plain decimal; a leading `+` or `-` and leading zeros are accepted,
+//!   whitespace and out-of-range values are not (Java throws `NumberFormatException`);
+//! * booleans are written `true`/`false` and parsed like `Boolean.parseBoolean`: `true`
+//!   in any letter case is true, anything else (including garbage) is false, never an error.
+//!
+//! One place where we are stricter than Java: the reflective decoder logs and skips a field
+//! it cannot parse, leaving the Java default, while we report [`Error::InvalidField`]; the
+//! fast decoders of the hot headers (send, pull) throw in that case, as we do.
+
+use crate::protocol::ExtFields;
+use crate::{Error, Result};
+
+/// A scalar that can live in one `extFields` entry.
+pub(crate) trait HeaderValue: Sized {
+    /// The text Java's `String.valueOf` gives for this value.
+    fn to_field(&self) -> String;
+    /// Parses the text as Java's decoder does; `None` when Java would throw.
+    fn parse_field(text: &str) -> Option<Self>;
+}
+
+impl HeaderValue for String {
+    fn to_field(&self) -> String {
+        self.clone()
+    }
+    fn parse_field(text: &str) -> Option<Self> {
+        Some(text.to_owned())
+    }
+}
+
+impl HeaderValue for i32 {
+    fn to_field(&self) -> String {
+        self.to_string()
+    }
+    fn parse_field(text: &str) -> Option<Self> {
+        // Rust's integer parser accepts exactly the ASCII forms Java's `Integer.parseInt`
+        // does: optional sign, then decimal digits, no whitespace, range-checked.
+        text.parse().ok()
+    }
+}
+
+impl HeaderValue for i64 {
+    fn to_field(&self) -> String {
+        self.to_string()
+    }
+    fn parse_field(text: &str) -> Option<Self> {
+        text.parse().ok()
+    }
+}
+
+impl HeaderValue for bool {
+    fn to_field(&self) -> String {
+        if *self { "true" } else { "false" }.to_owned()
+    }
+    fn parse_field(text: &str) -> Option<Self> {
+        Some(text.eq_ignore_ascii_case("true"))
+    }
+}
+
+/// Which side of a timestamp `SEARCH_OFFSET_BY_TIMESTAMP` should land on (5.x
+/// `BoundaryType`; 4.x brokers always search the lower boundary).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BoundaryType {
+    /// The first offset whose store time is at or after the timestamp.
+    #[default]
+    Lower,
+    /// The last offset whose store time is at or before the timestamp.
+    Upper,
+}
+
+impl HeaderValue for BoundaryType {
+    fn to_field(&self) -> String {
+        // Java writes the enum constant's name.
+        match self {
+            BoundaryType::Lower => "LOWER",
+            BoundaryType::Upper => "UPPER",
+        }
+        .to_owned()
+    }
+    fn parse_field(text: &str) -> Option<Self> {
+        // `BoundaryType.getType`: "upper" in any case is UPPER, anything else LOWER.
+        Some(if text.eq_ignore_ascii_case("upper") {
+            BoundaryType::Upper
+        } else {
+            BoundaryType::Lower
+        })
+    }
+}
+
+/// A header field: a bare value is required (missing -> [`Error::MissingField`]) and always
+/// written; an `Option` is optional and written only when present.
+pub(crate) trait HeaderField: Sized {
+    /// Reads the field named `key` of header `header`; `default` is used when the key is
+    /// absent and the field has a Java default (a primitive or an initialised field).
+    fn read(
+        ext: &ExtFields,
+        header: &'static str,
+        key: &'static str,
+        default: Option<Self>,
+    ) -> Result<Self>;
+    /// Writes the field under `key` if it has a value.
+    fn write(&self, ext: &mut ExtFields, key: &'static str);
+}
+
+fn parse<T: HeaderValue>(key: &'static str, text: &str) -> Result<T> {
+    T::parse_field(text).ok_or_else(|| Error::InvalidField {
+        field: key,
+        value: text.to_owned(),
+    })
+}
+
+impl<T: HeaderValue> HeaderField for T {
+    fn read(
+        ext: &ExtFields,
+        header: &'static str,
+        key: &'static str,
+        default: Option<Self>,
+    ) -> Result<Self> {
+        match (ext.get(key), default) {
+            (Some(text), _) => parse(key, text),
+            (None, Some(default)) => Ok(default),
+            (None, None) => Err(Error::MissingField { header, field: key }),
+        }
+    }
+    fn write(&self, ext: &mut ExtFields, key: &'static str) {
+        ext.insert(key, self.to_field());
+    }
+}
+
+impl<T: HeaderValue> HeaderField for Option<T> {
+    fn read(
+        ext: &ExtFields,
+        _header: &'static str,
+        key: &'static str,
+        default: Option<Self>,
+    ) -> Result<Self> {
+        match ext.get(key) {
+            Some(text) => parse(key, text).map(Some),
+            None => Ok(default.flatten()),
+        }
+    }
+    fn write(&self, ext: &mut ExtFields, key: &'static str) {
+        if let Some(value) = self {
+            ext.insert(key, value.to_field());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_parse_like_java() {
+        assert_eq!(i32::parse_field("42"), Some(42));
+        assert_eq!(i32::parse_field("-7"), Some(-7));
+        assert_eq!(i32::parse_field("+7"), Some(7));
+        assert_eq!(i32::parse_field("007"), Some(7));
+        assert_eq!(i32::parse_field(" 7"), None);
+        assert_eq!(i32::parse_field("7 "), None);
+        assert_eq!(i32::parse_field(""), None);
+        assert_eq!(i32::parse_field("2147483648"), None);
+        assert_eq!(i32::parse_field("-2147483648"), Some(i32::MIN));
+        assert_eq!(i64::parse_field("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(i64::parse_field("1.5"), None);
+        assert_eq!(i64::parse_field("0x10"), None);
+    }
+
+    #[test]
+    fn booleans_parse_like_java() {
+        assert_eq!(bool::parse_field("true"), Some(true));
+        assert_eq!(bool::parse_field("TRUE"), Some(true));
+        assert_eq!(bool::parse_field("tRuE"), Some(true));
+        assert_eq!(bool::parse_field("false"), Some(false));
+        assert_eq!(bool::parse_field("1"), Some(false));
+        assert_eq!(bool::parse_field("yes"), Some(false));
+        assert_eq!(bool::parse_field(""), Some(false));
+        assert_eq!(true.to_field(), "true");
+        assert_eq!(false.to_field(), "false");
+    }
+
+    #[test]
+    fn boundary_type_matches_java() {
+        assert_eq!(BoundaryType::Upper.to_field(), "UPPER");
+        assert_eq!(BoundaryType::Lower.to_field(), "LOWER");
+        assert_eq!(
+            BoundaryType::parse_field("upper"),
+            Some(BoundaryType::Upper)
+        );
+        assert_eq!(
+            BoundaryType::parse_field("whatever"),
+            Some(BoundaryType::Lower)
+        );
+    }
+
+    #[test]
+    fn required_optional_and_defaulted_fields() {
+        let ext: ExtFields = [("n", "5"), ("bad", "x")].into_iter().collect();
+        assert_eq!(i32::read(&ext, "H", "n", None).ok(), Some(5));
+        assert!(matches!(
+            i32::read(&ext, "H", "missing", None),
+            Err(Error::MissingField {
+                header: "H",
+                field: "missing"
+            })
+        ));
+        assert_eq!(i32::read(&ext, "H", "missing", Some(-1)).ok(), Some(-1));
+        assert!(matches!(
+            i32::read(&ext, "H", "bad", None),
+            Err(Error::InvalidField { field: "bad", ref value }) if value == "x"
+        ));
+        assert_eq!(
+            Option::<i32>::read(&ext, "H", "missing", None).ok(),
+            Some(None)
+        );
+        assert!(Option::<i32>::read(&ext, "H", "bad", None).is_err());
+
+        let mut out = ExtFields::new();
+        None::<i32>.write(&mut out, "a");
+        Some(3i64).write(&mut out, "b");
+        7i32.write(&mut out, "c");
+        assert_eq!(out.get("a"), None);
+        assert_eq!(out.get("b"), Some("3"));
+        assert_eq!(out.get("c"), Some("7"));
+    }
+}
