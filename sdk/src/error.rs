@@ -88,6 +88,14 @@ pub enum Error {
     /// An I/O error.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A connection to the peer could not be opened.
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        /// The peer address.
+        addr: String,
+        /// Why the connection failed.
+        source: std::io::Error,
+    },
 }
 
 impl Error {

@@ -1,0 +1,216 @@
+//! The task behind a [`Connection`]: it owns the socket, writes whole frames from the
+//! queue, reads frames, completes waiting requests and runs handlers for requests the
+//! peer sends (Java's `NettyRemotingAbstract.processMessageReceived`).
+
+use std::time::Duration;
+
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use super::connection::{Connection, Outgoing};
+use super::handler::{self, RequestContext};
+use crate::codec::RemotingCodec;
+use crate::protocol::RemotingCommand;
+use crate::{Error, Result};
+
+/// Most frames written before the writer flushes the socket.
+const MAX_BATCH: usize = 64;
+
+/// Runs the connection over a byte stream until the peer closes it, it fails, or it is
+/// asked to close. In-flight handlers then get up to `grace` to finish and have their
+/// responses written.
+pub(crate) async fn run<S>(
+    connection: Connection,
+    rx: mpsc::Receiver<Outgoing>,
+    stream: S,
+    grace: Duration,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let codec = RemotingCodec::with_max_frame_len(connection.endpoint().config.max_frame);
+    let (read, write) = tokio::io::split(stream);
+    let reader = FramedRead::new(read, codec.clone());
+    let writer = FramedWrite::new(write, codec);
+    run_framed(connection, rx, reader, writer, grace).await;
+}
+
+/// [`run`] over already framed halves.
+pub(crate) async fn run_framed<R, W>(
+    connection: Connection,
+    rx: mpsc::Receiver<Outgoing>,
+    mut reader: R,
+    writer: W,
+    grace: Duration,
+) where
+    R: Stream<Item = Result<RemotingCommand>> + Unpin,
+    W: Sink<RemotingCommand, Error = Error> + Unpin,
+{
+    let _closed = ClosedGuard(connection.clone());
+    let finish = CancellationToken::new();
+    let mut writer = std::pin::pin!(write_frames(writer, rx, finish.clone()));
+    let mut writer_done = false;
+    let mut handlers = JoinSet::new();
+    let close = connection.close_requested().clone();
+
+    let cause = loop {
+        tokio::select! {
+            () = close.cancelled() => break "connection closed locally".to_owned(),
+            written = &mut writer => {
+                writer_done = true;
+                break match written {
+                    Ok(()) => "connection closed locally".to_owned(),
+                    Err(err) => format!("write failed: {err}"),
+                };
+            }
+            frame = reader.next() => match frame {
+                Some(Ok(command)) => on_frame(&connection, command, &mut handlers),
+                Some(Err(err)) => break err.to_string(),
+                None => break "closed by peer".to_owned(),
+            },
+            Some(joined) = handlers.join_next(), if !handlers.is_empty() => log_join(joined),
+        }
+    };
+    drop(reader);
+    debug!(peer = connection.peer_addr(), %cause, "connection closing");
+    // Nothing more will be read: every request still waiting fails now, with the cause.
+    connection.pending().close(cause);
+
+    // Let running handlers finish and their responses, and anything already queued, be
+    // written; all of it bounded by the grace period.
+    let drain = async {
+        loop {
+            tokio::select! {
+                joined = handlers.join_next() => match joined {
+                    Some(joined) => log_join(joined),
+                    None => break,
+                },
+                _ = &mut writer, if !writer_done => writer_done = true,
+            }
+        }
+        finish.cancel();
+        if !writer_done {
+            let _ = (&mut writer).await;
+        }
+    };
+    if tokio::time::timeout(grace, drain).await.is_err() {
+        debug!(
+            peer = connection.peer_addr(),
+            "grace period over, aborting handlers"
+        );
+    }
+    handlers.shutdown().await;
+}
+
+/// Marks the connection closed when the task ends, also when it is aborted.
+struct ClosedGuard(Connection);
+
+impl Drop for ClosedGuard {
+    fn drop(&mut self) {
+        self.0.pending().close("connection task stopped".to_owned());
+        self.0.mark_closed();
+    }
+}
+
+fn log_join(joined: std::result::Result<(), tokio::task::JoinError>) {
+    if let Err(err) = joined
+        && err.is_panic()
+    {
+        warn!("request handler panicked: {err}");
+    }
+}
+
+/// Routes one frame: a response to its waiting request, a request to its handler.
+fn on_frame(connection: &Connection, command: RemotingCommand, handlers: &mut JoinSet<()>) {
+    if command.is_response() {
+        if let Err(late) = connection.pending().complete(command) {
+            debug!(
+                peer = connection.peer_addr(),
+                opaque = late.opaque,
+                "response for a request no longer waiting"
+            );
+        }
+        return;
+    }
+    let oneway = command.is_oneway();
+    let endpoint = connection.endpoint();
+    let Some(route) = endpoint.config.router.route(command.code) else {
+        warn!(
+            peer = connection.peer_addr(),
+            code = command.code,
+            "request code not supported"
+        );
+        if !oneway {
+            reply_now(connection, handler::not_supported(&command));
+        }
+        return;
+    };
+    let Ok(permit) = std::sync::Arc::clone(&endpoint.handler_permits).try_acquire_owned() else {
+        if !oneway {
+            reply_now(connection, handler::busy(&command));
+        }
+        return;
+    };
+    let connection = connection.clone();
+    handlers.spawn(async move {
+        let _permit = permit;
+        let endpoint = std::sync::Arc::clone(connection.endpoint());
+        let ctx = RequestContext::new(connection.clone());
+        if let Some(response) = route.run(&endpoint.config.hooks, ctx, command).await
+            && let Err(err) = connection.send_response(response).await
+        {
+            debug!("response not sent: {err}");
+        }
+    });
+}
+
+/// Answers from the read loop without waiting: if the queue is full the answer is
+/// dropped (the peer times out) rather than stalling every other reply.
+fn reply_now(connection: &Connection, response: RemotingCommand) {
+    if !connection.try_send_response(response) {
+        warn!(
+            peer = connection.peer_addr(),
+            "outgoing queue full, dropping a refusal"
+        );
+    }
+}
+
+/// Writes queued frames until the queue closes, `finish` is cancelled (then what is
+/// already queued is written first) or the socket fails. Frames are written whole.
+async fn write_frames<W>(
+    mut sink: W,
+    mut rx: mpsc::Receiver<Outgoing>,
+    finish: CancellationToken,
+) -> Result<()>
+where
+    W: Sink<RemotingCommand, Error = Error> + Unpin,
+{
+    loop {
+        let next = tokio::select! {
+            biased;
+            next = rx.recv() => next,
+            () = finish.cancelled() => {
+                rx.close();
+                rx.recv().await
+            }
+        };
+        let Some(first) = next else {
+            return sink.close().await;
+        };
+        let Outgoing { command, permit } = first;
+        sink.feed(command).await?;
+        drop(permit);
+        for _ in 1..MAX_BATCH {
+            let Ok(Outgoing { command, permit }) = rx.try_recv() else {
+                break;
+            };
+            sink.feed(command).await?;
+            drop(permit);
+        }
+        sink.flush().await?;
+    }
+}
