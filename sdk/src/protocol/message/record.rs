@@ -234,7 +234,19 @@ impl StoredMessage {
     pub fn encoded_len(&self) -> usize {
         let topic = self.message.topic().len();
         let props = self.message.properties().encoded_len();
-        92 - 16
+        // total, magic, CRC, queue id, flag, queue offset, physical offset, sysFlag, born
+        // timestamp, store timestamp, reconsume times, prepared transaction offset.
+        4 + 4
+            + 4
+            + 4
+            + 4
+            + 8
+            + 8
+            + 4
+            + 8
+            + 8
+            + 4
+            + 8
             + host_len(&self.born_host)
             + host_len(&self.store_host)
             + 4
@@ -520,6 +532,18 @@ mod tests {
         );
         assert_eq!(back.msg_id(), "7F0000012345FFFFFFFF000005DC0000");
         assert_eq!(back.to_bytes()?, bytes);
+        Ok(())
+    }
+
+    #[test]
+    fn fixed_part_matches_java_cal_msg_length() -> Result<()> {
+        let empty = StoredMessage::default();
+        // Java calMsgLength(sysFlag 0, body 0, topic 0, properties 0) = 91.
+        assert_eq!(empty.encoded_len(), 91);
+        assert_eq!(empty.to_bytes()?.len(), 91);
+        let mut v6 = empty;
+        v6.born_host = "[::1]:1".parse().map_err(|_| Error::decode("t", ""))?;
+        assert_eq!(v6.encoded_len(), 103);
         Ok(())
     }
 
