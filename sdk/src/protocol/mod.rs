@@ -12,10 +12,11 @@ pub mod header;
 pub mod json;
 pub mod message;
 mod queue;
+pub mod request;
 mod rpc;
 
 pub use code::{LanguageCode, ProtocolFlavour, RequestCode, ResponseCode, Version};
-pub use command::{DEFAULT_MAX_FRAME_LEN, RemotingCommand, SerializeType};
+pub use command::{DEFAULT_MAX_FRAME_LEN, ExtFieldsOrder, RemotingCommand, SerializeType};
 pub use ext_fields::ExtFields;
 pub use queue::MessageQueue;
 pub use rpc::{CommandHeader, FromResponse, Rpc};

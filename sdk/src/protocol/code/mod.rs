@@ -24,12 +24,12 @@ enum Since {
 
 impl Since {
     fn includes(self, flavour: ProtocolFlavour) -> bool {
-        match (self, flavour) {
-            (Since::All, _) => true,
-            (Since::V4Only, ProtocolFlavour::V4) => true,
-            (Since::V5, ProtocolFlavour::V5) => true,
-            _ => false,
-        }
+        matches!(
+            (self, flavour),
+            (Since::All, _)
+                | (Since::V4Only, ProtocolFlavour::V4)
+                | (Since::V5, ProtocolFlavour::V5)
+        )
     }
 }
 

@@ -25,6 +25,8 @@ impl Version {
     pub const V5_0_0: Self = Self(413);
     /// `V5_3_3`: what Java 5.3.3 sends (`MQVersion.CURRENT_VERSION`).
     pub const V5_3_3: Self = Self(479);
+    /// `V5_5_0`.
+    pub const V5_5_0: Self = Self(513);
     /// `HIGHER_VERSION`: the last entry of the Java enum.
     pub const HIGHER_VERSION: Self = Self(NAMES.len() as i32 - 1);
     /// The version this SDK sends by default: [`Version::V5_3_3`].
@@ -84,6 +86,7 @@ mod tests {
         assert_eq!(Version::V4_9_8.name(), Some("V4_9_8"));
         assert_eq!(Version::V5_0_0.name(), Some("V5_0_0"));
         assert_eq!(Version::V5_3_3.name(), Some("V5_3_3"));
+        assert_eq!(Version::V5_5_0.name(), Some("V5_5_0"));
         assert_eq!(Version(0).name(), Some("V3_0_0_SNAPSHOT"));
         assert_eq!(Version::HIGHER_VERSION, Version(612));
         assert_eq!(Version::from_name("V4_9_8"), Some(Version::V4_9_8));

@@ -11,12 +11,12 @@
 //! | remark    | 4-byte length + UTF-8 (length 0: no remark)                   |
 //! | extFields | 4-byte total length, then per entry: 2-byte key length + key, 4-byte value length + value |
 //!
-//! Entries come in Java `HashMap` iteration order. Java reads a zero-length string as
+//! Entries come in Java `HashMap` iteration order by default (see [`ExtFieldsOrder`]). Java reads a zero-length string as
 //! `null`; this decoder keeps an empty key or value as an empty string.
 
 use bytes::{Buf, BufMut};
 
-use super::{RemotingCommand, SerializeType, java_order};
+use super::{ExtFieldsOrder, RemotingCommand, SerializeType};
 use crate::protocol::code::Version;
 use crate::protocol::{ExtFields, LanguageCode};
 use crate::{Error, Result};
@@ -26,14 +26,13 @@ const WHAT: &str = "ROCKETMQ remoting command header";
 /// Fixed part: code, language, version, opaque, flag.
 const FIXED_LEN: usize = 2 + 1 + 2 + 4 + 4;
 
-/// Appends the binary header of `cmd` to `out`; `capacity` is the initial capacity of the
-/// Java `HashMap` whose iteration order the `extFields` entries follow.
+/// Appends the binary header of `cmd` to `out`, writing `extFields` in `order`.
 ///
 /// Fails if a key is longer than Java's 2-byte (signed) key length can carry, or a length
 /// does not fit 4 bytes.
 pub(super) fn encode_header(
     cmd: &RemotingCommand,
-    capacity: usize,
+    order: ExtFieldsOrder,
     out: &mut Vec<u8>,
 ) -> Result<()> {
     // Truncation to 16 bits is Java's behaviour (`writeShort`).
@@ -53,7 +52,7 @@ pub(super) fn encode_header(
     out.put_i32(0);
     if let Some(ext) = &cmd.ext_fields {
         let entries: Vec<(&str, &str)> = ext.iter().collect();
-        for i in java_order::iteration_order(entries.iter().map(|(k, _)| *k), capacity) {
+        for i in order.arrange(entries.iter().map(|(k, _)| *k)) {
             let (k, v) = entries[i];
             let key_len = i16::try_from(k.len()).map_err(|_| Error::TooLarge {
                 what: "extFields key",
@@ -191,13 +190,12 @@ mod tests {
     #[test]
     fn layout_is_java_layout() {
         let mut out = Vec::new();
-        encode_header(&sample(), 16, &mut out).unwrap();
+        encode_header(&sample(), ExtFieldsOrder::default(), &mut out).unwrap();
         let mut expected = vec![
             0x01, 0x36, 12, 0x01, 0xDF, 0, 0, 0, 42, 0, 0, 0, 2, 0, 0, 0, 6,
         ];
         expected.extend_from_slice("héllo".as_bytes());
-        // "topic".hashCode() spreads to bucket 5 of 16, "queueId" to a later one? Compute order.
-        let order = java_order::iteration_order(["topic", "queueId"].into_iter(), 16);
+        let order = super::super::java_order::iteration_order(["topic", "queueId"].into_iter(), 16);
         let mut map = Vec::new();
         for i in order {
             let (k, v) = [("topic", "T"), ("queueId", "3")][i];
@@ -215,7 +213,7 @@ mod tests {
     fn round_trips() {
         let cmd = sample();
         let mut out = Vec::new();
-        encode_header(&cmd, 16, &mut out).unwrap();
+        encode_header(&cmd, ExtFieldsOrder::default(), &mut out).unwrap();
         let back = decode_header(&out).unwrap();
         assert_eq!(back.code, cmd.code);
         assert_eq!(back.remark, cmd.remark);
@@ -228,7 +226,7 @@ mod tests {
         cmd.code = 200_050; // POP_MESSAGE does not fit 16 bits: Java truncates it too.
         cmd.version = Version(-2);
         let mut out = Vec::new();
-        encode_header(&cmd, 16, &mut out).unwrap();
+        encode_header(&cmd, ExtFieldsOrder::default(), &mut out).unwrap();
         let back = decode_header(&out).unwrap();
         assert_eq!(back.code, i32::from(200_050i32 as i16));
         assert_eq!(back.version, Version(-2));
@@ -240,7 +238,7 @@ mod tests {
         cmd.remark = Some(String::new());
         cmd.ext_fields = Some(ExtFields::new());
         let mut out = Vec::new();
-        encode_header(&cmd, 16, &mut out).unwrap();
+        encode_header(&cmd, ExtFieldsOrder::default(), &mut out).unwrap();
         assert_eq!(out.len(), FIXED_LEN + 8);
         let back = decode_header(&out).unwrap();
         assert_eq!(back.remark, None);
@@ -250,7 +248,7 @@ mod tests {
     #[test]
     fn rejects_hostile_lengths() {
         let mut out = Vec::new();
-        encode_header(&sample(), 16, &mut out).unwrap();
+        encode_header(&sample(), ExtFieldsOrder::default(), &mut out).unwrap();
         for cut in 0..out.len() {
             assert!(decode_header(&out[..cut]).is_err(), "cut at {cut}");
         }
@@ -270,7 +268,7 @@ mod tests {
         let mut cmd = sample();
         cmd.ext_fields = Some([("k".repeat(40_000), "v")].into_iter().collect());
         assert!(matches!(
-            encode_header(&cmd, 16, &mut Vec::new()),
+            encode_header(&cmd, ExtFieldsOrder::default(), &mut Vec::new()),
             Err(Error::TooLarge { .. })
         ));
     }

@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{RemotingCommand, SerializeType, binary, java_order, json};
+use super::{ExtFieldsOrder, RemotingCommand, SerializeType, binary, json};
 use crate::{Error, Result};
 
 /// Java's default maximum frame length (`com.rocketmq.remoting.frameMaxLength`): 16 MiB.
@@ -56,29 +56,21 @@ impl RemotingCommand {
     /// The header is serialized as [`RemotingCommand::serialize_type`] says, byte for byte
     /// as Java would for the same command: `extFields` keys come in the iteration order of
     /// a Java `HashMap` created with the default capacity (16), which is how Java builds
-    /// the map for typed headers and for headers it parsed. Use
-    /// [`RemotingCommand::encode_with_map_capacity`] to mimic a map created with another
-    /// initial capacity.
+    /// the map for typed headers and for headers it parsed (see [`ExtFieldsOrder`]).
     ///
     /// Fails with [`Error::TooLarge`] if the header exceeds the 16 MiB - 1 that its 3-byte
     /// length can carry, the frame exceeds `i32::MAX`, or an `extFields` key is longer than
     /// the binary header allows; `dst` is then left as it was.
     pub fn encode(&self, dst: &mut BytesMut) -> Result<()> {
-        self.encode_with_map_capacity(dst, java_order::DEFAULT_CAPACITY)
+        self.encode_with(dst, ExtFieldsOrder::default())
     }
 
-    /// [`RemotingCommand::encode`], ordering `extFields` like a Java `HashMap` created with
-    /// `initial_capacity` (e.g. 256 for a 5.x response whose first field was added with
-    /// `addExtField`).
-    pub fn encode_with_map_capacity(
-        &self,
-        dst: &mut BytesMut,
-        initial_capacity: usize,
-    ) -> Result<()> {
+    /// [`RemotingCommand::encode`] with the `extFields` written in `order`.
+    pub fn encode_with(&self, dst: &mut BytesMut, order: ExtFieldsOrder) -> Result<()> {
         let mut header = Vec::with_capacity(128);
         match self.serialize_type {
-            SerializeType::Json => json::encode_header(self, initial_capacity, &mut header),
-            SerializeType::RocketMq => binary::encode_header(self, initial_capacity, &mut header)?,
+            SerializeType::Json => json::encode_header(self, order, &mut header),
+            SerializeType::RocketMq => binary::encode_header(self, order, &mut header)?,
         }
         if header.len() > MAX_HEADER_LEN {
             return Err(Error::TooLarge {

@@ -19,22 +19,21 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::{RemotingCommand, SerializeType, java_order};
+use super::{ExtFieldsOrder, RemotingCommand, SerializeType};
 use crate::protocol::code::Version;
 use crate::protocol::{ExtFields, LanguageCode};
 use crate::{Error, Result};
 
 const WHAT: &str = "JSON remoting command header";
 
-/// Appends the JSON header of `cmd` to `out`; `capacity` is the initial capacity of the
-/// Java `HashMap` whose iteration order the `extFields` keys follow.
-pub(super) fn encode_header(cmd: &RemotingCommand, capacity: usize, out: &mut Vec<u8>) {
+/// Appends the JSON header of `cmd` to `out`, writing `extFields` in `order`.
+pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"code\":");
     push_int(out, i64::from(cmd.code));
     if let Some(ext) = &cmd.ext_fields {
         out.extend_from_slice(b",\"extFields\":{");
         let entries: Vec<(&str, &str)> = ext.iter().collect();
-        let order = java_order::iteration_order(entries.iter().map(|(k, _)| *k), capacity);
+        let order = order.arrange(entries.iter().map(|(k, _)| *k));
         for (n, i) in order.into_iter().enumerate() {
             let (k, v) = entries[i];
             if n > 0 {
@@ -248,7 +247,7 @@ mod tests {
             body: bytes::Bytes::new(),
         };
         let mut out = Vec::new();
-        encode_header(&cmd, 16, &mut out);
+        encode_header(&cmd, ExtFieldsOrder::default(), &mut out);
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
             r#"{"code":105,"flag":0,"language":"JAVA","opaque":7,"serializeTypeCurrentRPC":"JSON","version":479}"#
@@ -273,7 +272,7 @@ mod tests {
             body: bytes::Bytes::new(),
         };
         let mut out = Vec::new();
-        encode_header(&cmd, 16, &mut out);
+        encode_header(&cmd, ExtFieldsOrder::default(), &mut out);
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
             r#"{"code":-1,"extFields":{"q":"3","a":"1","b":"2"},"flag":1,"opaque":-5,"remark":"r\"","serializeTypeCurrentRPC":"JSON","version":0}"#

@@ -96,6 +96,53 @@ impl SerializeType {
     }
 }
 
+/// The order in which an encoder writes `extFields` entries.
+///
+/// Java iterates a `java.util.HashMap` to write them, so the order on the wire is the
+/// map's bucket order (see `java_order.rs` for the exact rule), which depends on the
+/// table's initial capacity: 16 when the map was created by converting a typed header or
+/// by parsing a received header (the common case, and the default here), 256 in Java 5.x
+/// when the first entry was added with `addExtField`.
+///
+/// One Java path writes another order: in ROCKETMQ binary headers, Java's Netty encoder
+/// (`fastEncodeHeader`, 4.9.x and 5.x) writes the fields of the four "fast-coded" headers
+/// (`SendMessageRequestHeaderV2`, `SendMessageResponseHeader`, `PullMessageRequestHeader`,
+/// `PullMessageResponseHeader`) in the header's own field order, followed by any other
+/// `extFields` in `HashMap` order. Decoding keeps the wire order, so
+/// [`ExtFieldsOrder::Insertion`] re-encodes any
+/// received command exactly as it arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExtFieldsOrder {
+    /// The iteration order of a Java `HashMap` created with this initial capacity.
+    JavaHashMap {
+        /// The capacity passed to the map's constructor (16 for `new HashMap<>()`).
+        initial_capacity: usize,
+    },
+    /// The order of [`ExtFields::iter`]: insertion order, or wire order for a decoded command.
+    Insertion,
+}
+
+impl Default for ExtFieldsOrder {
+    fn default() -> Self {
+        ExtFieldsOrder::JavaHashMap {
+            initial_capacity: java_order::DEFAULT_CAPACITY,
+        }
+    }
+}
+
+impl ExtFieldsOrder {
+    /// Indices of `keys` (in insertion order) in the order to write them.
+    fn arrange<'a>(self, keys: impl ExactSizeIterator<Item = &'a str>) -> Vec<usize> {
+        match self {
+            ExtFieldsOrder::JavaHashMap { initial_capacity } => {
+                java_order::iteration_order(keys, initial_capacity)
+            }
+            ExtFieldsOrder::Insertion => (0..keys.len()).collect(),
+        }
+    }
+}
+
 /// Flag bit 0: the command is a response.
 const RESPONSE_BIT: i32 = 1;
 /// Flag bit 1: the request expects no response.
