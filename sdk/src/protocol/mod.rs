@@ -13,7 +13,6 @@ pub mod json;
 pub mod message;
 mod queue;
 pub mod request;
-pub mod request;
 mod rpc;
 
 pub use code::{LanguageCode, ProtocolFlavour, RequestCode, ResponseCode, Version};
