@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit, property, golden-vector, and interop tests against the
+# real Java RocketMQ (4.9.8 and the newest 5.x), which this script fetches from Maven
+# Central into a cache outside the clone on first use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/fetch-java.sh
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc
