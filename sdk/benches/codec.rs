@@ -1,6 +1,8 @@
 //! Encode/decode throughput of the wire formats: a SEND_MESSAGE_V2 request frame in both
 //! header serializations, and a pull-response body of 32 stored messages.
 
+#![allow(clippy::expect_used)] // benchmark set-up on fixed, known-good inputs
+
 use std::hint::black_box;
 use std::net::SocketAddr;
 
