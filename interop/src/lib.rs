@@ -1,1 +1,19 @@
 //! Test-only harness for the real Java RocketMQ.
+//!
+//! `scripts/fetch-java.sh` puts Apache RocketMQ 4.9.8 and the newest 5.x release (jars from
+//! Maven Central) plus our small Java programs into a cache outside the repository; this
+//! crate starts those on loopback for tests:
+//!
+//! - [`JavaVersion`]: the cached releases and how to launch their classes.
+//! - [`JavaCluster`]: a name server + single-master broker on free ports in a scratch
+//!   directory, with the Java mqadmin ([`JavaCluster::admin`]) and the Java client
+//!   ([`JavaCluster::java_produce`]) at hand. Processes are killed by PID and the directory
+//!   removed on [`JavaCluster::stop`] or drop (also when a test panics).
+
+mod cluster;
+mod java;
+mod ports;
+mod process;
+
+pub use cluster::{JavaCluster, JavaSendRecord};
+pub use java::{JavaVersion, cache_root};
