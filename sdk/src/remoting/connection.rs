@@ -262,7 +262,7 @@ impl Connection {
         &self.inner.endpoint
     }
 
-    pub(crate) fn pending(&self) -> &Pending {
+    pub(crate) fn pending(&self) -> &Arc<Pending> {
         &self.inner.pending
     }
 
@@ -316,7 +316,7 @@ impl fmt::Debug for Connection {
 /// Dropping it abandons the request: the reply slot and the in-flight permit are freed.
 #[must_use = "a response future does nothing unless awaited; dropping it abandons the request"]
 pub struct ResponseFuture {
-    rx: oneshot::Receiver<RemotingCommand>,
+    rx: oneshot::Receiver<Result<RemotingCommand>>,
     slot: Option<SlotGuard>,
     deadline: Pin<Box<Sleep>>,
     timeout: Duration,
@@ -339,7 +339,11 @@ impl Future for ResponseFuture {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         match Pin::new(&mut this.rx).poll(cx) {
-            Poll::Ready(Ok(response)) => {
+            Poll::Ready(Ok(Err(err))) => {
+                this.finish();
+                return Poll::Ready(Err(err));
+            }
+            Poll::Ready(Ok(Ok(response))) => {
                 this.finish();
                 if let Some(request) = &this.request {
                     let conn = &this.connection;

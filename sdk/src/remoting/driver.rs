@@ -14,8 +14,9 @@ use tracing::{debug, warn};
 
 use super::connection::{Connection, Outgoing};
 use super::handler::{self, RequestContext};
+use super::wire;
 use crate::codec::RemotingCodec;
-use crate::protocol::RemotingCommand;
+use crate::protocol::{RemotingCommand, ResponseCode};
 use crate::{Error, Result};
 
 /// Most frames written before the writer flushes the socket.
@@ -52,7 +53,7 @@ pub(crate) async fn run_framed<R, W>(
 {
     let _closed = ClosedGuard(connection.clone());
     let finish = CancellationToken::new();
-    let mut writer = std::pin::pin!(write_frames(writer, rx, finish.clone()));
+    let mut writer = std::pin::pin!(write_frames(&connection, writer, rx, finish.clone()));
     let mut writer_done = false;
     let mut handlers = JoinSet::new();
     let close = connection.close_requested().clone();
@@ -182,6 +183,7 @@ fn reply_now(connection: &Connection, response: RemotingCommand) {
 /// Writes queued frames until the queue closes, `finish` is cancelled (then what is
 /// already queued is written first) or the socket fails. Frames are written whole.
 async fn write_frames<W>(
+    connection: &Connection,
     mut sink: W,
     mut rx: mpsc::Receiver<Outgoing>,
     finish: CancellationToken,
@@ -201,16 +203,50 @@ where
         let Some(first) = next else {
             return sink.close().await;
         };
-        let Outgoing { command, permit } = first;
-        sink.feed(command).await?;
-        drop(permit);
+        write_one(connection, &mut sink, first).await?;
         for _ in 1..MAX_BATCH {
-            let Ok(Outgoing { command, permit }) = rx.try_recv() else {
+            let Ok(next) = rx.try_recv() else {
                 break;
             };
-            sink.feed(command).await?;
-            drop(permit);
+            write_one(connection, &mut sink, next).await?;
         }
         sink.flush().await?;
+    }
+}
+
+/// Writes one frame. A frame that cannot be encoded (too large) fails only itself: a
+/// request's caller gets the error, a response is replaced by a `SYSTEM_ERROR` response
+/// saying why. Only an I/O error is fatal to the connection.
+async fn write_one<W>(connection: &Connection, sink: &mut W, frame: Outgoing) -> Result<()>
+where
+    W: Sink<RemotingCommand, Error = Error> + Unpin,
+{
+    let Outgoing { command, permit } = frame;
+    let reply_to = wire::ReplyTo::of(&command);
+    let kind = (command.is_response(), command.is_oneway());
+    let result = sink.feed(command).await;
+    drop(permit);
+    let err = match result {
+        Ok(()) => return Ok(()),
+        Err(err @ Error::Io(_)) => return Err(err),
+        Err(err) => err,
+    };
+    warn!(
+        peer = connection.peer_addr(),
+        "frame not sent, cannot encode it: {err}"
+    );
+    match kind {
+        (true, _) => {
+            let refusal = reply_to.response(ResponseCode::SYSTEM_ERROR, Some(err.to_string()));
+            match sink.feed(refusal).await {
+                Err(err @ Error::Io(_)) => Err(err),
+                _ => Ok(()),
+            }
+        }
+        (false, false) => {
+            connection.pending().fail(reply_to.opaque(), err);
+            Ok(())
+        }
+        (false, true) => Ok(()),
     }
 }

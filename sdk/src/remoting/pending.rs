@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::oneshot;
 
+use crate::Result;
 use crate::protocol::RemotingCommand;
 
 /// Reply slots by opaque, plus why the connection closed once it has.
@@ -19,7 +20,7 @@ pub(crate) struct Pending {
 
 #[derive(Debug, Default)]
 struct State {
-    slots: HashMap<i32, oneshot::Sender<RemotingCommand>>,
+    slots: HashMap<i32, oneshot::Sender<Result<RemotingCommand>>>,
     closed: Option<String>,
 }
 
@@ -35,7 +36,7 @@ impl Pending {
     pub(crate) fn register(
         self: &Arc<Self>,
         opaque: i32,
-    ) -> Result<(oneshot::Receiver<RemotingCommand>, SlotGuard), String> {
+    ) -> std::result::Result<(oneshot::Receiver<Result<RemotingCommand>>, SlotGuard), String> {
         let mut state = self.state();
         if let Some(cause) = &state.closed {
             return Err(cause.clone());
@@ -53,11 +54,26 @@ impl Pending {
 
     /// Hands a response to the request waiting for it. Returns the response back when no
     /// request waits for that opaque any more (it timed out or its caller went away).
-    pub(crate) fn complete(&self, response: RemotingCommand) -> Result<(), RemotingCommand> {
+    pub(crate) fn complete(
+        &self,
+        response: RemotingCommand,
+    ) -> std::result::Result<(), RemotingCommand> {
         let slot = self.state().slots.remove(&response.opaque);
         match slot {
-            Some(tx) => tx.send(response),
+            // A receiver gone at this very moment is a caller that stopped waiting.
+            Some(tx) => {
+                let _ = tx.send(Ok(response));
+                Ok(())
+            }
             None => Err(response),
+        }
+    }
+
+    /// Fails the request waiting for `opaque` with `err` (e.g. it could not be encoded).
+    pub(crate) fn fail(&self, opaque: i32, err: crate::Error) {
+        let slot = self.state().slots.remove(&opaque);
+        if let Some(tx) = slot {
+            let _ = tx.send(Err(err));
         }
     }
 
@@ -116,7 +132,7 @@ mod tests {
         let (rx1, _g1) = pending.register(1).unwrap();
         let (rx2, _g2) = pending.register(2).unwrap();
         assert!(pending.complete(response(2)).is_ok());
-        assert_eq!(rx2.await.unwrap().opaque, 2);
+        assert_eq!(rx2.await.unwrap().unwrap().opaque, 2);
         assert_eq!(pending.len(), 1);
         drop(rx1);
     }
@@ -125,6 +141,15 @@ mod tests {
     fn unknown_opaque_is_returned() {
         let pending = Arc::new(Pending::default());
         assert_eq!(pending.complete(response(7)).unwrap_err().opaque, 7);
+    }
+
+    #[tokio::test]
+    async fn fail_delivers_the_error() {
+        let pending = Arc::new(Pending::default());
+        let (rx, _guard) = pending.register(5).unwrap();
+        pending.fail(5, crate::Error::Shutdown);
+        assert!(matches!(rx.await.unwrap(), Err(crate::Error::Shutdown)));
+        assert_eq!(pending.len(), 0);
     }
 
     #[test]

@@ -37,6 +37,11 @@ impl ReplyTo {
         }
     }
 
+    /// The request's opaque.
+    pub(crate) fn opaque(self) -> i32 {
+        self.opaque
+    }
+
     /// Makes `response` answer the request: same opaque, response flag set, oneway clear.
     pub(crate) fn mark(self, response: &mut RemotingCommand) {
         response.opaque = self.opaque;

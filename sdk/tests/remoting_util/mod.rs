@@ -1,6 +1,7 @@
 //! Shared pieces of the remoting tests: test request codes, servers, hooks and a raw
 //! framed TCP peer.
 #![allow(dead_code, unreachable_pub)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
