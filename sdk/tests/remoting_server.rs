@@ -200,3 +200,24 @@ async fn server_drops_a_client_sending_garbage_and_keeps_serving() {
     client.close().await;
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn serve_until_runs_until_the_signal() {
+    let listener = listener().await;
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(RemotingServer::builder().handler(ECHO, echo).serve_until(
+        listener,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    let client = RemotingClient::builder().build();
+    ping(&client, &addr.to_string()).await;
+    assert!(!served.is_finished());
+    stop_tx.send(()).unwrap();
+    served.await.unwrap().unwrap();
+    // The listener is closed once it returns.
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    client.close().await;
+}
