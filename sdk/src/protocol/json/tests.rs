@@ -126,3 +126,74 @@ fn non_finite_doubles_drop_out_like_nulls() {
     .unwrap();
     assert_eq!(bytes, br#"{"b":0.25}"#);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::*;
+
+    fn key() -> impl Strategy<Value = JsonValue> {
+        prop_oneof![
+            any::<String>().prop_map(JsonValue::String),
+            any::<i64>().prop_map(JsonValue::from),
+            (any::<String>(), any::<i32>()).prop_map(|(topic, id)| JsonValue::Object(vec![
+                ("queueId".into(), id.into()),
+                ("topic".into(), topic.into()),
+            ])),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = JsonValue> {
+        let leaf = prop_oneof![
+            Just(JsonValue::Null),
+            any::<bool>().prop_map(JsonValue::Bool),
+            any::<i64>().prop_map(JsonValue::from),
+            any::<u64>().prop_map(|v| JsonValue::Number(match i64::try_from(v) {
+                Ok(v) => Number::Int(v),
+                Err(_) => Number::UInt(v),
+            })),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(JsonValue::from),
+            any::<String>().prop_map(JsonValue::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(JsonValue::Array),
+                prop::collection::vec((key(), inner), 0..8).prop_map(JsonValue::Object),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn write_then_parse_is_identity(v in value()) {
+            let bytes = write(&v, WriteOptions::FASTJSON);
+            prop_assert_eq!(parse(&bytes).unwrap(), v.clone());
+            // Standard output is plain JSON that serde_json accepts.
+            let std_bytes = write(&v, WriteOptions::STANDARD);
+            prop_assert!(serde_json::from_slice::<serde_json::Value>(&std_bytes).is_ok());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn mutated_documents_never_panic(
+            cut in 0usize..200,
+            flip in 0usize..200,
+            byte in any::<u8>(),
+        ) {
+            let mut doc = br#"{"offsetTable":{{"brokerName":"b","queueId":0,"topic":"t"}:{"brokerOffset":1,"consumerOffset":0,"lastTimestamp":2}},"consumeTps":1.5,"x":["\u00e9",'s',0:1]}"#.to_vec();
+            if flip < doc.len() {
+                doc[flip] = byte;
+            }
+            doc.truncate(cut.max(1));
+            if let Ok(v) = parse(&doc) {
+                let _ = from_value::<crate::protocol::body::ConsumeStats>(v);
+            }
+        }
+    }
+}
