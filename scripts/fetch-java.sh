@@ -41,7 +41,7 @@ for tool in java javac mvn unzip sha256sum; do
 done
 mkdir -p "$CACHE"
 
-MVN=(mvn -B -q -Dmaven.repo.local="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}")
+MVN=(mvn -B -q -Dstyle.color=never -Dmaven.repo.local="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}")
 
 # Builds 4.9.8's unpublished server modules from the official source release.
 build_v4_servers() {
