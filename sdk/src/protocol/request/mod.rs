@@ -72,6 +72,7 @@ macro_rules! header_response {
 }
 
 mod admin;
+mod json;
 mod namesrv;
 mod offset;
 mod pop;
@@ -79,6 +80,7 @@ mod pull;
 mod send;
 
 pub use admin::*;
+pub use json::*;
 pub use namesrv::*;
 pub use offset::*;
 pub use pop::*;
