@@ -21,7 +21,10 @@ fn send_request(serialize: SerializeType) -> RemotingCommand {
         ("f", "0"),
         ("g", "1700000000000"),
         ("h", "0"),
-        ("i", "UNIQ_KEY\u{1}7F0000010001000000000000000A\u{2}WAIT\u{1}true\u{2}TAGS\u{1}TagA\u{2}"),
+        (
+            "i",
+            "UNIQ_KEY\u{1}7F0000010001000000000000000A\u{2}WAIT\u{1}true\u{2}TAGS\u{1}TagA\u{2}",
+        ),
         ("j", "0"),
         ("k", "false"),
         ("m", "false"),
@@ -38,7 +41,10 @@ fn send_request(serialize: SerializeType) -> RemotingCommand {
 }
 
 fn bench_commands(c: &mut Criterion) {
-    for (name, serialize) in [("json", SerializeType::Json), ("rocketmq", SerializeType::RocketMq)] {
+    for (name, serialize) in [
+        ("json", SerializeType::Json),
+        ("rocketmq", SerializeType::RocketMq),
+    ] {
         let cmd = send_request(serialize);
         let mut frame = BytesMut::new();
         cmd.encode(&mut frame).expect("encode");

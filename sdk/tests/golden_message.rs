@@ -6,6 +6,8 @@
 //! The manifests live in `tests/golden/<java-version>/manifest.json`; this test fails when
 //! either the 4.9.8 one or a 5.x one is missing, or when a version has no vector of a kind.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers: a failure is a test failure
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::SocketAddr;

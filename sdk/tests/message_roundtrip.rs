@@ -1,6 +1,8 @@
 //! Property tests for the message layer: encode -> decode round trips of records, batches,
 //! properties and ids, and "arbitrary bytes never panic" for every decoder.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test helpers: a failure is a test failure
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use bytes::Bytes;
