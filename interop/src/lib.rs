@@ -9,11 +9,14 @@
 //!   directory, with the Java mqadmin ([`JavaCluster::admin`]) and the Java client
 //!   ([`JavaCluster::java_produce`]) at hand. Processes are killed by PID and the directory
 //!   removed on [`JavaCluster::stop`] or drop (also when a test panics).
+//! - [`sdk_ops`]: SDK-only steps (create a topic, wait for a route, pull one message)
+//!   shared by the tests and the demo.
 
 mod cluster;
 mod java;
 mod ports;
 mod process;
+pub mod sdk_ops;
 
 pub use cluster::{JavaCluster, JavaSendRecord};
 pub use java::{JavaVersion, cache_root};

@@ -7,23 +7,17 @@
 //! Fails (never skips) when Java RocketMQ is not in the cache or does not start.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 use bytes::Bytes;
+use interop::sdk_ops::{create_topic, pull_one, pull_raw, wait_for_broker, wait_for_route};
 use interop::{JavaCluster, JavaVersion};
 use rocketmq::protocol::body::TopicRoute;
-use rocketmq::protocol::header::{
-    CreateTopicRequestHeader, PullMessageRequestHeader, SendMessageRequestHeaderV2,
-};
-use rocketmq::protocol::message::{
-    DecodeOptions, Message, OffsetMsgId, StoredMessage, SysFlag, UniqIdGenerator, property,
-};
-use rocketmq::protocol::request::{
-    CreateTopic, GetClusterInfo, GetRouteInfo, PullMessage, PullResponse, PullStatus,
-    SendMessageV2, SendStatus,
-};
-use rocketmq::protocol::{FromResponse, RemotingCommand, ResponseCode, Rpc, SerializeType};
+use rocketmq::protocol::header::SendMessageRequestHeaderV2;
+use rocketmq::protocol::message::{Message, OffsetMsgId, SysFlag, UniqIdGenerator, property};
+use rocketmq::protocol::request::{SendMessageV2, SendStatus};
+use rocketmq::protocol::{FromResponse, Rpc, SerializeType};
 use rocketmq::remoting::RemotingClient;
 
 const QUEUES: i32 = 4;
@@ -72,10 +66,10 @@ async fn scenarios(cluster: &JavaCluster, client: &RemotingClient) -> anyhow::Re
         .await
         .context("cluster info")?;
     let topic = unique_topic("SdkInterop");
-    create_topic(cluster, client, &topic)
+    create_topic(client, &cluster.broker_addr(), &topic, QUEUES)
         .await
         .context("create topic")?;
-    let route = wait_for_route(cluster, client, &topic)
+    let route = wait_for_route(client, &cluster.namesrv_addr(), &topic)
         .await
         .context("topic route")?;
     check_route(cluster, &route, &topic)?;
@@ -91,23 +85,7 @@ async fn scenarios(cluster: &JavaCluster, client: &RemotingClient) -> anyhow::Re
 }
 
 async fn cluster_info(cluster: &JavaCluster, client: &RemotingClient) -> anyhow::Result<()> {
-    // "boot success" can be printed before the broker's first registration reaches the
-    // name server: poll (bounded) until the broker is listed.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let info = loop {
-        let info = client
-            .call(&cluster.namesrv_addr(), &GetClusterInfo)
-            .await?;
-        if info.broker_addr_table.get(cluster.broker_name()).is_some() {
-            break info;
-        }
-        ensure!(
-            Instant::now() < deadline,
-            "broker {} never appeared in the cluster info: {info:?}",
-            cluster.broker_name()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let info = wait_for_broker(client, &cluster.namesrv_addr(), cluster.broker_name()).await?;
     let broker = info
         .broker_addr_table
         .get(cluster.broker_name())
@@ -132,48 +110,6 @@ async fn cluster_info(cluster: &JavaCluster, client: &RemotingClient) -> anyhow:
         "members {members:?}"
     );
     Ok(())
-}
-
-async fn create_topic(
-    cluster: &JavaCluster,
-    client: &RemotingClient,
-    topic: &str,
-) -> anyhow::Result<()> {
-    let create = CreateTopic(CreateTopicRequestHeader {
-        topic: topic.to_owned(),
-        default_topic: "TBW102".to_owned(),
-        read_queue_nums: QUEUES,
-        write_queue_nums: QUEUES,
-        perm: 6,
-        topic_filter_type: "SINGLE_TAG".to_owned(),
-        ..Default::default()
-    });
-    client.call(&cluster.broker_addr(), &create).await?;
-    Ok(())
-}
-
-/// The broker registers a new topic with the name server right after creating it; poll the
-/// route until it shows up (bounded).
-async fn wait_for_route(
-    cluster: &JavaCluster,
-    client: &RemotingClient,
-    topic: &str,
-) -> anyhow::Result<TopicRoute> {
-    let deadline = Instant::now() + Duration::from_secs(45);
-    loop {
-        match client
-            .call(&cluster.namesrv_addr(), &GetRouteInfo::new(topic))
-            .await
-        {
-            Ok(route) => return Ok(route),
-            Err(rocketmq::Error::Broker { code, .. })
-                if code == ResponseCode::TOPIC_NOT_EXIST && Instant::now() < deadline =>
-            {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
 }
 
 fn check_route(cluster: &JavaCluster, route: &TopicRoute, topic: &str) -> anyhow::Result<()> {
@@ -283,7 +219,7 @@ async fn send_then_pull(
 
     let pulled = pull_one(
         client,
-        cluster,
+        &cluster.broker_addr(),
         topic,
         queue_id,
         sent.header.queue_offset,
@@ -360,7 +296,7 @@ async fn send_then_pull(
     // The record we decoded re-encodes to exactly the bytes the broker stored.
     let raw = pull_raw(
         client,
-        cluster,
+        &cluster.broker_addr(),
         topic,
         queue_id,
         sent.header.queue_offset,
@@ -376,79 +312,6 @@ async fn send_then_pull(
     Ok(())
 }
 
-fn pull_request(topic: &str, queue_id: i32, offset: i64) -> PullMessage {
-    PullMessage(PullMessageRequestHeader {
-        consumer_group: "sdk_interop_consumer".to_owned(),
-        topic: topic.to_owned(),
-        queue_id,
-        queue_offset: offset,
-        max_msg_nums: 1,
-        // FLAG_SUBSCRIPTION: the subscription travels in this header (as Java's pull
-        // consumer sends it), so the broker needs no heartbeat from this group.
-        sys_flag: 0x4,
-        commit_offset: 0,
-        suspend_timeout_millis: 0,
-        subscription: Some("*".to_owned()),
-        sub_version: 0,
-        expression_type: Some("TAG".to_owned()),
-        ..Default::default()
-    })
-}
-
-async fn pull_raw(
-    client: &RemotingClient,
-    cluster: &JavaCluster,
-    topic: &str,
-    queue_id: i32,
-    offset: i64,
-    serialize: SerializeType,
-) -> anyhow::Result<Bytes> {
-    // A freshly stored message may take a moment to reach the consume queue (the broker's
-    // dispatch is asynchronous): retry a bounded number of times while it says "no new msg".
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let cmd: RemotingCommand = pull_request(topic, queue_id, offset)
-            .to_command()
-            .with_serialize_type(serialize);
-        let reply = client
-            .invoke(&cluster.broker_addr(), cmd, Duration::from_secs(5))
-            .await?;
-        let pulled = PullResponse::from_response(reply)?;
-        match pulled.status {
-            PullStatus::Found => return Ok(pulled.body),
-            PullStatus::NoNewMsg | PullStatus::NoMatchedMsg if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            other => bail!(
-                "pull {topic}/{queue_id}@{offset}: {other:?} {:?}",
-                pulled.header
-            ),
-        }
-    }
-}
-
-async fn pull_one(
-    client: &RemotingClient,
-    cluster: &JavaCluster,
-    topic: &str,
-    queue_id: i32,
-    offset: i64,
-    serialize: SerializeType,
-) -> anyhow::Result<StoredMessage> {
-    let body = pull_raw(client, cluster, topic, queue_id, offset, serialize).await?;
-    let opts = DecodeOptions {
-        verify_body_crc: true,
-        ..DecodeOptions::default()
-    };
-    let mut records = StoredMessage::decode_all(body, &opts)?;
-    ensure!(
-        records.len() == 1,
-        "expected one record, got {}",
-        records.len()
-    );
-    Ok(records.remove(0))
-}
-
 async fn java_sent_messages(
     cluster: &JavaCluster,
     client: &RemotingClient,
@@ -461,7 +324,7 @@ async fn java_sent_messages(
         ensure!(record.status == "SEND_OK", "{record:?}");
         let pulled = pull_one(
             client,
-            cluster,
+            &cluster.broker_addr(),
             topic,
             record.queue_id,
             record.queue_offset,
