@@ -17,6 +17,7 @@ mod enums;
 mod heartbeat;
 mod linked_map;
 mod queue_ops;
+mod register_broker;
 mod route;
 mod running;
 mod tables;
@@ -37,6 +38,7 @@ pub use queue_ops::{
     ConsumeOffset, ConsumeStats, ConsumeTimeSpans, LockBatchRequest, LockBatchResponse,
     QueueTimeSpan, ResetOffset, TopicOffset, TopicStats, UnlockBatchRequest,
 };
+pub use register_broker::{MAX_REGISTER_BODY, RegisterBrokerBody};
 pub use route::{BrokerData, ClusterInfo, MASTER_ID, QueueData, TopicQueueMappingInfo, TopicRoute};
 pub use running::{
     ConsumeStatus, ConsumerRunningInfo, PopProcessQueueInfo, ProcessQueueInfo, prop,

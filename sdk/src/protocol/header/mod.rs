@@ -25,6 +25,7 @@ mod macros;
 mod value;
 
 mod admin;
+mod broker_heartbeat;
 mod client;
 mod namesrv;
 mod offset;
@@ -35,6 +36,7 @@ mod send;
 mod transaction;
 
 pub use admin::*;
+pub use broker_heartbeat::*;
 pub use client::*;
 pub use namesrv::*;
 pub use offset::*;
