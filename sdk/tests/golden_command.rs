@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use bytes::BytesMut;
 use rocketmq::codec::RemotingCodec;
@@ -16,62 +15,8 @@ use rocketmq::protocol::{ExtFieldsOrder, LanguageCode, RemotingCommand, Serializ
 use serde_json::Value;
 use tokio_util::codec::Decoder;
 
-fn golden_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// The version directories to check: 4.9.8 and every 5.x present (at least one).
-fn versions() -> Vec<String> {
-    let root = golden_root();
-    let mut versions: Vec<String> = fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", root.display()))
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("manifest.json").is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    versions.sort();
-    assert!(
-        versions.iter().any(|v| v == "4.9.8"),
-        "missing golden manifest for Java 4.9.8 in {}",
-        root.display()
-    );
-    assert!(
-        versions.iter().any(|v| v.starts_with("5.")),
-        "missing golden manifest for Java 5.x in {}",
-        root.display()
-    );
-    versions
-}
-
-fn manifest(version: &str) -> Value {
-    let path = golden_root().join(version).join("manifest.json");
-    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Standard base64 (the manifest writer's encoding for byte arrays).
-fn base64(s: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => panic!("bad base64 {s:?}"),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
-}
+mod golden_util;
+use golden_util::{base64, golden_root, manifest, versions};
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())

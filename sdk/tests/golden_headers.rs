@@ -5,9 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::fs;
-use std::path::Path;
-
 use rocketmq::protocol::header::{
     GetRouteInfoRequestHeader, NotifyConsumerIdsChangedRequestHeader, PullMessageRequestHeader,
     SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
@@ -15,13 +12,13 @@ use rocketmq::protocol::header::{
 use rocketmq::protocol::{CommandHeader, ExtFields};
 use serde_json::Value;
 
+mod golden_util;
+use golden_util::{manifest, versions};
+
 fn vectors() -> Vec<(String, Value)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let mut out = Vec::new();
-    for version in ["4.9.8", "5.5.0"] {
-        let path = root.join(version).join("manifest.json");
-        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let manifest: Value = serde_json::from_str(&text).unwrap();
+    for version in versions() {
+        let manifest = manifest(&version);
         for v in manifest["vectors"].as_array().unwrap() {
             if v["kind"] == "command" {
                 out.push((

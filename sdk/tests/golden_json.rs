@@ -11,7 +11,6 @@
 
 use std::fmt::Debug;
 use std::fs;
-use std::path::{Path, PathBuf};
 
 use rocketmq::protocol::MessageQueue;
 use rocketmq::protocol::body::{
@@ -22,37 +21,8 @@ use rocketmq::protocol::body::{
 use rocketmq::protocol::json::{self, JsonBody, WriteOptions};
 use serde_json::Value;
 
-fn golden_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-fn versions() -> Vec<String> {
-    let root = golden_root();
-    let mut versions: Vec<String> = fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", root.display()))
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("manifest.json").is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    versions.sort();
-    assert!(
-        versions.iter().any(|v| v == "4.9.8"),
-        "missing golden manifest for Java 4.9.8 in {}",
-        root.display()
-    );
-    assert!(
-        versions.iter().any(|v| v.starts_with("5.")),
-        "missing golden manifest for Java 5.x in {}",
-        root.display()
-    );
-    versions
-}
-
-fn manifest(version: &str) -> Value {
-    let path = golden_root().join(version).join("manifest.json");
-    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod golden_util;
+use golden_util::{golden_root, manifest, versions};
 
 /// The body as standard JSON (numbers-as-string keys), read by serde_json for comparing with
 /// the manifest's expectations.
