@@ -1,0 +1,245 @@
+//! Consume queues: `<root>/consumequeue/<topic>/<queueId>/<20-digit start>` (Java
+//! `ConsumeQueue`).
+//!
+//! Each file holds a fixed number of 20-byte entries; its name is the byte offset of its
+//! first entry (logical offset × 20). Entry `n` of the queue sits at byte `n × 20`:
+//!
+//! | field | size |
+//! |-------|------|
+//! | commit-log offset (i64, big-endian) | 8 |
+//! | record size (i32) | 4 |
+//! | tag hash code (i64; Java `String.hashCode` of the tags) | 8 |
+//!
+//! An entry is valid when its offset is `>= 0` and its size `> 0` (zeros mark the end).
+
+use std::path::Path;
+
+use crate::error::Result;
+use crate::store::segments::Segments;
+
+/// Size of one entry (Java `CQ_STORE_UNIT_SIZE`).
+pub(crate) const ENTRY_LEN: u64 = 20;
+
+/// One consume-queue entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) phys_offset: u64,
+    pub(crate) size: u32,
+    pub(crate) tag_hash: i64,
+}
+
+impl Entry {
+    fn encode(&self) -> [u8; ENTRY_LEN as usize] {
+        let mut out = [0u8; ENTRY_LEN as usize];
+        out[..8].copy_from_slice(&(self.phys_offset as i64).to_be_bytes());
+        out[8..12].copy_from_slice(&(self.size as i32).to_be_bytes());
+        out[12..].copy_from_slice(&self.tag_hash.to_be_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Option<Entry> {
+        let phys = i64::from_be_bytes(b.get(..8)?.try_into().ok()?);
+        let size = i32::from_be_bytes(b.get(8..12)?.try_into().ok()?);
+        let tag_hash = i64::from_be_bytes(b.get(12..20)?.try_into().ok()?);
+        (phys >= 0 && size > 0).then_some(Entry {
+            phys_offset: phys as u64,
+            size: size as u32,
+            tag_hash,
+        })
+    }
+
+    /// The commit-log offset just past this entry's record.
+    pub(crate) fn end(&self) -> u64 {
+        self.phys_offset + u64::from(self.size)
+    }
+}
+
+/// One queue of one topic.
+///
+/// Invariants: entries `min_offset..max_offset` are valid and point at records in
+/// increasing commit-log order; there are no entries at or after `max_offset`.
+#[derive(Debug)]
+pub(crate) struct ConsumeQueue {
+    files: Segments,
+    min_offset: u64,
+    max_offset: u64,
+}
+
+impl ConsumeQueue {
+    /// Opens the queue and finds its end: the first invalid entry of the last file.
+    pub(crate) fn open(dir: &Path, entries_per_file: u64) -> Result<Self> {
+        let files = Segments::open(dir, entries_per_file * ENTRY_LEN)?;
+        let mut q = ConsumeQueue {
+            min_offset: files.min_offset() / ENTRY_LEN,
+            max_offset: files.min_offset() / ENTRY_LEN,
+            files,
+        };
+        if let Some(last) = q.files.list().last().cloned() {
+            let data = q.files.read_at(last.start, q.files.size() as usize)?;
+            let valid = data
+                .unwrap_or_default()
+                .chunks_exact(ENTRY_LEN as usize)
+                .take_while(|c| Entry::decode(c).is_some())
+                .count() as u64;
+            q.max_offset = last.start / ENTRY_LEN + valid;
+            // Zero anything after the end, so later crashes cannot resurrect it.
+            q.files.truncate_from(q.max_offset * ENTRY_LEN)?;
+            if q.max_offset < q.min_offset {
+                q.min_offset = q.max_offset;
+            }
+        }
+        Ok(q)
+    }
+
+    pub(crate) fn min_offset(&self) -> u64 {
+        self.min_offset
+    }
+
+    pub(crate) fn max_offset(&self) -> u64 {
+        self.max_offset
+    }
+
+    /// Appends the entry for logical offset `offset`, which must be `max_offset`.
+    pub(crate) fn put(&mut self, offset: u64, entry: Entry) -> Result<()> {
+        debug_assert_eq!(offset, self.max_offset);
+        self.files.write_at(offset * ENTRY_LEN, &entry.encode())?;
+        self.max_offset = offset + 1;
+        Ok(())
+    }
+
+    /// Entries from `offset` on, at most `max` (never crossing a file end).
+    pub(crate) fn read(&self, offset: u64, max: usize) -> Result<Vec<Entry>> {
+        if offset < self.min_offset || offset >= self.max_offset || max == 0 {
+            return Ok(Vec::new());
+        }
+        let n = (self.max_offset - offset).min(max as u64) as usize;
+        let data = self
+            .files
+            .read_at(offset * ENTRY_LEN, n * ENTRY_LEN as usize)?
+            .unwrap_or_default();
+        Ok(data
+            .chunks_exact(ENTRY_LEN as usize)
+            .map_while(Entry::decode)
+            .collect())
+    }
+
+    /// The entry at `offset`.
+    pub(crate) fn get(&self, offset: u64) -> Result<Option<Entry>> {
+        Ok(self.read(offset, 1)?.into_iter().next())
+    }
+
+    /// The last entry.
+    pub(crate) fn last(&self) -> Result<Option<Entry>> {
+        match self.max_offset.checked_sub(1) {
+            Some(o) => self.get(o),
+            None => Ok(None),
+        }
+    }
+
+    /// Drops entries from `offset` on.
+    pub(crate) fn truncate_from(&mut self, offset: u64) -> Result<()> {
+        if offset < self.max_offset {
+            self.files.truncate_from(offset * ENTRY_LEN)?;
+            self.max_offset = offset.max(self.files.min_offset() / ENTRY_LEN);
+            self.min_offset = self.min_offset.min(self.max_offset);
+        }
+        Ok(())
+    }
+
+    /// Drops entries whose record ends past `phys_end` (records lost from the commit log).
+    pub(crate) fn truncate_past(&mut self, phys_end: u64) -> Result<()> {
+        let mut cut = self.max_offset;
+        while cut > self.min_offset {
+            match self.get(cut - 1)? {
+                Some(e) if e.end() > phys_end => cut -= 1,
+                _ => break,
+            }
+        }
+        self.truncate_from(cut)
+    }
+
+    /// Moves the minimum past entries whose record starts before `phys_min` (deleted
+    /// commit-log segments) and deletes files holding only such entries (Java
+    /// `deleteExpiredFile` + `correctMinOffset`).
+    pub(crate) fn drop_before(&mut self, phys_min: u64) -> Result<()> {
+        let per_file = self.files.size() / ENTRY_LEN;
+        while self.files.list().len() > 1 {
+            let first = self.files.min_offset() / ENTRY_LEN;
+            match self.get(first + per_file - 1)? {
+                Some(e) if e.end() <= phys_min => self.files.remove_first()?,
+                _ => break,
+            }
+        }
+        self.min_offset = self.min_offset.max(self.files.min_offset() / ENTRY_LEN);
+        while self.min_offset < self.max_offset {
+            match self.get(self.min_offset)? {
+                Some(e) if e.phys_offset < phys_min => self.min_offset += 1,
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Files to fsync.
+    pub(crate) fn files(&self) -> Vec<std::sync::Arc<std::fs::File>> {
+        self.files.files_in(0, u64::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_dir::TestDir;
+
+    fn entry(i: u64) -> Entry {
+        Entry {
+            phys_offset: i * 100,
+            size: 100,
+            tag_hash: i as i64 - 5,
+        }
+    }
+
+    #[test]
+    fn put_read_reopen_truncate() -> Result<()> {
+        let dir = TestDir::new("cq");
+        let mut q = ConsumeQueue::open(dir.path(), 4)?;
+        for i in 0..10 {
+            q.put(i, entry(i))?;
+        }
+        assert!(
+            dir.path().join("00000000000000000160").exists(),
+            "third file at 8 × 20"
+        );
+        assert_eq!(q.read(3, 100)?.len(), 1, "stops at the file end");
+        assert_eq!(q.read(4, 2)?, vec![entry(4), entry(5)]);
+        assert_eq!(q.get(10)?, None);
+        drop(q);
+        let mut q = ConsumeQueue::open(dir.path(), 4)?;
+        assert_eq!((q.min_offset(), q.max_offset()), (0, 10));
+        assert_eq!(q.last()?, Some(entry(9)));
+        q.truncate_past(750)?;
+        assert_eq!(q.max_offset(), 7);
+        q.drop_before(450)?;
+        assert_eq!(q.min_offset(), 5);
+        assert!(!dir.path().join("00000000000000000000").exists());
+        drop(q);
+        let q = ConsumeQueue::open(dir.path(), 4)?;
+        assert_eq!(q.max_offset(), 7);
+        Ok(())
+    }
+
+    #[test]
+    fn entry_layout() {
+        let e = Entry {
+            phys_offset: 0x0102,
+            size: 7,
+            tag_hash: -1,
+        };
+        let b = e.encode();
+        assert_eq!(&b[..8], &[0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(&b[8..12], &[0, 0, 0, 7]);
+        assert_eq!(&b[12..], &[0xFF; 8]);
+        assert_eq!(Entry::decode(&b), Some(e));
+        assert_eq!(Entry::decode(&[0; 20]), None);
+    }
+}

@@ -1,0 +1,252 @@
+//! Commit-log records as the store writes and checks them.
+//!
+//! The record itself is the SDK's [`StoredMessage`] encoding (Java `MessageExtEncoder`), see
+//! `rocketmq::protocol::message` for the field table. The store adds two things, both as Java
+//! writes them:
+//!
+//! * **End-of-segment filler** (Java `CommitLog.DefaultAppendMessageCallback`): when a record
+//!   plus 8 bytes does not fit in the rest of a segment, the store writes 8 bytes at the
+//!   current position, `total size = bytes left in the segment` (i32, big-endian) then
+//!   [`BLANK_MAGIC_CODE`] (i32), leaves the rest of the segment zero, and puts the record at
+//!   the start of the next segment.
+//! * **Whole-record CRC** (Java 5.x `enabledAppendPropCRC`, optional): a last property
+//!   `__CRC32#` `\u{1}` ten ASCII digits `\u{2}` (20 bytes, [`CRC_PROPERTY_LEN`]); the digits
+//!   are the decimal value of the CRC-32 (top bit cleared, [`body_crc`]) of every record byte
+//!   before those 20, written least significant digit first and padded with `'0'`. It lets
+//!   recovery tell a complete record from one torn inside its topic or properties, which the
+//!   body CRC cannot.
+
+use bytes::Bytes;
+use rocketmq::protocol::message::{
+    BLANK_MAGIC_CODE, DecodeOptions, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, RecordVersion,
+    StoredMessage, SysFlag, body_crc, property,
+};
+
+use crate::error::{Error, Result};
+
+/// Length of the 8-byte end-of-segment filler header (Java `END_FILE_MIN_BLANK_LENGTH`).
+pub(crate) const BLANK_LEN: usize = 8;
+/// Length of the `__CRC32#` property with its separators (Java `CRC32_RESERVED_LEN`).
+pub(crate) const CRC_PROPERTY_LEN: usize = property::CRC32.len() + 1 + 10 + 1;
+/// Offset of the physical (commit-log) offset field in a record.
+const PHYS_OFFSET_POS: usize = 4 + 4 + 4 + 4 + 4 + 8;
+
+/// The 8-byte filler written where a record does not fit.
+pub(crate) fn blank(bytes_left: u64) -> [u8; BLANK_LEN] {
+    let mut out = [0; BLANK_LEN];
+    let left = i32::try_from(bytes_left).unwrap_or(i32::MAX);
+    out[..4].copy_from_slice(&left.to_be_bytes());
+    out[4..].copy_from_slice(&BLANK_MAGIC_CODE.to_be_bytes());
+    out
+}
+
+/// Appends an empty `__CRC32#` property to an encoded record (fixing the properties length
+/// and the total size); [`seal`] fills in the digits.
+pub(crate) fn reserve_crc_property(record: &mut Vec<u8>) -> Result<()> {
+    let props_pos = properties_length_pos(record)?;
+    let old = i16::from_be_bytes([record[props_pos], record[props_pos + 1]]);
+    let old = usize::try_from(old).unwrap_or(0);
+    let mut extra = Vec::with_capacity(CRC_PROPERTY_LEN + 1);
+    if old > 0 && record.last() != Some(&(PROPERTY_SEPARATOR as u8)) {
+        extra.push(PROPERTY_SEPARATOR as u8);
+    }
+    extra.extend_from_slice(property::CRC32.as_bytes());
+    extra.push(NAME_VALUE_SEPARATOR as u8);
+    extra.extend_from_slice(b"0000000000");
+    extra.push(PROPERTY_SEPARATOR as u8);
+    let new = old + extra.len();
+    let new_len = i16::try_from(new).map_err(|_| rocketmq::Error::TooLarge {
+        what: "message properties",
+        len: new,
+        max: i16::MAX as usize,
+    })?;
+    // Drop a negative-length marker's (empty) properties: `old` is 0 then.
+    record.truncate(props_pos + 2 + old);
+    record[props_pos..props_pos + 2].copy_from_slice(&new_len.to_be_bytes());
+    record.extend_from_slice(&extra);
+    let total = i32::try_from(record.len()).map_err(|_| Error::MessageTooLarge {
+        len: record.len(),
+        max: i32::MAX as usize,
+    })?;
+    record[..4].copy_from_slice(&total.to_be_bytes());
+    Ok(())
+}
+
+/// Position of the 2-byte properties length in an encoded record, found by walking the
+/// fixed layout (all lengths checked against the record).
+fn properties_length_pos(record: &[u8]) -> Result<usize> {
+    let bad = |reason: &str| {
+        Error::Rocketmq(rocketmq::Error::Decode {
+            what: "message record",
+            reason: reason.into(),
+        })
+    };
+    let i32_at = |pos: usize| -> Result<i32> {
+        record
+            .get(pos..pos + 4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .ok_or_else(|| bad("truncated"))
+    };
+    let magic = i32_at(4)?;
+    let sys_flag = SysFlag::from_bits(i32_at(36)?);
+    let host = |flag| if sys_flag.contains(flag) { 20 } else { 8 };
+    let body_len_pos = 48 + host(SysFlag::BORN_HOST_V6) + 8 + host(SysFlag::STORE_HOST_V6) + 12;
+    let body_len = usize::try_from(i32_at(body_len_pos)?).map_err(|_| bad("negative body"))?;
+    let topic_len_pos = body_len_pos + 4 + body_len;
+    let (topic_len, width) = match RecordVersion::from_magic_code(magic) {
+        Some(RecordVersion::V1) => (
+            usize::from(*record.get(topic_len_pos).ok_or_else(|| bad("truncated"))?),
+            1,
+        ),
+        Some(RecordVersion::V2) => {
+            let b = record
+                .get(topic_len_pos..topic_len_pos + 2)
+                .ok_or_else(|| bad("truncated"))?;
+            (usize::from(u16::from_be_bytes([b[0], b[1]])), 2)
+        }
+        None => return Err(bad("unknown magic code")),
+    };
+    let pos = topic_len_pos + width + topic_len;
+    if pos + 2 > record.len() {
+        return Err(bad("truncated"));
+    }
+    Ok(pos)
+}
+
+/// Sets the physical offset of a record and, when it carries a reserved CRC property,
+/// computes the CRC digits.
+pub(crate) fn seal(record: &mut [u8], phys_offset: u64, with_crc: bool) {
+    let phys = i64::try_from(phys_offset).unwrap_or(i64::MAX);
+    if let Some(field) = record.get_mut(PHYS_OFFSET_POS..PHYS_OFFSET_POS + 8) {
+        field.copy_from_slice(&phys.to_be_bytes());
+    }
+    if with_crc && record.len() >= CRC_PROPERTY_LEN {
+        let split = record.len() - CRC_PROPERTY_LEN;
+        let crc = body_crc(&record[..split]);
+        let digits_at = record.len() - 11;
+        record[digits_at..digits_at + 10].copy_from_slice(&crc_digits(crc));
+    }
+}
+
+/// Java's digit order: least significant first, padded with '0'.
+fn crc_digits(crc: i32) -> [u8; 10] {
+    let mut out = [b'0'; 10];
+    let mut v = crc;
+    for d in &mut out {
+        if v > 0 {
+            *d += (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    out
+}
+
+/// What a read at a commit-log position found.
+#[derive(Debug)]
+pub(crate) enum Found {
+    /// A complete, checked record of this many bytes.
+    Record(Box<StoredMessage>, usize),
+    /// The end-of-segment filler: continue at the next segment.
+    Blank,
+    /// Not a record: the end of the data (zeros, garbage, a torn or corrupt record).
+    End,
+}
+
+/// Checks the record at the front of `buf` (Java `checkMessageAndReturnSize` with CRC
+/// checking on). `require_crc`: a record without the whole-record CRC property is refused.
+pub(crate) fn check(buf: &[u8], require_crc: bool) -> Found {
+    if buf.len() >= BLANK_LEN
+        && i32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]) == BLANK_MAGIC_CODE
+    {
+        return Found::Blank;
+    }
+    let mut bytes = Bytes::copy_from_slice(buf);
+    let opts = DecodeOptions {
+        verify_body_crc: true,
+        decompress_body: false,
+        ..DecodeOptions::default()
+    };
+    let Ok(msg) = StoredMessage::decode(&mut bytes, &opts) else {
+        return Found::End;
+    };
+    let size = usize::try_from(msg.store_size).unwrap_or(0);
+    let record = &buf[..size];
+    let has_crc = size >= CRC_PROPERTY_LEN && {
+        let tail = &record[size - CRC_PROPERTY_LEN..];
+        tail.starts_with(property::CRC32.as_bytes())
+            && tail[8] == NAME_VALUE_SEPARATOR as u8
+            && tail[19] == PROPERTY_SEPARATOR as u8
+    };
+    if has_crc {
+        let crc = body_crc(&record[..size - CRC_PROPERTY_LEN]);
+        if record[size - 11..size - 1] != crc_digits(crc) {
+            return Found::End;
+        }
+    } else if require_crc {
+        return Found::End;
+    }
+    Found::Record(Box::new(msg), size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocketmq::protocol::message::Message;
+
+    fn record(props: bool) -> Vec<u8> {
+        let mut message = Message::new("T", &b"body"[..]);
+        if props {
+            message.set_tags("a");
+        }
+        let msg = StoredMessage {
+            body_crc: body_crc(b"body"),
+            message,
+            ..StoredMessage::default()
+        };
+        msg.to_bytes().unwrap_or_default()
+    }
+
+    #[test]
+    fn java_crc_digit_order() {
+        assert_eq!(&crc_digits(1234), b"4321000000");
+        assert_eq!(&crc_digits(0), b"0000000000");
+        assert_eq!(&crc_digits(i32::MAX), b"7463847412");
+    }
+
+    #[test]
+    fn crc_property_round_trip() -> Result<()> {
+        for props in [false, true] {
+            let mut rec = record(props);
+            reserve_crc_property(&mut rec)?;
+            seal(&mut rec, 4096, true);
+            let Found::Record(msg, size) = check(&rec, true) else {
+                panic!("sealed record refused");
+            };
+            assert_eq!(size, rec.len());
+            assert_eq!(msg.commit_log_offset, 4096);
+            assert_eq!(msg.message.tags(), props.then_some("a"));
+            assert_eq!(
+                msg.message.property(property::CRC32).map(str::len),
+                Some(10)
+            );
+            for i in 0..rec.len() {
+                let mut bad = rec.clone();
+                bad[i] ^= 0x40;
+                assert!(
+                    !matches!(check(&bad, true), Found::Record(..)),
+                    "flip at {i}"
+                );
+            }
+        }
+        let plain = record(true);
+        assert!(matches!(check(&plain, false), Found::Record(..)));
+        assert!(matches!(check(&plain, true), Found::End));
+        Ok(())
+    }
+
+    #[test]
+    fn blank_and_zeros() {
+        assert!(matches!(check(&blank(100), true), Found::Blank));
+        assert!(matches!(check(&[0; 64], false), Found::End));
+    }
+}
