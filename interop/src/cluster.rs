@@ -82,26 +82,16 @@ impl JavaCluster {
 
         let broker_port = free_broker_port()?;
         let store = dir.path().join("store");
-        let mut conf = vec![
-            ("brokerClusterName", CLUSTER_NAME.to_owned()),
-            ("brokerName", BROKER_NAME.to_owned()),
-            ("brokerId", "0".to_owned()),
-            ("brokerIP1", "127.0.0.1".to_owned()),
-            ("listenPort", broker_port.to_string()),
-            ("namesrvAddr", format!("127.0.0.1:{namesrv_port}")),
-            ("autoCreateTopicEnable", "true".to_owned()),
-            ("brokerRole", "ASYNC_MASTER".to_owned()),
-            ("flushDiskType", "ASYNC_FLUSH".to_owned()),
-            ("storePathRootDir", store.display().to_string()),
-            (
-                "storePathCommitLog",
-                store.join("commitlog").display().to_string(),
-            ),
-            ("diskMaxUsedSpaceRatio", "95".to_owned()),
-        ];
+        let mut conf = crate::broker::broker_properties(
+            CLUSTER_NAME,
+            BROKER_NAME,
+            broker_port,
+            &format!("127.0.0.1:{namesrv_port}"),
+            &store,
+        );
         for (k, v) in broker_conf {
             conf.retain(|(key, _)| key != k);
-            conf.push((k, (*v).to_owned()));
+            conf.push(((*k).to_owned(), (*v).to_owned()));
         }
         let text: String = conf.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
         let broker_file = dir.path().join("broker.conf");
@@ -171,22 +161,7 @@ impl JavaCluster {
     /// server (`-n` is added unless given) and returns its stdout. Fails on a non-zero exit
     /// and on the "command failed" report mqadmin prints while still exiting 0.
     pub async fn admin(&self, args: &[&str]) -> anyhow::Result<String> {
-        let mut cmd = self.version.java_command(
-            "org.apache.rocketmq.tools.command.MQAdminStartup",
-            &["-Xmx256m"],
-            self.dir.path(),
-        )?;
-        cmd.args(args)
-            .env("ROCKETMQ_HOME", self.dir.path().join("rocketmq_home"));
-        if !args.contains(&"-n") {
-            cmd.arg("-n").arg(self.namesrv_addr());
-        }
-        let what = format!("mqadmin {}", args.join(" "));
-        let out = run_to_end(cmd, &what, TOOL_LIMIT).await?;
-        if out.contains("command failed") || out.contains("SubCommandException") {
-            bail!("{what} failed:\n{out}");
-        }
-        Ok(out)
+        run_admin(self.version, self.dir.path(), &self.namesrv_addr(), args).await
     }
 
     /// Creates `topic` on the broker with `queues` read and write queues (mqadmin updateTopic).
@@ -234,32 +209,13 @@ impl JavaCluster {
         keys: &str,
         property: Option<(&str, &str)>,
     ) -> anyhow::Result<Vec<JavaSendRecord>> {
-        let mut cmd = self.version.java_command(
-            "rocketmqrs.tools.JavaProducer",
-            &["-Xmx256m"],
+        run_producer(
+            self.version,
             self.dir.path(),
-        )?;
-        let prop = property.map_or(String::new(), |(k, v)| format!("{k}={v}"));
-        cmd.arg(self.namesrv_addr())
-            .arg(topic)
-            .arg(count.to_string())
-            .arg(tags)
-            .arg(keys)
-            .arg(prop);
-        let out = run_to_end(cmd, "JavaProducer", TOOL_LIMIT).await?;
-        let records: Vec<JavaSendRecord> = out
-            .lines()
-            .filter(|l| l.starts_with('{'))
-            .map(serde_json::from_str)
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("cannot parse JavaProducer output:\n{out}"))?;
-        if records.len() != count {
-            bail!(
-                "JavaProducer reported {} sends, expected {count}:\n{out}",
-                records.len()
-            );
-        }
-        Ok(records)
+            &self.namesrv_addr(),
+            (topic, count, tags, keys, property),
+        )
+        .await
     }
 
     /// Runs any class of this release (or our programs) to completion, with this cluster's
@@ -282,9 +238,69 @@ impl JavaCluster {
     }
 }
 
+/// Runs the Java mqadmin of `version` against `namesrv` (added as `-n` unless given), with
+/// `dir` as `user.home` and `dir/rocketmq_home` as `ROCKETMQ_HOME`; returns its stdout.
+pub(crate) async fn run_admin(
+    version: JavaVersion,
+    dir: &Path,
+    namesrv: &str,
+    args: &[&str],
+) -> anyhow::Result<String> {
+    let mut cmd = version.java_command(
+        "org.apache.rocketmq.tools.command.MQAdminStartup",
+        &["-Xmx256m"],
+        dir,
+    )?;
+    cmd.args(args)
+        .env("ROCKETMQ_HOME", dir.join("rocketmq_home"));
+    if !args.contains(&"-n") {
+        cmd.arg("-n").arg(namesrv);
+    }
+    let what = format!("mqadmin {}", args.join(" "));
+    let out = run_to_end(cmd, &what, TOOL_LIMIT).await?;
+    if out.contains("command failed") || out.contains("SubCommandException") {
+        bail!("{what} failed:\n{out}");
+    }
+    Ok(out)
+}
+
+/// What `JavaProducer` sends: topic, count, tags, keys and an optional user property.
+pub(crate) type ProduceArgs<'a> = (&'a str, usize, &'a str, &'a str, Option<(&'a str, &'a str)>);
+
+/// Runs our `JavaProducer` of `version`, resolving routes from `namesrv`.
+pub(crate) async fn run_producer(
+    version: JavaVersion,
+    dir: &Path,
+    namesrv: &str,
+    (topic, count, tags, keys, property): ProduceArgs<'_>,
+) -> anyhow::Result<Vec<JavaSendRecord>> {
+    let mut cmd = version.java_command("rocketmqrs.tools.JavaProducer", &["-Xmx256m"], dir)?;
+    let prop = property.map_or(String::new(), |(k, v)| format!("{k}={v}"));
+    cmd.arg(namesrv)
+        .arg(topic)
+        .arg(count.to_string())
+        .arg(tags)
+        .arg(keys)
+        .arg(prop);
+    let out = run_to_end(cmd, "JavaProducer", TOOL_LIMIT).await?;
+    let records: Vec<JavaSendRecord> = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot parse JavaProducer output:\n{out}"))?;
+    if records.len() != count {
+        bail!(
+            "JavaProducer reported {} sends, expected {count}:\n{out}",
+            records.len()
+        );
+    }
+    Ok(records)
+}
+
 /// Writes small logback configs of our own: 4.9.8 loads these from `$ROCKETMQ_HOME/conf`
 /// (5.x ships its own inside the jars and writes under `user.home`).
-fn write_logback_configs(home: &Path) -> anyhow::Result<()> {
+pub(crate) fn write_logback_configs(home: &Path) -> anyhow::Result<()> {
     let conf = home.join("conf");
     std::fs::create_dir_all(&conf)?;
     for name in ["namesrv", "broker", "tools"] {

@@ -9,14 +9,18 @@
 //!   directory, with the Java mqadmin ([`JavaCluster::admin`]) and the Java client
 //!   ([`JavaCluster::java_produce`]) at hand. Processes are killed by PID and the directory
 //!   removed on [`JavaCluster::stop`] or drop (also when a test panics).
+//! - [`JavaBroker`]: a Java broker alone, registering with a name server the test gives
+//!   (such as broker-lite's).
 //! - [`sdk_ops`]: SDK-only steps (create a topic, wait for a route, pull one message)
 //!   shared by the tests and the demo.
 
+mod broker;
 mod cluster;
 mod java;
 mod ports;
 mod process;
 pub mod sdk_ops;
 
+pub use broker::JavaBroker;
 pub use cluster::{JavaCluster, JavaSendRecord};
 pub use java::{JavaVersion, cache_root};
