@@ -10,7 +10,7 @@ use tokio_util::codec::Decoder;
 
 fuzz_target!(|data: &[u8]| {
     // Whole stream through the codec (length prefix included), small frame limit.
-    let mut codec = RemotingCodec::new().with_max_frame_len(1 << 20);
+    let mut codec = RemotingCodec::with_max_frame_len(1 << 20);
     let mut buf = BytesMut::from(data);
     while let Ok(Some(cmd)) = codec.decode(&mut buf) {
         let mut out = BytesMut::new();
