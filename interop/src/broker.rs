@@ -42,6 +42,26 @@ pub(crate) fn broker_properties(
     .collect()
 }
 
+/// Writes `conf` to `<dir>/broker.conf` and starts a Java broker with it (output in
+/// `<dir>/broker.out`); the caller waits for "boot success".
+pub(crate) fn spawn_broker(
+    version: JavaVersion,
+    dir: &Path,
+    home: &Path,
+    conf: &[(String, String)],
+) -> anyhow::Result<JavaProcess> {
+    let text: String = conf.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    let file = dir.join("broker.conf");
+    std::fs::write(&file, text)?;
+    let mut cmd = version.java_command(
+        "org.apache.rocketmq.broker.BrokerStartup",
+        &["-Xms512m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m"],
+        dir,
+    )?;
+    cmd.arg("-c").arg(&file).env("ROCKETMQ_HOME", home);
+    JavaProcess::spawn("broker", cmd, &dir.join("broker.out"))
+}
+
 /// A running Java broker (single master) registered with a given name server; killed by
 /// PID and its scratch directory removed on [`JavaBroker::stop`] or drop.
 #[derive(Debug)]
@@ -72,16 +92,7 @@ impl JavaBroker {
         write_logback_configs(&home)?;
         let port = free_broker_port()?;
         let conf = broker_properties(cluster, name, port, namesrv_addr, &dir.path().join("store"));
-        let text: String = conf.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        let file = dir.path().join("broker.conf");
-        std::fs::write(&file, text)?;
-        let mut cmd = version.java_command(
-            "org.apache.rocketmq.broker.BrokerStartup",
-            &["-Xms512m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m"],
-            dir.path(),
-        )?;
-        cmd.arg("-c").arg(&file).env("ROCKETMQ_HOME", &home);
-        let mut broker = JavaProcess::spawn("broker", cmd, &dir.path().join("broker.out"))?;
+        let mut broker = spawn_broker(version, dir.path(), &home, &conf)?;
         broker.wait_for_output("boot success", BOOT_LIMIT).await?;
         Ok(JavaBroker {
             version,

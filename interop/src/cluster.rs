@@ -93,16 +93,7 @@ impl JavaCluster {
             conf.retain(|(key, _)| key != k);
             conf.push(((*k).to_owned(), (*v).to_owned()));
         }
-        let text: String = conf.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-        let broker_file = dir.path().join("broker.conf");
-        std::fs::write(&broker_file, text)?;
-        let mut cmd = version.java_command(
-            "org.apache.rocketmq.broker.BrokerStartup",
-            &["-Xms512m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m"],
-            dir.path(),
-        )?;
-        cmd.arg("-c").arg(&broker_file).env("ROCKETMQ_HOME", &home);
-        let mut broker = JavaProcess::spawn("broker", cmd, &dir.path().join("broker.out"))?;
+        let mut broker = crate::broker::spawn_broker(version, dir.path(), &home, &conf)?;
         if let Err(e) = broker.wait_for_output("boot success", BOOT_LIMIT).await {
             return Err(e.context(format!("name server output:\n{}", namesrv.log_tail())));
         }
