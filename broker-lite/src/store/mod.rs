@@ -14,6 +14,15 @@
 //!
 //! Differences from Java: consume queues are written in the append call rather than by a
 //! background dispatcher; files are read with `pread`, not mmap.
+//!
+//! Not built yet: the index file (`<root>/index/<yyyyMMddHHmmssSSS>`), for lookups by key.
+//! Java's layout (`IndexFile`): a 40-byte header (begin timestamp i64, end timestamp i64,
+//! begin phys offset i64, end phys offset i64, hash slot count i32, index count i32 starting
+//! at 1); then `maxHashSlotNum` slots of i32 (slot = abs(hashCode(key)) % slots, holding the
+//! newest index number); then `maxIndexNum` entries of 20 bytes (key hash i32, phys offset
+//! i64, seconds since the file's begin timestamp i32, previous index number in the slot
+//! i32). Keys are `topic#key` for each KEYS entry and `topic#uniqKey`; rolled-back
+//! transaction messages are not indexed.
 
 mod checkpoint;
 mod commit_log;
