@@ -56,20 +56,45 @@ pub(crate) fn put_socket_addr(out: &mut Vec<u8>, addr: &SocketAddr) {
 pub(crate) fn socket_addr(what: &'static str, ip: &[u8], port: i32) -> Result<SocketAddr> {
     let port = u16::try_from(port)
         .map_err(|_| Error::decode(what, format!("port {port} out of range")))?;
-    let ip = match ip.len() {
+    Ok(SocketAddr::new(ip_addr(what, ip)?, port))
+}
+
+/// An IPv4 (4 bytes) or IPv6 (16 bytes) address from raw bytes.
+fn ip_addr(what: &'static str, ip: &[u8]) -> Result<IpAddr> {
+    match ip.len() {
         4 => {
             let mut o = [0u8; 4];
             o.copy_from_slice(ip);
-            IpAddr::V4(Ipv4Addr::from(o))
+            Ok(IpAddr::V4(Ipv4Addr::from(o)))
         }
         16 => {
             let mut o = [0u8; 16];
             o.copy_from_slice(ip);
-            IpAddr::V6(Ipv6Addr::from(o))
+            Ok(IpAddr::V6(Ipv6Addr::from(o)))
         }
-        n => return Err(Error::decode(what, format!("{n} address bytes"))),
+        n => Err(Error::decode(what, format!("{n} address bytes"))),
+    }
+}
+
+/// Parses the hex form shared by offset and unique message ids: an IP address (4 or 16
+/// bytes, told apart by the text length, 32 or 56 characters) followed by 12 more bytes,
+/// which are returned as they are.
+pub(crate) fn parse_host_id(what: &'static str, s: &str) -> Result<(IpAddr, [u8; 12])> {
+    let ip_len = match s.len() {
+        32 => 4,
+        56 => 16,
+        n => {
+            return Err(Error::decode(
+                what,
+                format!("length {n}, expected 32 or 56"),
+            ));
+        }
     };
-    Ok(SocketAddr::new(ip, port))
+    let raw = parse_hex(what, s)?;
+    let (ip, rest) = raw.split_at(ip_len);
+    let mut tail = [0u8; 12];
+    tail.copy_from_slice(rest);
+    Ok((ip_addr(what, ip)?, tail))
 }
 
 /// The broker-assigned message id: store host plus commit-log offset.
@@ -125,25 +150,17 @@ impl FromStr for OffsetMsgId {
     /// Parses 32 (IPv4) or 56 (IPv6) hex characters. Java picks IPv6 for any length but 32
     /// and reads garbage from bad input; this refuses both.
     fn from_str(s: &str) -> Result<Self> {
-        const WHAT: &str = "offset message id";
-        let ip_len = match s.len() {
-            32 => 4,
-            56 => 16,
-            n => {
-                return Err(Error::decode(
-                    WHAT,
-                    format!("length {n}, expected 32 or 56"),
-                ));
-            }
-        };
-        let raw = parse_hex(WHAT, s)?;
-        let (ip, rest) = raw.split_at(ip_len);
-        let (port, offset) = rest.split_at(4);
-        let port = i32::from_be_bytes([port[0], port[1], port[2], port[3]]);
+        let (ip, rest) = parse_host_id("offset message id", s)?;
+        let port = i32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
         let mut off = [0u8; 8];
-        off.copy_from_slice(offset);
+        off.copy_from_slice(&rest[4..]);
         Ok(OffsetMsgId {
-            store_host: socket_addr(WHAT, ip, port)?,
+            store_host: SocketAddr::new(
+                ip,
+                u16::try_from(port).map_err(|_| {
+                    Error::decode("offset message id", format!("port {port} out of range"))
+                })?,
+            ),
             commit_log_offset: i64::from_be_bytes(off),
         })
     }

@@ -21,12 +21,12 @@
 
 use std::fmt;
 use std::hash::BuildHasher;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::msg_id::{parse_hex, push_hex};
+use super::msg_id::{parse_host_id, push_hex};
 use crate::{Error, Result};
 
 /// Creates unique client message ids; cheap and safe to share between threads.
@@ -169,26 +169,7 @@ impl FromStr for UniqId {
 
     /// Parses 32 (IPv4) or 56 (IPv6) hex characters.
     fn from_str(s: &str) -> Result<Self> {
-        const WHAT: &str = "unique message id";
-        let ip_len = match s.len() {
-            32 => 4,
-            56 => 16,
-            n => {
-                return Err(Error::decode(
-                    WHAT,
-                    format!("length {n}, expected 32 or 56"),
-                ));
-            }
-        };
-        let raw = parse_hex(WHAT, s)?;
-        let (ip, rest) = raw.split_at(ip_len);
-        let ip = if ip_len == 4 {
-            IpAddr::V4(Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]))
-        } else {
-            let mut o = [0u8; 16];
-            o.copy_from_slice(ip);
-            IpAddr::V6(Ipv6Addr::from(o))
-        };
+        let (ip, rest) = parse_host_id("unique message id", s)?;
         Ok(UniqId {
             ip,
             pid: u16::from_be_bytes([rest[0], rest[1]]),
@@ -270,6 +251,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::Ipv4Addr;
 
     fn at(ms: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(ms)
