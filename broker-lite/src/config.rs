@@ -6,7 +6,7 @@
 //! loudly instead of being ignored.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -110,34 +110,112 @@ impl NamesrvConfig {
     }
 }
 
-/// The broker. Only the identity and address exist yet; store, flush and retention
-/// settings arrive with the broker role.
+/// The broker (the parts of Java's `BrokerConfig` and `MessageStoreConfig` broker-lite
+/// uses). Defaults follow Java unless noted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BrokerConfig {
     /// Address to listen on. Default `127.0.0.1:10911` (Java's `listenPort` 10911).
     pub listen: SocketAddr,
+    /// Address published to name servers and written into stored records, `ip:port`.
+    /// Default: the address actually listened on (with `127.0.0.1` for an unspecified IP).
+    pub advertised_addr: Option<SocketAddr>,
     /// Cluster name. Default `DefaultCluster` (Java's `brokerClusterName`).
     pub cluster_name: String,
     /// Broker name. Default `broker-a`.
     pub broker_name: String,
-    /// Name servers to register with, `host:port`. Default `["127.0.0.1:9876"]`.
+    /// Broker id; 0 is the master (Java `brokerId`). Default 0.
+    pub broker_id: i64,
+    /// Name servers to register with, `host:port`. Default `["127.0.0.1:9876"]`. When the
+    /// name server runs in the same process, its address is used instead.
     pub namesrv_addrs: Vec<String>,
+    /// How often to register with the name servers (Java
+    /// `registerNameServerPeriod`). Default `30s`.
+    #[serde(with = "duration")]
+    pub register_interval: Duration,
+    /// Broker permission bits: 6 read+write, 4 read only, 2 write only (Java
+    /// `brokerPermission`). Default 6.
+    pub broker_permission: i32,
+    /// Create a topic on its first send when it does not exist (Java
+    /// `autoCreateTopicEnable`). Default `true`.
+    pub auto_create_topic_enable: bool,
+    /// Queues of an auto-created topic, at most (Java `defaultTopicQueueNums`). Default 8.
+    pub default_topic_queue_nums: i32,
+    /// Create a subscription group on first use (Java
+    /// `autoCreateSubscriptionGroup`). Default `true`.
+    pub auto_create_subscription_group: bool,
+    /// Hold pull requests that find no message until one arrives (Java
+    /// `longPollingEnable`). Default `true`.
+    pub long_polling_enable: bool,
+    /// How long a pull is held when the client allows no suspension (Java
+    /// `shortPollingTimeMills`). Default `1s`.
+    #[serde(with = "duration")]
+    pub short_polling_time: Duration,
+    /// Evaluate SQL92 subscriptions (Java `enablePropertyFilter`; Java's default is
+    /// `false`, broker-lite's `true` so filters work out of the box).
+    pub enable_property_filter: bool,
+    /// The delay-level schedule (Java `messageDelayLevel`).
+    pub message_delay_level: String,
+    /// How long an orderly consumer's queue lock lives without renewal (Java
+    /// `rebalanceLockMaxLiveTime`). Default `60s`.
+    #[serde(with = "duration")]
+    pub queue_lock_expiry: Duration,
+    /// How long a client may stay silent before its consumer/producer registrations are
+    /// dropped (Java's channel expiry). Default `120s`.
+    #[serde(with = "duration")]
+    pub client_expiry: Duration,
+    /// How often consumer offsets, topics and groups are written to disk (Java
+    /// `flushConsumerOffsetInterval`). Default `5s`.
+    #[serde(with = "duration")]
+    pub persist_interval: Duration,
+    /// A half (transaction) message older than this is checked with its producer (Java
+    /// `transactionTimeOut`). Default `6s`.
+    #[serde(with = "duration")]
+    pub transaction_timeout: Duration,
+    /// How many times a transaction is checked before it is dropped (Java
+    /// `transactionCheckMax`). Default 15.
+    pub transaction_check_max: i32,
+    /// How often half messages are scanned (Java `transactionCheckInterval`). Default `30s`.
+    #[serde(with = "duration")]
+    pub transaction_check_interval: Duration,
+    /// The message store.
+    pub store: StoreSettings,
 }
 
 impl Default for BrokerConfig {
     fn default() -> Self {
         BrokerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 10911)),
+            advertised_addr: None,
             cluster_name: "DefaultCluster".into(),
             broker_name: "broker-a".into(),
+            broker_id: 0,
             namesrv_addrs: vec!["127.0.0.1:9876".into()],
+            register_interval: Duration::from_secs(30),
+            broker_permission: 6,
+            auto_create_topic_enable: true,
+            default_topic_queue_nums: 8,
+            auto_create_subscription_group: true,
+            long_polling_enable: true,
+            short_polling_time: Duration::from_secs(1),
+            enable_property_filter: true,
+            message_delay_level: DEFAULT_DELAY_LEVELS.into(),
+            queue_lock_expiry: Duration::from_secs(60),
+            client_expiry: Duration::from_secs(120),
+            persist_interval: Duration::from_secs(5),
+            transaction_timeout: Duration::from_secs(6),
+            transaction_check_max: 15,
+            transaction_check_interval: Duration::from_secs(30),
+            store: StoreSettings::default(),
         }
     }
 }
 
+/// Java's default `messageDelayLevel`: levels 1 to 18.
+pub const DEFAULT_DELAY_LEVELS: &str = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+
 impl BrokerConfig {
-    /// Checks the values: names must be non-empty.
+    /// Checks the values.
     pub fn validate(&self) -> Result<()> {
         for (field, value) in [
             ("broker.cluster_name", &self.cluster_name),
@@ -150,7 +228,159 @@ impl BrokerConfig {
                 });
             }
         }
-        Ok(())
+        let positive = [
+            ("broker.register_interval", self.register_interval),
+            ("broker.queue_lock_expiry", self.queue_lock_expiry),
+            ("broker.client_expiry", self.client_expiry),
+            ("broker.persist_interval", self.persist_interval),
+            (
+                "broker.transaction_check_interval",
+                self.transaction_check_interval,
+            ),
+        ];
+        for (field, d) in positive {
+            if d.is_zero() {
+                return Err(Error::Config {
+                    field,
+                    reason: "must be greater than zero".into(),
+                });
+            }
+        }
+        if !(1..=1024).contains(&self.default_topic_queue_nums) {
+            return Err(Error::Config {
+                field: "broker.default_topic_queue_nums",
+                reason: "must be in 1..=1024".into(),
+            });
+        }
+        if self.broker_permission & !0b1110 != 0 {
+            return Err(Error::Config {
+                field: "broker.broker_permission",
+                reason: "only the bits 2 (write), 4 (read) and 8 (inherit) exist".into(),
+            });
+        }
+        self.delay_levels()?;
+        self.store.validate()
+    }
+
+    /// The delay of each level, level 1 first, parsed from
+    /// [`message_delay_level`](Self::message_delay_level) (units `s`, `m`, `h`, `d`).
+    pub fn delay_levels(&self) -> Result<Vec<Duration>> {
+        let bad = |reason: String| Error::Config {
+            field: "broker.message_delay_level",
+            reason,
+        };
+        let mut levels = Vec::new();
+        for word in self.message_delay_level.split_whitespace() {
+            let (digits, unit) = word.split_at(word.len().saturating_sub(1));
+            let n: u64 = digits
+                .parse()
+                .map_err(|_| bad(format!("{word:?} is not <number><s|m|h|d>")))?;
+            let secs = match unit {
+                "s" => Some(n),
+                "m" => n.checked_mul(60),
+                "h" => n.checked_mul(3600),
+                "d" => n.checked_mul(86_400),
+                _ => None,
+            }
+            .ok_or_else(|| bad(format!("{word:?} is not <number><s|m|h|d>")))?;
+            levels.push(Duration::from_secs(secs));
+        }
+        if levels.is_empty() {
+            return Err(bad("needs at least one level".into()));
+        }
+        Ok(levels)
+    }
+}
+
+/// How a write is acknowledged (Java `flushDiskType`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FlushDiskType {
+    /// Acknowledge once written; fsync periodically (Java's default).
+    #[default]
+    #[serde(rename = "ASYNC_FLUSH")]
+    AsyncFlush,
+    /// Acknowledge after fsync, with group commit.
+    #[serde(rename = "SYNC_FLUSH")]
+    SyncFlush,
+}
+
+/// The broker's store settings (`[broker.store]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// Root directory of the store and the broker's config files (Java
+    /// `storePathRootDir`). Default `./broker-lite-store` (Java uses `$HOME/store`).
+    pub dir: PathBuf,
+    /// Flush mode. Default `ASYNC_FLUSH`.
+    pub flush_disk_type: FlushDiskType,
+    /// Async flush period (Java `flushIntervalCommitLog`). Default `500ms`.
+    #[serde(with = "duration")]
+    pub flush_interval: Duration,
+    /// Commit-log segment size in bytes (Java `mappedFileSizeCommitLog`). Default 1 GiB.
+    pub commit_log_segment_size: u64,
+    /// Largest message accepted, in bytes (Java `maxMessageSize`). Default 4 MiB.
+    pub max_message_size: usize,
+    /// Keep commit-log segments this long (Java `fileReservedTime`). Default `72h`.
+    #[serde(with = "duration")]
+    pub file_reserved_time: Duration,
+    /// Delete old segments when the disk is fuller than this (Java
+    /// `diskMaxUsedSpaceRatio`). Default 0.75.
+    pub disk_max_used_ratio: f64,
+    /// Refuse writes when the disk is fuller than this. Default 0.90.
+    pub disk_warning_ratio: f64,
+    /// Build the key / unique-key index (Java `messageIndexEnable`). Default `true`.
+    pub index_enabled: bool,
+    /// Hash slots per index file (Java `maxHashSlotNum`). Default 5,000,000.
+    pub index_hash_slots: u32,
+    /// Entries per index file (Java `maxIndexNum`). Default 20,000,000.
+    pub index_entries: u32,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        let java = crate::store::StoreConfig::new("broker-lite-store");
+        StoreSettings {
+            dir: java.root,
+            flush_disk_type: FlushDiskType::AsyncFlush,
+            flush_interval: java.flush_interval,
+            commit_log_segment_size: java.commit_log_segment_size,
+            max_message_size: java.max_record_size,
+            file_reserved_time: java.file_reserved_time,
+            disk_max_used_ratio: java.disk_max_used_ratio,
+            disk_warning_ratio: java.disk_warning_ratio,
+            index_enabled: java.index_enabled,
+            index_hash_slots: java.index_hash_slots,
+            index_entries: java.index_entries,
+        }
+    }
+}
+
+impl StoreSettings {
+    /// The store configuration these settings give, with `store_host` written into
+    /// every record.
+    pub fn store_config(&self, store_host: SocketAddr) -> crate::store::StoreConfig {
+        let mut c = crate::store::StoreConfig::new(self.dir.clone());
+        c.flush_mode = match self.flush_disk_type {
+            FlushDiskType::AsyncFlush => crate::store::FlushMode::Async,
+            FlushDiskType::SyncFlush => crate::store::FlushMode::Sync,
+        };
+        c.flush_interval = self.flush_interval;
+        c.commit_log_segment_size = self.commit_log_segment_size;
+        c.max_record_size = self.max_message_size;
+        c.file_reserved_time = self.file_reserved_time;
+        c.disk_max_used_ratio = self.disk_max_used_ratio;
+        c.disk_warning_ratio = self.disk_warning_ratio;
+        c.index_enabled = self.index_enabled;
+        c.index_hash_slots = self.index_hash_slots;
+        c.index_entries = self.index_entries;
+        c.store_host = store_host;
+        c
+    }
+
+    /// Checks the values (the store's own rules).
+    pub fn validate(&self) -> Result<()> {
+        self.store_config(SocketAddr::from(([127, 0, 0, 1], 10911)))
+            .validate()
     }
 }
 

@@ -7,6 +7,7 @@
 //! store is [`store`]. Everything reuses `rocketmq::protocol` and the server side of
 //! `rocketmq::remoting`.
 
+pub mod broker;
 pub mod config;
 pub mod error;
 pub mod namesrv;
