@@ -1,21 +1,135 @@
 //! Long polling: pulls that found nothing wait here until a message arrives on their
 //! queue or their suspend time ends (Java `PullRequestHoldService`).
+//!
+//! A held pull is simply its handler task waiting: every request already runs in its own
+//! task, so a wait blocks nothing else. Each queue with waiters has a `watch` channel
+//! carrying the queue's max offset; the put path calls [`PullHolds::arrived`] after each
+//! append, which publishes the new max offset only when someone waits on that queue. A
+//! waiter subscribes *before* it reads the store, so an arrival between the read and the
+//! wait is never missed. Java's periodic re-check of held requests is not needed.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::State;
+use super::{State, lock};
+
+type Key = (String, i32);
 
 /// Pulls waiting for messages, by topic and queue.
 #[derive(Debug, Default)]
-pub(crate) struct PullHolds {}
+pub(crate) struct PullHolds {
+    queues: Mutex<HashMap<Key, watch::Sender<u64>>>,
+}
 
-impl PullHolds {
-    pub(crate) fn new() -> Self {
-        PullHolds {}
+/// A registration to wait for arrivals on one queue; take it before reading the store.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    rx: watch::Receiver<u64>,
+}
+
+impl Waiter {
+    /// Waits until a message arrives on the queue (a max offset above `offset` is
+    /// published) or `timeout` passes. Returns whether something arrived.
+    pub(crate) async fn wait(&mut self, offset: u64, timeout: Duration) -> bool {
+        let arrived = self.rx.wait_for(|max| *max > offset);
+        matches!(tokio::time::timeout(timeout, arrived).await, Ok(Ok(_)))
     }
 }
 
-/// Starts the periodic check of held pulls.
-pub(super) fn spawn(_state: &Arc<State>, _tasks: &mut JoinSet<()>) {}
+impl PullHolds {
+    pub(crate) fn new() -> Self {
+        PullHolds::default()
+    }
+
+    /// Registers interest in `topic`/`queue_id`: the returned waiter sees every arrival
+    /// from now on.
+    pub(crate) fn subscribe(&self, topic: &str, queue_id: i32) -> Waiter {
+        let mut queues = lock(&self.queues);
+        let key = (topic.to_owned(), queue_id);
+        let rx = match queues.get(&key) {
+            Some(tx) => tx.subscribe(),
+            None => {
+                let (tx, rx) = watch::channel(0);
+                queues.insert(key, tx);
+                rx
+            }
+        };
+        Waiter { rx }
+    }
+
+    /// Tells the pulls waiting on `topic`/`queue_id` that the queue now ends at
+    /// `max_offset` (one past the last message). Cheap when nobody waits.
+    pub(crate) fn arrived(&self, topic: &str, queue_id: i32, max_offset: u64) {
+        let mut queues = lock(&self.queues);
+        let key = (topic.to_owned(), queue_id);
+        if let Some(tx) = queues.get(&key) {
+            if tx.receiver_count() == 0 {
+                queues.remove(&key);
+            } else {
+                tx.send_replace(max_offset);
+            }
+        }
+    }
+
+    /// How many pulls wait, over all queues.
+    pub(crate) fn waiting(&self) -> usize {
+        lock(&self.queues)
+            .values()
+            .map(watch::Sender::receiver_count)
+            .sum()
+    }
+
+    /// Forgets queues nobody waits on any more.
+    fn prune(&self) {
+        lock(&self.queues).retain(|_, tx| tx.receiver_count() > 0);
+    }
+}
+
+/// Starts the periodic clean-up of queues without waiters.
+pub(super) fn spawn(state: &Arc<State>, tasks: &mut JoinSet<()>) {
+    let state = Arc::clone(state);
+    tasks.spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            state.holds.prune();
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn arrival_wakes_and_timeout_expires() {
+        let holds = PullHolds::new();
+        holds.arrived("t", 0, 5); // nobody waits: nothing kept
+        assert_eq!(lock(&holds.queues).len(), 0);
+
+        let mut w = holds.subscribe("t", 0);
+        assert_eq!(holds.waiting(), 1);
+        // An arrival between subscribe and wait is not lost.
+        holds.arrived("t", 0, 3);
+        assert!(w.wait(2, Duration::from_secs(5)).await);
+        // Nothing new beyond offset 3: times out.
+        assert!(!w.wait(3, Duration::from_millis(20)).await);
+        // Another queue does not wake it.
+        holds.arrived("t", 1, 9);
+        assert!(!w.wait(3, Duration::from_millis(20)).await);
+
+        let waiter = tokio::spawn(async move {
+            let mut w = w;
+            w.wait(3, Duration::from_secs(10)).await
+        });
+        tokio::task::yield_now().await;
+        holds.arrived("t", 0, 4);
+        assert!(waiter.await.unwrap());
+        assert_eq!(holds.waiting(), 0);
+        holds.prune();
+        assert_eq!(lock(&holds.queues).len(), 0);
+    }
+}

@@ -33,6 +33,7 @@ mod locks;
 mod long_poll;
 mod offsets;
 mod pull;
+mod put;
 mod query;
 mod register;
 mod retry;
@@ -293,6 +294,8 @@ pub(crate) struct State {
     pub(crate) stats: stats::Stats,
     /// Delay-level progress (persisted in `config/delayOffset.json`).
     pub(crate) schedule: schedule::Schedule,
+    /// Order of puts per queue (batches get consecutive offsets).
+    pub(crate) put_order: put::QueueOrder,
 }
 
 impl State {
@@ -305,8 +308,9 @@ impl State {
             offsets: offsets::OffsetTable::open(&root)?,
             locks: locks::QueueLocks::new(&config),
             holds: long_poll::PullHolds::new(),
-            stats: stats::Stats::new(),
+            stats: stats::Stats::with_cluster(&config.cluster_name),
             schedule: schedule::Schedule::open(&root, &config)?,
+            put_order: put::QueueOrder::default(),
             config: Mutex::new(config),
             addr,
             started: Instant::now(),

@@ -1,0 +1,314 @@
+//! The one path into the store for producers, retries, the delay schedule and
+//! transactions (Java `DefaultMessageStore.putMessage` / `CommitLog.putMessage` as the
+//! broker calls them).
+//!
+//! [`put`] applies Java's delay-level rewrite, appends on a blocking thread, records put
+//! stats and wakes the pulls held on the queue. [`put_raw`] does the same without the
+//! rewrite (for re-puts of messages whose real topic was restored, e.g. when the delay
+//! schedule delivers or a transaction commits). [`put_batch`] stores a batch with
+//! consecutive queue offsets.
+//!
+//! The delay rewrite (Java 4.9.8 `CommitLog.putMessage`, 5.x `HookUtils`): a message that
+//! is not a half or rolled-back transaction message and whose `DELAY` property is above 0
+//! is stored in `SCHEDULE_TOPIC_XXXX`, queue `level - 1` (the level capped at the highest
+//! configured one), with its topic and queue id kept in `REAL_TOPIC` and `REAL_QID`.
+//!
+//! Ordering: the store orders appends; single puts to a queue run concurrently (so
+//! sync-flush group commit still works), while a batch holds its queue exclusively so
+//! its messages get consecutive offsets.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use rocketmq::protocol::message::{OffsetMsgId, StoredMessage, SysFlag, property};
+use tokio::sync::RwLock;
+
+use super::topics::SCHEDULE_TOPIC;
+use super::{State, lock};
+use crate::Result;
+use crate::store::AppendResult;
+
+/// Where a message was stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PutOutcome {
+    /// The topic it was stored in (`SCHEDULE_TOPIC_XXXX` after a delay rewrite).
+    pub(crate) topic: String,
+    /// The queue it was stored in.
+    pub(crate) queue_id: i32,
+    /// Its offset in that queue.
+    pub(crate) queue_offset: u64,
+    /// Its commit-log offset.
+    pub(crate) phys_offset: u64,
+    /// Record size in bytes.
+    pub(crate) size: usize,
+    /// Store time, epoch ms.
+    pub(crate) store_timestamp: i64,
+    /// The store host written in the record.
+    pub(crate) store_host: SocketAddr,
+}
+
+impl PutOutcome {
+    /// The offset message id (store host + commit-log offset), Java's `msgId` of the
+    /// stored message.
+    pub(crate) fn offset_msg_id(&self) -> String {
+        OffsetMsgId::new(
+            self.store_host,
+            i64::try_from(self.phys_offset).unwrap_or(i64::MAX),
+        )
+        .to_string()
+    }
+
+    fn new(topic: String, queue_id: i32, a: AppendResult, store_host: SocketAddr) -> Self {
+        PutOutcome {
+            topic,
+            queue_id,
+            queue_offset: a.queue_offset,
+            phys_offset: a.phys_offset,
+            size: a.size,
+            store_timestamp: a.store_timestamp,
+            store_host,
+        }
+    }
+}
+
+/// A queue's ordering lock: single puts share it, a batch holds it alone.
+type OrderLock = Arc<RwLock<()>>;
+
+/// Per-queue order between single puts (shared) and batches (exclusive).
+#[derive(Debug, Default)]
+pub(crate) struct QueueOrder {
+    queues: Mutex<HashMap<(String, i32), OrderLock>>,
+}
+
+impl QueueOrder {
+    fn of(&self, topic: &str, queue_id: i32) -> OrderLock {
+        let mut queues = lock(&self.queues);
+        Arc::clone(
+            queues
+                .entry((topic.to_owned(), queue_id))
+                .or_insert_with(|| Arc::new(RwLock::new(()))),
+        )
+    }
+}
+
+/// Stores `msg`, applying the delay-level rewrite first. The caller fills in topic,
+/// queue id, flag, properties, body, born time and host, sysFlag, reconsume times and
+/// prepared transaction offset; the store sets the rest.
+pub(crate) async fn put(state: &Arc<State>, mut msg: StoredMessage) -> Result<PutOutcome> {
+    rewrite_delay(state, &mut msg);
+    put_raw(state, msg).await
+}
+
+/// Stores `msg` as it is (no delay rewrite).
+pub(crate) async fn put_raw(state: &Arc<State>, msg: StoredMessage) -> Result<PutOutcome> {
+    let topic = msg.message.topic().to_owned();
+    let queue_id = msg.queue_id;
+    let order = state.put_order.of(&topic, queue_id);
+    let _shared = order.read().await;
+    let store = state.store.clone();
+    let appended = tokio::task::spawn_blocking(move || store.append(msg))
+        .await
+        .map_err(|e| std::io::Error::other(format!("store append task failed: {e}")))??;
+    Ok(stored(state, topic, queue_id, appended))
+}
+
+/// Stores the messages of a batch, in order, with consecutive offsets in their queue (all
+/// must share topic and queue id). No delay rewrite: Java refuses delayed batches before
+/// they get here. On an error the messages before it stay stored.
+pub(crate) async fn put_batch(
+    state: &Arc<State>,
+    msgs: Vec<StoredMessage>,
+) -> Result<Vec<PutOutcome>> {
+    let Some(first) = msgs.first() else {
+        return Ok(Vec::new());
+    };
+    let topic = first.message.topic().to_owned();
+    let queue_id = first.queue_id;
+    if msgs
+        .iter()
+        .any(|m| m.message.topic() != topic || m.queue_id != queue_id)
+    {
+        return Err(rocketmq::Error::InvalidField {
+            field: "batch",
+            value: "messages of one batch must share topic and queue".into(),
+        }
+        .into());
+    }
+    let order = state.put_order.of(&topic, queue_id);
+    let _exclusive = order.write().await;
+    let store = state.store.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::with_capacity(msgs.len());
+        for msg in msgs {
+            match store.append(msg) {
+                Ok(a) => out.push(a),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+        (out, None)
+    })
+    .await
+    .map_err(|e| std::io::Error::other(format!("store append task failed: {e}")))?;
+    let (appended, error) = results;
+    let outcomes: Vec<PutOutcome> = appended
+        .into_iter()
+        .map(|a| stored(state, topic.clone(), queue_id, a))
+        .collect();
+    match error {
+        Some(e) => Err(e),
+        None => Ok(outcomes),
+    }
+}
+
+/// Stats and wake-up after one append.
+fn stored(state: &State, topic: String, queue_id: i32, a: AppendResult) -> PutOutcome {
+    state.stats.record_put(&topic, 1, a.size as u64);
+    state.holds.arrived(&topic, queue_id, a.queue_offset + 1);
+    PutOutcome::new(topic, queue_id, a, state.addr)
+}
+
+/// Java's delay-level rewrite (see the module docs).
+fn rewrite_delay(state: &State, msg: &mut StoredMessage) {
+    let tran = msg.sys_flag.bits() & SysFlag::TRANSACTION_ROLLBACK.bits();
+    if tran != 0 && tran != SysFlag::TRANSACTION_COMMIT.bits() {
+        return;
+    }
+    let level = msg.message.delay_level().ok().flatten().unwrap_or(0);
+    if level <= 0 {
+        return;
+    }
+    let max = state
+        .config()
+        .delay_levels()
+        .map_or(1, |l| i32::try_from(l.len()).unwrap_or(i32::MAX));
+    let level = level.min(max);
+    if msg.message.delay_level().ok().flatten() != Some(level) {
+        msg.message.set_delay_level(level);
+    }
+    let real_topic = msg.message.topic().to_owned();
+    let props = msg.message.properties_mut();
+    props.insert(property::REAL_TOPIC, real_topic);
+    props.insert(property::REAL_QID, msg.queue_id.to_string());
+    msg.message.set_topic(SCHEDULE_TOPIC);
+    msg.queue_id = level - 1;
+}
+
+/// A broker [`State`] over a fresh temp store, for unit tests of the processors.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use crate::broker::State;
+    use crate::config::BrokerConfig;
+    use crate::store::Store;
+    use crate::store::test_dir::TestDir;
+
+    /// A state with the default config (store under a temp dir, removed when the
+    /// returned `TestDir` drops).
+    pub(crate) fn test_state(name: &str) -> (Arc<State>, TestDir) {
+        test_state_with(name, |_| {})
+    }
+
+    /// Like [`test_state`], with the config adjusted first.
+    pub(crate) fn test_state_with(
+        name: &str,
+        adjust: impl FnOnce(&mut BrokerConfig),
+    ) -> (Arc<State>, TestDir) {
+        let dir = TestDir::new(name);
+        let mut config = BrokerConfig::default();
+        config.store.dir = dir.path().to_path_buf();
+        adjust(&mut config);
+        let addr = SocketAddr::from(([127, 0, 0, 1], 10911));
+        let store = Store::open(config.store.store_config(addr)).unwrap();
+        let state = State::new(config, addr, store).unwrap();
+        (Arc::new(state), dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocketmq::protocol::message::Message;
+    use test_support::test_state;
+
+    fn msg(topic: &str, queue_id: i32) -> StoredMessage {
+        StoredMessage {
+            message: Message::new(topic, &b"hello"[..]),
+            queue_id,
+            ..StoredMessage::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn put_stores_counts_and_wakes() {
+        let (state, _dir) = test_state("put-basic");
+        let mut waiter = state.holds.subscribe("T", 1);
+        let a = put(&state, msg("T", 1)).await.unwrap();
+        let b = put(&state, msg("T", 1)).await.unwrap();
+        assert_eq!((a.topic.as_str(), a.queue_id, a.queue_offset), ("T", 1, 0));
+        assert_eq!(b.queue_offset, 1);
+        assert!(b.phys_offset > a.phys_offset);
+        assert!(waiter.wait(1, std::time::Duration::from_secs(5)).await);
+        assert_eq!(
+            state
+                .stats
+                .item_total(super::super::stats::TOPIC_PUT_NUMS, "T"),
+            2
+        );
+        let rec = state
+            .store
+            .read_by_phys_offset(a.phys_offset)
+            .unwrap()
+            .unwrap();
+        let back = crate::store::Store::decode(&rec).unwrap();
+        assert_eq!(back.offset_msg_id().to_string(), a.offset_msg_id());
+        assert_eq!(back.message.body().as_ref(), b"hello");
+    }
+
+    #[tokio::test]
+    async fn delay_rewrite() {
+        let (state, _dir) = test_state("put-delay");
+        let mut m = msg("T", 3);
+        m.message.set_delay_level(99);
+        let out = put(&state, m).await.unwrap();
+        assert_eq!(out.topic, SCHEDULE_TOPIC);
+        assert_eq!(out.queue_id, 17, "capped at the 18th level");
+        let rec = state
+            .store
+            .read_by_phys_offset(out.phys_offset)
+            .unwrap()
+            .unwrap();
+        let back = crate::store::Store::decode(&rec).unwrap();
+        assert_eq!(back.message.real_topic(), Some("T"));
+        assert_eq!(back.message.real_queue_id().unwrap(), Some(3));
+        assert_eq!(back.message.delay_level().unwrap(), Some(18));
+
+        // A half message keeps its topic; put_raw never rewrites.
+        let mut half = msg("H", 0);
+        half.message.set_delay_level(2);
+        half.sys_flag = SysFlag::TRANSACTION_PREPARED;
+        assert_eq!(put(&state, half).await.unwrap().topic, "H");
+        let mut raw = msg("R", 0);
+        raw.message.set_delay_level(2);
+        assert_eq!(put_raw(&state, raw).await.unwrap().topic, "R");
+    }
+
+    #[tokio::test]
+    async fn batch_offsets_are_consecutive() {
+        let (state, _dir) = test_state("put-batch");
+        put(&state, msg("B", 0)).await.unwrap();
+        let outs = put_batch(&state, (0..5).map(|_| msg("B", 0)).collect())
+            .await
+            .unwrap();
+        let offsets: Vec<u64> = outs.iter().map(|o| o.queue_offset).collect();
+        assert_eq!(offsets, [1, 2, 3, 4, 5]);
+        assert!(
+            put_batch(&state, vec![msg("B", 0), msg("B", 1)])
+                .await
+                .is_err()
+        );
+        assert!(put_batch(&state, Vec::new()).await.unwrap().is_empty());
+    }
+}
