@@ -1,0 +1,362 @@
+//! The broker's consumer-group side in-process on 127.0.0.1:0, driven by the SDK's
+//! RemotingClient with requests built as Java's clients send them: heartbeats and
+//! membership notices, offsets, queue locks, send-back to retry/DLQ, delayed delivery.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use broker_lite::broker::Broker;
+use broker_lite::config::BrokerConfig;
+use rocketmq::protocol::body::{
+    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerList, Heartbeat, MessageModel,
+    ProducerData, SubscriptionData,
+};
+use rocketmq::protocol::header::{
+    GetConsumerListByGroupRequestHeader, NotifyConsumerIdsChangedRequestHeader,
+    UnregisterClientRequestHeader,
+};
+use rocketmq::protocol::json::JsonBody;
+use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
+use rocketmq::remoting::{RemotingClient, RequestContext};
+use tokio::sync::mpsc;
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "bl-groups-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn config(dir: &TempDir) -> BrokerConfig {
+    let mut c = BrokerConfig::default();
+    c.store.dir = dir.0.clone();
+    c.namesrv_addrs = Vec::new();
+    c
+}
+
+async fn start(config: BrokerConfig) -> (Broker, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let broker = Broker::start(listener, config).await.unwrap();
+    let addr = broker.local_addr().to_string();
+    (broker, addr)
+}
+
+/// A client that records the groups of the NOTIFY_CONSUMER_IDS_CHANGED it receives.
+fn notified_client() -> (RemotingClient, mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let client = RemotingClient::builder()
+        .handler(
+            RequestCode::NOTIFY_CONSUMER_IDS_CHANGED,
+            move |_ctx: RequestContext, req: RemotingCommand| {
+                let tx = tx.clone();
+                async move {
+                    let h: NotifyConsumerIdsChangedRequestHeader = req.read_header()?;
+                    let _ = tx.send(h.consumer_group);
+                    Ok(None)
+                }
+            },
+        )
+        .build();
+    (client, rx)
+}
+
+fn consumer(group: &str, topic: &str, model: MessageModel) -> ConsumerData {
+    ConsumerData {
+        group_name: group.into(),
+        consume_type: Some(ConsumeType::Push),
+        message_model: Some(model),
+        consume_from_where: Some(ConsumeFromWhere::LastOffset),
+        subscription_data_set: vec![SubscriptionData::tags(topic, "*", 1)],
+        unit_mode: false,
+    }
+}
+
+fn heartbeat_request(client_id: &str, consumers: Vec<ConsumerData>) -> RemotingCommand {
+    let hb = Heartbeat {
+        client_id: client_id.into(),
+        producer_data_set: vec![ProducerData {
+            group_name: "CLIENT_INNER_PRODUCER".into(),
+        }],
+        consumer_data_set: consumers,
+        heartbeat_fingerprint: None,
+        without_sub: None,
+    };
+    RemotingCommand::request(RequestCode::HEART_BEAT).with_body(hb.to_json())
+}
+
+async fn ok(client: &RemotingClient, addr: &str, request: RemotingCommand) -> RemotingCommand {
+    let r = client.invoke(addr, request, TIMEOUT).await.unwrap();
+    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
+    r
+}
+
+async fn consumer_ids(client: &RemotingClient, addr: &str, group: &str) -> Option<Vec<String>> {
+    let h = GetConsumerListByGroupRequestHeader {
+        consumer_group: group.into(),
+        rpc: Default::default(),
+    };
+    let r = client
+        .invoke(
+            addr,
+            RemotingCommand::request(RequestCode::GET_CONSUMER_LIST_BY_GROUP).with_header(&h),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    if r.code == ResponseCode::SYSTEM_ERROR.0 {
+        assert_eq!(
+            r.remark.as_deref(),
+            Some(format!("no consumer for this group, {group}").as_str())
+        );
+        return None;
+    }
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    let mut ids = ConsumerList::from_json(&r.body).unwrap().consumer_id_list;
+    ids.sort();
+    Some(ids)
+}
+
+async fn next_notice(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(TIMEOUT, rx.recv())
+        .await
+        .expect("no NOTIFY_CONSUMER_IDS_CHANGED in time")
+        .unwrap()
+}
+
+/// Waits until the group's members are `want` (membership changes on close and expiry
+/// happen in the background).
+async fn wait_for_ids(client: &RemotingClient, addr: &str, group: &str, want: Option<Vec<&str>>) {
+    let want = want.map(|v| v.into_iter().map(String::from).collect::<Vec<_>>());
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let got = consumer_ids(client, addr, group).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "members {got:?}, want {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn heartbeat_registers_consumers_and_notifies_on_join_leave_close() {
+    let dir = TempDir::new("hb");
+    let (broker, addr) = start(config(&dir)).await;
+    let group = "hb_group";
+    let (a, mut a_rx) = notified_client();
+    let (b, mut b_rx) = notified_client();
+
+    assert_eq!(consumer_ids(&a, &addr, group).await, None);
+    let r = ok(
+        &a,
+        &addr,
+        heartbeat_request("a@1", vec![consumer(group, "T", MessageModel::Clustering)]),
+    )
+    .await;
+    assert_eq!(r.ext_field("IS_SUPPORT_HEART_BEAT_V2"), Some("true"));
+    assert_eq!(r.ext_field("IS_SUB_CHANGE"), Some("true"));
+    assert_eq!(next_notice(&mut a_rx).await, group);
+    assert_eq!(
+        consumer_ids(&a, &addr, group).await,
+        Some(vec!["a@1".into()])
+    );
+
+    // A repeated heartbeat changes nothing: no notice.
+    ok(
+        &a,
+        &addr,
+        heartbeat_request("a@1", vec![consumer(group, "T", MessageModel::Clustering)]),
+    )
+    .await;
+
+    // b joins: both are told.
+    ok(
+        &b,
+        &addr,
+        heartbeat_request("b@1", vec![consumer(group, "T", MessageModel::Clustering)]),
+    )
+    .await;
+    assert_eq!(next_notice(&mut a_rx).await, group);
+    assert_eq!(next_notice(&mut b_rx).await, group);
+    assert!(a_rx.try_recv().is_err(), "the repeat heartbeat notified");
+    assert_eq!(
+        consumer_ids(&a, &addr, group).await,
+        Some(vec!["a@1".into(), "b@1".into()])
+    );
+
+    // b leaves with UNREGISTER_CLIENT: a is told.
+    let h = UnregisterClientRequestHeader {
+        client_id: "b@1".into(),
+        producer_group: Some("CLIENT_INNER_PRODUCER".into()),
+        consumer_group: Some(group.into()),
+        rpc: Default::default(),
+    };
+    ok(
+        &b,
+        &addr,
+        RemotingCommand::request(RequestCode::UNREGISTER_CLIENT).with_header(&h),
+    )
+    .await;
+    assert_eq!(next_notice(&mut a_rx).await, group);
+    assert_eq!(
+        consumer_ids(&a, &addr, group).await,
+        Some(vec!["a@1".into()])
+    );
+
+    // b joins again, then its connection closes: a is told and b is gone.
+    ok(
+        &b,
+        &addr,
+        heartbeat_request("b@1", vec![consumer(group, "T", MessageModel::Clustering)]),
+    )
+    .await;
+    assert_eq!(next_notice(&mut a_rx).await, group);
+    b.close().await;
+    assert_eq!(next_notice(&mut a_rx).await, group);
+    wait_for_ids(&a, &addr, group, Some(vec!["a@1"])).await;
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn broadcasting_groups_are_not_notified_and_subscription_change_is() {
+    let dir = TempDir::new("bc");
+    let (broker, addr) = start(config(&dir)).await;
+    let (a, mut a_rx) = notified_client();
+    ok(
+        &a,
+        &addr,
+        heartbeat_request("a@1", vec![consumer("bc", "T", MessageModel::Broadcasting)]),
+    )
+    .await;
+    assert_eq!(
+        consumer_ids(&a, &addr, "bc").await,
+        Some(vec!["a@1".into()])
+    );
+    // A clustering group: a new topic in the subscriptions is a change.
+    ok(
+        &a,
+        &addr,
+        heartbeat_request("a@1", vec![consumer("cl", "T", MessageModel::Clustering)]),
+    )
+    .await;
+    assert_eq!(next_notice(&mut a_rx).await, "cl");
+    let mut two = consumer("cl", "T", MessageModel::Clustering);
+    two.subscription_data_set
+        .push(SubscriptionData::tags("U", "a || b", 2));
+    ok(&a, &addr, heartbeat_request("a@1", vec![two])).await;
+    assert_eq!(next_notice(&mut a_rx).await, "cl");
+    assert!(
+        a_rx.try_recv().is_err(),
+        "the broadcasting group was notified"
+    );
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn silent_clients_expire() {
+    let dir = TempDir::new("expiry");
+    let mut c = config(&dir);
+    c.client_expiry = Duration::from_millis(300);
+    let (broker, addr) = start(c).await;
+    let (a, mut a_rx) = notified_client();
+    let (b, mut b_rx) = notified_client();
+    let watcher = RemotingClient::builder().build();
+    ok(
+        &a,
+        &addr,
+        heartbeat_request("a@1", vec![consumer("ex", "T", MessageModel::Clustering)]),
+    )
+    .await;
+    ok(
+        &b,
+        &addr,
+        heartbeat_request("b@1", vec![consumer("ex", "T", MessageModel::Clustering)]),
+    )
+    .await;
+    assert_eq!(next_notice(&mut a_rx).await, "ex");
+    assert_eq!(next_notice(&mut b_rx).await, "ex");
+    assert_eq!(next_notice(&mut a_rx).await, "ex");
+    // Keep a alive; b goes silent and is dropped (its connection closed by the broker).
+    let keep_alive = {
+        let a = a.clone();
+        let addr = addr.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = a
+                    .invoke(
+                        &addr,
+                        heartbeat_request(
+                            "a@1",
+                            vec![consumer("ex", "T", MessageModel::Clustering)],
+                        ),
+                        TIMEOUT,
+                    )
+                    .await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    wait_for_ids(&watcher, &addr, "ex", Some(vec!["a@1"])).await;
+    assert_eq!(next_notice(&mut a_rx).await, "ex");
+    keep_alive.abort();
+    wait_for_ids(&watcher, &addr, "ex", None).await;
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn heartbeat_v2_fingerprints() {
+    let dir = TempDir::new("v2");
+    let (broker, addr) = start(config(&dir)).await;
+    let client = RemotingClient::builder().build();
+    let send = |fingerprint: i32, without_sub: bool| {
+        let mut data = consumer("v2", "T", MessageModel::Clustering);
+        if without_sub {
+            data.subscription_data_set.clear();
+        }
+        let hb = Heartbeat {
+            client_id: "c@1".into(),
+            producer_data_set: Vec::new(),
+            consumer_data_set: vec![data],
+            heartbeat_fingerprint: Some(fingerprint),
+            without_sub: Some(without_sub),
+        };
+        RemotingCommand::request(RequestCode::HEART_BEAT).with_body(hb.to_json())
+    };
+    // Unknown group, no subscriptions sent: the client must resend them.
+    let r = ok(&client, &addr, send(7, true)).await;
+    assert_eq!(r.ext_field("IS_SUB_CHANGE"), Some("true"));
+    let r = ok(&client, &addr, send(7, false)).await;
+    assert_eq!(r.ext_field("IS_SUB_CHANGE"), Some("false"));
+    let r = ok(&client, &addr, send(7, true)).await;
+    assert_eq!(r.ext_field("IS_SUB_CHANGE"), Some("false"));
+    let r = ok(&client, &addr, send(8, true)).await;
+    assert_eq!(r.ext_field("IS_SUB_CHANGE"), Some("true"));
+    assert_eq!(
+        consumer_ids(&client, &addr, "v2").await,
+        Some(vec!["c@1".into()])
+    );
+    broker.shutdown().await;
+}
