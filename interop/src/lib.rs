@@ -11,10 +11,13 @@
 //!   removed on [`JavaCluster::stop`] or drop (also when a test panics).
 //! - [`JavaBroker`]: a Java broker alone, registering with a name server the test gives
 //!   (such as broker-lite's).
+//! - [`clients`]: the Go (rocketmq-client-go v2) and Node.js (ali-ons) client programs built
+//!   by `scripts/fetch-clients.sh`, and the check that what they sent was received intact.
 //! - [`sdk_ops`]: SDK-only steps (create a topic, wait for a route, pull one message)
 //!   shared by the tests and the demo.
 
 mod broker;
+pub mod clients;
 mod cluster;
 mod java;
 mod ports;
