@@ -185,6 +185,28 @@ impl CommitLog {
         Ok(cut)
     }
 
+    /// Calls `each` for every record from `from` (a record boundary) up to the write
+    /// position, stopping early at anything that is not a record.
+    pub(crate) fn scan(
+        &self,
+        from: u64,
+        mut each: impl FnMut(&StoredMessage, u64, usize) -> Result<()>,
+    ) -> Result<()> {
+        let size = self.files.size();
+        let mut pos = from.max(self.min_offset());
+        while pos < self.write_pos {
+            match self.check_at(pos, false)? {
+                Found::Record(msg, len) => {
+                    each(&msg, pos, len)?;
+                    pos += len as u64;
+                }
+                Found::Blank => pos = pos - pos % size + size,
+                Found::End => break,
+            }
+        }
+        Ok(())
+    }
+
     /// Files written in `[from, to)`, to fsync outside the store lock.
     pub(crate) fn files_in(&self, from: u64, to: u64) -> Vec<std::sync::Arc<std::fs::File>> {
         self.files.files_in(from, to)

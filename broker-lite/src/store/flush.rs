@@ -66,8 +66,10 @@ impl Store {
         Ok(())
     }
 
-    /// Flushes everything: commit log, consume queues, then the checkpoint.
+    /// Flushes everything: commit log, consume queues, index (entries and slots, then
+    /// the headers covering them), then the checkpoint.
     pub fn flush(&self) -> Result<()> {
+        let _one_at_a_time = lock(&self.inner.flush_lock);
         let (end, ts) = {
             let state = lock(&self.inner.state);
             (state.commit_log.write_pos(), state.last_timestamp)
@@ -84,7 +86,19 @@ impl Store {
         for f in files {
             f.sync_data()?;
         }
+        let headers = match lock(&self.inner.state).index.as_mut() {
+            Some(index) => index.write_out()?,
+            None => Vec::new(),
+        };
+        for h in &headers {
+            h.file.sync_data()?;
+            h.write()?;
+            h.file.sync_data()?;
+        }
         let mut state = lock(&self.inner.state);
+        if let Some(index) = state.index.as_mut() {
+            index.headers_written(&headers);
+        }
         state.checkpoint.physic_ts = ts;
         state.checkpoint.logics_ts = ts;
         state.checkpoint.index_ts = ts;

@@ -1,9 +1,10 @@
-//! The message store: commit log, consume queues, checkpoint and abort file in Java
-//! RocketMQ's on-disk layout (`DefaultMessageStore`, 4.9.8 and 5.3.3):
+//! The message store: commit log, consume queues, key index, checkpoint and abort file in
+//! Java RocketMQ's on-disk layout (`DefaultMessageStore`, 4.9.8 and 5.3.3):
 //!
 //! ```text
 //! <root>/commitlog/<20-digit start offset>                 records, see `record`
 //! <root>/consumequeue/<topic>/<queueId>/<20-digit start>   20-byte entries
+//! <root>/index/<yyyyMMddHHmmssSSS>                         key index, see `index`
 //! <root>/checkpoint                                        flushed-up-to timestamps
 //! <root>/abort                                             exists while the store is open
 //! ```
@@ -12,23 +13,16 @@
 //! `tokio::task::spawn_blocking`. A [`Store`] is a cheap `Clone` handle; one mutex orders
 //! appends and guards the files, fsyncs run outside it.
 //!
-//! Differences from Java: consume queues are written in the append call rather than by a
-//! background dispatcher; files are read with `pread`, not mmap.
-//!
-//! Not built yet: the index file (`<root>/index/<yyyyMMddHHmmssSSS>`), for lookups by key.
-//! Java's layout (`IndexFile`): a 40-byte header (begin timestamp i64, end timestamp i64,
-//! begin phys offset i64, end phys offset i64, hash slot count i32, index count i32 starting
-//! at 1); then `maxHashSlotNum` slots of i32 (slot = abs(hashCode(key)) % slots, holding the
-//! newest index number); then `maxIndexNum` entries of 20 bytes (key hash i32, phys offset
-//! i64, seconds since the file's begin timestamp i32, previous index number in the slot
-//! i32). Keys are `topic#key` for each KEYS entry and `topic#uniqKey`; rolled-back
-//! transaction messages are not indexed.
+//! Differences from Java: consume queues and index entries are written in the append call
+//! rather than by a background dispatcher; files are read with `pread`, not mmap.
 
 mod checkpoint;
 mod commit_log;
 mod config;
 mod consume_queue;
 mod flush;
+mod index;
+mod lookup;
 mod record;
 mod recovery;
 mod segments;
@@ -46,18 +40,18 @@ use bytes::Bytes;
 use rocketmq::protocol::message::{DecodeOptions, RecordVersion, StoredMessage, body_crc};
 
 pub use config::{FlushMode, StoreConfig};
+pub use index::KeyLookup;
+pub use lookup::{MAX_KEY_LOOKUP, QueryResult};
 
 use crate::error::{Error, Result};
 use checkpoint::Checkpoint;
 use commit_log::CommitLog;
 use consume_queue::{ConsumeQueue, Entry};
+use index::Index;
 
 /// Java's `String.hashCode` (over UTF-16 units), the tag hash code of consume-queue entries.
 pub fn tag_hash(tags: &str) -> i64 {
-    let h = tags
-        .encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)));
-    i64::from(h)
+    i64::from(index::java_hash(tags))
 }
 
 /// Where an appended record went.
@@ -129,6 +123,8 @@ struct Inner {
     fsyncs: AtomicU64,
     closed: AtomicBool,
     flusher: Mutex<Option<flush::Flusher>>,
+    /// Serialises [`Store::flush`] (index headers must be written in order).
+    flush_lock: Mutex<()>,
     recovered_after_crash: bool,
 }
 
@@ -137,6 +133,8 @@ struct State {
     commit_log: CommitLog,
     queues: HashMap<(String, i32), ConsumeQueue>,
     checkpoint: Checkpoint,
+    /// The key index (`None` when disabled).
+    index: Option<Index>,
     /// Store timestamp of the last appended record.
     last_timestamp: i64,
 }
@@ -235,6 +233,12 @@ impl Store {
             state
                 .queue(&config.root, per_file, &topic, msg.queue_id)?
                 .put(queue_offset, entry)?;
+            if let Some(index) = state.index.as_mut()
+                && let Err(e) = index.add(&msg, at, store_timestamp)
+            {
+                // The record is stored; recovery re-indexes what the index missed.
+                tracing::error!(error = %e, offset = at, "indexing a record failed");
+            }
             state.last_timestamp = store_timestamp;
             AppendResult {
                 phys_offset: at,
@@ -462,6 +466,9 @@ impl Store {
         let min = state.commit_log.min_offset();
         for q in state.queues.values_mut() {
             q.drop_before(min)?;
+        }
+        if let Some(index) = state.index.as_mut() {
+            index.delete_before(min)?;
         }
         Ok(deleted)
     }

@@ -63,6 +63,7 @@ impl Store {
                 commit_log,
                 queues,
                 checkpoint,
+                index: None,
                 last_timestamp: 0,
             };
             for (topic, id, offset, entry) in lagging {
@@ -88,9 +89,13 @@ impl Store {
                 commit_log,
                 queues,
                 checkpoint,
+                index: None,
                 last_timestamp: 0,
             }
         };
+        if config.index_enabled {
+            state.index = Some(recover_index(&root, &config, &state.commit_log)?);
+        }
         let min = state.commit_log.min_offset();
         for q in state.queues.values_mut() {
             q.drop_before(min)?;
@@ -103,6 +108,7 @@ impl Store {
             fsyncs: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             flusher: Mutex::new(None),
+            flush_lock: Mutex::new(()),
             recovered_after_crash: crashed,
             config,
         });
@@ -114,6 +120,38 @@ impl Store {
         }
         Ok(store)
     }
+}
+
+/// Opens the index, drops entries of records no longer in the commit log and indexes
+/// every record after the last indexed one.
+fn recover_index(root: &Path, config: &StoreConfig, log: &CommitLog) -> Result<Index> {
+    let mut index = Index::open(
+        &root.join("index"),
+        config.index_hash_slots,
+        config.index_entries,
+    )?;
+    index.truncate_past(log.write_pos())?;
+    let min = log.min_offset();
+    let (from, skip_first) = match index.last_indexed() {
+        Some(last) if last >= min => (last, true),
+        _ => (min, false),
+    };
+    let mut added = 0u64;
+    log.scan(from, |msg, pos, _| {
+        if skip_first && pos == from {
+            return Ok(());
+        }
+        added += 1;
+        index.add(msg, pos, msg.store_timestamp)
+    })?;
+    if added > 0 {
+        tracing::info!(
+            records = added,
+            from,
+            "index brought up to date from the commit log"
+        );
+    }
+    Ok(index)
 }
 
 pub(super) fn entry_of(msg: &StoredMessage, pos: u64, len: usize) -> Entry {
