@@ -23,6 +23,8 @@ type Key = (String, i32);
 #[derive(Debug, Default)]
 pub(crate) struct PullHolds {
     queues: Mutex<HashMap<Key, watch::Sender<u64>>>,
+    /// Set once the broker shuts down: held pulls answer at once.
+    closing: watch::Sender<bool>,
 }
 
 /// A registration to wait for arrivals on one queue; take it before reading the store.
@@ -43,6 +45,24 @@ impl Waiter {
 impl PullHolds {
     pub(crate) fn new() -> Self {
         PullHolds::default()
+    }
+
+    /// Releases every held pull (they answer with a fresh read) and makes later holds
+    /// end at once; called when the broker shuts down.
+    pub(crate) fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(crate) fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
+    /// Completes once [`close`](Self::close) is called.
+    pub(crate) async fn closing(&self) {
+        let mut rx = self.closing.subscribe();
+        // The sender lives as long as `self`, so this only ends when closing.
+        let _ = rx.wait_for(|c| *c).await;
     }
 
     /// Registers interest in `topic`/`queue_id`: the returned waiter sees every arrival

@@ -150,6 +150,7 @@ impl Broker {
     /// store cleanly.
     pub async fn shutdown(mut self) {
         self.tasks.shutdown().await;
+        self.state.holds.close();
         register::unregister_all(&self.state).await;
         if let Some(server) = self.server.take() {
             server.shutdown().await;

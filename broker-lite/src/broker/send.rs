@@ -1,16 +1,666 @@
 //! Sending: SEND_MESSAGE, SEND_MESSAGE_V2 and SEND_BATCH_MESSAGE (Java
-//! `SendMessageProcessor`).
+//! `SendMessageProcessor` and `AbstractSendMessageProcessor`, 4.9.8 and 5.3.3).
+//!
+//! Per request, in Java's order: parse the header (V1 long names for SEND_MESSAGE, V2
+//! single letters otherwise); check the topic name and refuse the system topics clients may
+//! not write; find the topic or create it from the request's default topic (`TBW102`,
+//! inheriting its queues and permission) when auto-creation allows; check the queue id
+//! (a negative one picks a random write queue); then store: a `%RETRY%` topic past the
+//! group's maximum reconsume times goes to `%DLQ%`, a transactional half message goes to
+//! `RMQ_SYS_TRANS_HALF_TOPIC` queue 0 with its real topic and queue in properties, and a
+//! batch body is split into messages stored with consecutive offsets.
+//!
+//! Where 4.9.8 and 5.x brokers differ, the client's announced version picks the
+//! behaviour ([`ProtocolFlavour`]): response codes of invalid topics and queue ids
+//! (SYSTEM_ERROR vs INVALID_PARAMETER), the stored properties (4.9.8 drops `WAIT` and writes
+//! no separator after the last property; 5.x keeps `WAIT`, ends with a separator, adds
+//! `UNIQ_KEY` when missing and `__transactionId__` on half messages), the response's
+//! `transactionId` (5.x), the DLQ threshold (`>=` vs `>`) and batches to retry topics
+//! (refused by 5.x).
+//!
+//! Difference from Java: Java checks the broker's write permission only for ordered topics
+//! and never a topic's permission on send (clients avoid unwritable queues by their
+//! routes); broker-lite refuses any send the broker or topic permission forbids, with
+//! Java's NO_PERMISSION remarks.
 
-use std::sync::Arc;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, LazyLock};
 
-use rocketmq::remoting::RemotingServerBuilder;
+use bytes::Bytes;
+use rocketmq::protocol::body::{TopicConfig, TopicFilterType};
+use rocketmq::protocol::header::{
+    SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
+};
+use rocketmq::protocol::message::{
+    Message, Properties, StoredMessage, SysFlag, UniqIdGenerator, decode_batch, property,
+};
+use rocketmq::protocol::{ProtocolFlavour, RemotingCommand, RequestCode, ResponseCode};
+use rocketmq::remoting::{RemotingServerBuilder, RequestContext};
 
-use super::State;
+use super::consumers::{RETRY_PREFIX, dlq_topic};
+use super::put::{self, PutOutcome};
+use super::topics::{AUTO_CREATE_TOPIC, PERM_INHERIT, PERM_READ, PERM_WRITE};
+use super::{Reply, State, on};
+
+mod props;
+
+use props::{append_properties, batch_properties, stored_properties};
+
+/// The half-message topic of transactions.
+pub(crate) const TRANS_HALF_TOPIC: &str = "RMQ_SYS_TRANS_HALF_TOPIC";
+/// The op-record topic of transactions.
+pub(crate) const TRANS_OP_HALF_TOPIC: &str = "RMQ_SYS_TRANS_OP_HALF_TOPIC";
+/// Java `MixAll`'s default region, sent back in every send response.
+pub(crate) const DEFAULT_REGION: &str = "DefaultRegion";
+/// Topics clients may not send to (Java `TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET`).
+const NOT_ALLOWED_SEND: [&str; 6] = [
+    "SCHEDULE_TOPIC_XXXX",
+    TRANS_HALF_TOPIC,
+    TRANS_OP_HALF_TOPIC,
+    "TRANS_CHECK_MAX_TIME_TOPIC",
+    "SELF_TEST_TOPIC",
+    "OFFSET_MOVED_EVENT",
+];
+/// Longest topic name (Java `TopicValidator.TOPIC_MAX_LENGTH`).
+const TOPIC_MAX_LEN: usize = 127;
+/// Queues of a DLQ topic (Java `DLQ_NUMS_PER_GROUP`).
+const DLQ_QUEUES: i32 = 1;
+/// Java `TopicSysFlag` bits.
+const TOPIC_FLAG_UNIT: i32 = 0x1;
+const TOPIC_FLAG_UNIT_SUB: i32 = 0x2;
+
+/// Generates `UNIQ_KEY`s for 5.x sends that arrive without one.
+static UNIQ_IDS: LazyLock<UniqIdGenerator> =
+    LazyLock::new(|| UniqIdGenerator::for_this_process(IpAddr::V4(Ipv4Addr::LOCALHOST)));
 
 /// Adds the send processors.
 pub(super) fn register(
     builder: RemotingServerBuilder,
-    _state: &Arc<State>,
+    state: &Arc<State>,
 ) -> RemotingServerBuilder {
+    let mut builder = builder;
+    for code in [
+        RequestCode::SEND_MESSAGE,
+        RequestCode::SEND_MESSAGE_V2,
+        RequestCode::SEND_BATCH_MESSAGE,
+    ] {
+        builder = on(builder, code, state, |state, ctx, request| async move {
+            send(&state, &ctx, request).await
+        });
+    }
     builder
+}
+
+/// A send response carrying Java's region and trace ext fields.
+fn response(code: ResponseCode, remark: Option<String>) -> RemotingCommand {
+    let mut r = RemotingCommand::response(code)
+        .with_ext_field(property::MSG_REGION, DEFAULT_REGION)
+        .with_ext_field(property::TRACE_ON, "true");
+    r.remark = remark;
+    r
+}
+
+fn refuse(code: ResponseCode, remark: impl Into<String>) -> Reply {
+    Ok(Some(response(code, Some(remark.into()))))
+}
+
+/// Java's `FAQUrl.suggestTodo` suffix for its FAQ page (the URL moved in 5.x).
+pub(crate) fn faq(flavour: ProtocolFlavour) -> String {
+    let url = match flavour {
+        ProtocolFlavour::V4 => "http://rocketmq.apache.org/docs/faq/",
+        _ => "https://rocketmq.apache.org/docs/bestPractice/06FAQ",
+    };
+    format!("\nSee {url} for further details.")
+}
+
+/// A small random number below `n` (0 when `n <= 0`), for queue selection.
+pub(crate) fn random_below(n: i32) -> i32 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    if n <= 0 {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    i32::try_from(h.finish() % u64::from(n.unsigned_abs())).unwrap_or(0)
+}
+
+/// Java `PermName.perm2String`.
+pub(crate) fn perm_text(perm: i32) -> String {
+    let bit = |b: i32, c: char| if perm & b == b { c } else { '-' };
+    [
+        bit(PERM_READ, 'R'),
+        bit(PERM_WRITE, 'W'),
+        bit(PERM_INHERIT, 'X'),
+    ]
+    .iter()
+    .collect()
+}
+
+/// Java `TopicConfig.toString` (4.9.8 form; 5.x adds `attributes`).
+pub(crate) fn topic_text(t: &TopicConfig, flavour: ProtocolFlavour) -> String {
+    let mut s = format!(
+        "TopicConfig [topicName={}, readQueueNums={}, writeQueueNums={}, perm={}, topicFilterType={}, topicSysFlag={}, order={}",
+        t.topic_name,
+        t.read_queue_nums,
+        t.write_queue_nums,
+        perm_text(t.perm),
+        t.topic_filter_type,
+        t.topic_sys_flag,
+        t.order
+    );
+    if flavour == ProtocolFlavour::V5 {
+        let attrs: Vec<String> = t
+            .attributes
+            .iter()
+            .flat_map(|m| m.iter().map(|(k, v)| format!("{k}={v}")))
+            .collect();
+        s.push_str(&format!(", attributes={{{}}}", attrs.join(", ")));
+    }
+    s.push(']');
+    s
+}
+
+/// Java `TopicValidator.validateTopic`: `None` when valid, else the remark.
+pub(crate) fn topic_problem(topic: &str) -> Option<&'static str> {
+    if topic.trim().is_empty() {
+        Some("The specified topic is blank.")
+    } else if !super::groups::valid_name(topic) {
+        Some("The specified topic contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$")
+    } else if topic.len() > TOPIC_MAX_LEN {
+        Some("The specified topic is longer than topic max length.")
+    } else {
+        None
+    }
+}
+
+/// Java `TopicConfigManager.createTopicInSendMessageMethod`: the topic, created from
+/// `default_topic` when it inherits (`PERM_INHERIT`), or `None`.
+pub(crate) fn create_topic_in_send(
+    state: &State,
+    topic: &str,
+    default_topic: &str,
+    client_queue_nums: i32,
+    topic_sys_flag: i32,
+) -> Option<TopicConfig> {
+    if let Some(t) = state.topics.get(topic) {
+        return Some(t);
+    }
+    let Some(template) = state.topics.get(default_topic) else {
+        tracing::warn!(
+            topic,
+            default_topic,
+            "cannot create topic: default topic missing"
+        );
+        return None;
+    };
+    let mut perm = template.perm;
+    if default_topic == AUTO_CREATE_TOPIC && !state.config().auto_create_topic_enable {
+        perm = PERM_READ | PERM_WRITE;
+    }
+    if perm & PERM_INHERIT == 0 {
+        tracing::warn!(
+            topic,
+            default_topic,
+            perm,
+            "cannot create topic: default topic does not inherit"
+        );
+        return None;
+    }
+    let queues = client_queue_nums.min(template.write_queue_nums).max(0);
+    let (config, created) = state.topics.get_or_create(topic, || TopicConfig {
+        topic_name: topic.to_owned(),
+        read_queue_nums: queues,
+        write_queue_nums: queues,
+        perm: perm & !PERM_INHERIT,
+        topic_sys_flag,
+        topic_filter_type: template.topic_filter_type.clone(),
+        ..TopicConfig::default()
+    });
+    if created {
+        tracing::info!(topic, default_topic, queues, "topic auto-created on send");
+    }
+    Some(config)
+}
+
+/// Java `TopicConfigManager.createTopicInSendMessageBackMethod`: the topic, created with
+/// the given queues and permission when absent.
+pub(crate) fn create_topic_in_send_back(
+    state: &State,
+    topic: &str,
+    queues: i32,
+    perm: i32,
+    topic_sys_flag: i32,
+) -> TopicConfig {
+    state
+        .topics
+        .get_or_create(topic, || TopicConfig {
+            topic_name: topic.to_owned(),
+            read_queue_nums: queues,
+            write_queue_nums: queues,
+            perm,
+            topic_sys_flag,
+            ..TopicConfig::default()
+        })
+        .0
+}
+
+/// The send header of any of the three codes, in the long form.
+fn parse_header(request: &RemotingCommand) -> rocketmq::Result<SendMessageRequestHeader> {
+    if request.request_code() == RequestCode::SEND_MESSAGE {
+        request.read_header::<SendMessageRequestHeader>()
+    } else {
+        Ok(request.read_header::<SendMessageRequestHeaderV2>()?.into())
+    }
+}
+
+fn peer(ctx: &RequestContext) -> SocketAddr {
+    ctx.peer_addr()
+        .parse()
+        .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
+}
+
+async fn send(state: &Arc<State>, ctx: &RequestContext, request: RemotingCommand) -> Reply {
+    let header = parse_header(&request)?;
+    let flavour = request.version.flavour();
+    let topic_config = match check(state, ctx, &header, flavour) {
+        Ok(t) => t,
+        Err(refusal) => return Ok(Some(refusal)),
+    };
+    let queue_id = if header.queue_id < 0 {
+        random_below(topic_config.write_queue_nums)
+    } else {
+        header.queue_id
+    };
+    let mut sys_flag = SysFlag::from_bits(header.sys_flag);
+    if topic_config.topic_filter_type == TopicFilterType::MultiTag {
+        sys_flag = sys_flag.with(SysFlag::MULTI_TAGS);
+    }
+    let ctx = SendContext {
+        header,
+        flavour,
+        queue_id,
+        sys_flag,
+        born_host: peer(ctx),
+        body: request.body.clone(),
+        request_version: request.version,
+    };
+    if ctx.header.batch {
+        send_batch(state, ctx).await
+    } else {
+        send_one(state, ctx).await
+    }
+}
+
+/// What a send needs after the checks.
+struct SendContext {
+    header: SendMessageRequestHeader,
+    flavour: ProtocolFlavour,
+    queue_id: i32,
+    sys_flag: SysFlag,
+    born_host: SocketAddr,
+    body: Bytes,
+    request_version: rocketmq::protocol::Version,
+}
+
+/// Java `msgCheck` (plus the permission checks, see the module docs): the topic config,
+/// or the refusal to send back.
+fn check(
+    state: &State,
+    ctx: &RequestContext,
+    header: &SendMessageRequestHeader,
+    flavour: ProtocolFlavour,
+) -> Result<TopicConfig, RemotingCommand> {
+    let config = state.config();
+    let topic = header.topic.as_str();
+    let refusal = |code, remark: String| response(code, Some(remark));
+    if let Some(problem) = topic_problem(topic) {
+        let code = match flavour {
+            ProtocolFlavour::V4 => ResponseCode::SYSTEM_ERROR,
+            _ => ResponseCode::INVALID_PARAMETER,
+        };
+        return Err(refusal(code, problem.to_owned()));
+    }
+    if NOT_ALLOWED_SEND.contains(&topic) {
+        return Err(refusal(
+            ResponseCode::NO_PERMISSION,
+            format!("Sending message to topic[{topic}] is forbidden."),
+        ));
+    }
+    let topic_config = match state.topics.get(topic) {
+        Some(t) => t,
+        None => {
+            let sys_flag = match (header.unit_mode, topic.starts_with(RETRY_PREFIX)) {
+                (false, _) => 0,
+                (true, true) => TOPIC_FLAG_UNIT_SUB,
+                (true, false) => TOPIC_FLAG_UNIT,
+            };
+            let created = create_topic_in_send(
+                state,
+                topic,
+                &header.default_topic,
+                header.default_topic_queue_nums,
+                sys_flag,
+            )
+            .or_else(|| {
+                topic.starts_with(RETRY_PREFIX).then(|| {
+                    create_topic_in_send_back(state, topic, 1, PERM_READ | PERM_WRITE, sys_flag)
+                })
+            });
+            match created {
+                Some(t) => t,
+                None => {
+                    return Err(refusal(
+                        ResponseCode::TOPIC_NOT_EXIST,
+                        format!(
+                            "topic[{topic}] not exist, apply first please!{}",
+                            faq(flavour)
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    if config.broker_permission & PERM_WRITE == 0 {
+        return Err(refusal(
+            ResponseCode::NO_PERMISSION,
+            format!(
+                "the broker[{}] sending message is forbidden",
+                state.addr.ip()
+            ),
+        ));
+    }
+    if topic_config.perm & PERM_WRITE == 0 {
+        return Err(refusal(
+            ResponseCode::NO_PERMISSION,
+            format!("the topic[{topic}] sending message is forbidden"),
+        ));
+    }
+    let valid = topic_config
+        .write_queue_nums
+        .max(topic_config.read_queue_nums);
+    if header.queue_id >= valid {
+        let code = match flavour {
+            ProtocolFlavour::V4 => ResponseCode::SYSTEM_ERROR,
+            _ => ResponseCode::INVALID_PARAMETER,
+        };
+        return Err(refusal(
+            code,
+            format!(
+                "request queueId[{}] is illegal, {} Producer: {}",
+                header.queue_id,
+                topic_text(&topic_config, flavour),
+                ctx.peer_addr()
+            ),
+        ));
+    }
+    Ok(topic_config)
+}
+
+/// Java `handleRetryAndDLQ`: for a `%RETRY%` topic, the DLQ topic and queue when the
+/// message is past its group's maximum reconsume times. `Err` is the refusal.
+fn retry_or_dlq(
+    state: &State,
+    ctx: &SendContext,
+) -> Result<Option<(String, i32)>, RemotingCommand> {
+    let Some(group) = ctx.header.topic.strip_prefix(RETRY_PREFIX) else {
+        return Ok(None);
+    };
+    let Some(group_config) = state.groups.find(group) else {
+        return Err(response(
+            ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
+            Some(format!(
+                "subscription group not exist, {group} {}",
+                faq(ctx.flavour)
+            )),
+        ));
+    };
+    // Java reads maxReconsumeTimes from clients newer than 3.4.9 (ordinal 149).
+    let max = match ctx.header.max_reconsume_times {
+        Some(m) if ctx.request_version.0 >= 149 => m,
+        _ => group_config.retry_max_times,
+    };
+    let times = ctx.header.reconsume_times.unwrap_or(0);
+    let to_dlq = match ctx.flavour {
+        ProtocolFlavour::V4 => times >= max,
+        _ => times > max,
+    };
+    if !to_dlq {
+        return Ok(None);
+    }
+    let dlq = dlq_topic(group);
+    create_topic_in_send_back(state, &dlq, DLQ_QUEUES, PERM_READ | PERM_WRITE, 0);
+    Ok(Some((dlq, random_below(DLQ_QUEUES))))
+}
+
+async fn send_one(state: &Arc<State>, ctx: SendContext) -> Reply {
+    let dlq = match retry_or_dlq(state, &ctx) {
+        Ok(d) => d,
+        Err(refusal) => return Ok(Some(refusal)),
+    };
+    let cluster = state.config().cluster_name;
+    let mut props = stored_properties(ctx.header.properties.as_deref(), ctx.flavour, &cluster);
+    if ctx.flavour == ProtocolFlavour::V5 {
+        if props.get(property::UNIQ_KEY).is_none_or(str::is_empty) {
+            props.insert(property::UNIQ_KEY, UNIQ_IDS.next_id());
+        }
+        if dlq.is_some() {
+            props.insert(property::DELAY, "-1");
+        }
+    }
+    let (topic, queue_id) = dlq.unwrap_or_else(|| (ctx.header.topic.clone(), ctx.queue_id));
+    let reconsume_times = ctx.header.reconsume_times.unwrap_or(0);
+    let prepared = props
+        .get(property::TRAN_MSG)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let delay = props
+        .get(property::DELAY)
+        .and_then(|d| d.parse::<i32>().ok())
+        .unwrap_or(0);
+    let half = prepared && !(reconsume_times > 0 && delay > 0);
+    let uniq = props.get(property::UNIQ_KEY).map(str::to_owned);
+    let mut msg = StoredMessage {
+        message: Message::from_parts(topic, ctx.header.flag, props, ctx.body.clone()),
+        queue_id,
+        sys_flag: ctx.sys_flag,
+        born_timestamp: ctx.header.born_timestamp,
+        born_host: ctx.born_host,
+        reconsume_times,
+        ..StoredMessage::default()
+    };
+    if half {
+        to_half(&mut msg, ctx.flavour);
+        // Java's transaction service creates the half topic on first use.
+        create_topic_in_send_back(state, TRANS_HALF_TOPIC, 1, PERM_READ | PERM_WRITE, 0);
+    }
+    match put::put(state, msg).await {
+        Ok(outcome) => Ok(Some(success(
+            &outcome,
+            ctx.queue_id,
+            outcome.offset_msg_id(),
+            match ctx.flavour {
+                ProtocolFlavour::V4 => None,
+                _ => uniq,
+            },
+        ))),
+        Err(e) => Ok(Some(store_failure(state, &e))),
+    }
+}
+
+/// Java `TransactionalMessageBridge.parseHalfMessageInner`.
+fn to_half(msg: &mut StoredMessage, flavour: ProtocolFlavour) {
+    let real_topic = msg.message.topic().to_owned();
+    let real_qid = msg.queue_id.to_string();
+    let props = msg.message.properties_mut();
+    if flavour == ProtocolFlavour::V5
+        && let Some(uniq) = props.get(property::UNIQ_KEY).filter(|u| !u.is_empty())
+    {
+        let uniq = uniq.to_owned();
+        props.insert(property::TRANSACTION_ID, uniq);
+    }
+    props.insert(property::REAL_TOPIC, real_topic);
+    props.insert(property::REAL_QID, real_qid);
+    msg.sys_flag = msg.sys_flag.without(SysFlag::TRANSACTION_ROLLBACK);
+    msg.message.set_topic(TRANS_HALF_TOPIC);
+    msg.queue_id = 0;
+}
+
+async fn send_batch(state: &Arc<State>, ctx: SendContext) -> Reply {
+    let topic = ctx.header.topic.as_str();
+    if ctx.flavour == ProtocolFlavour::V5 && topic.starts_with(RETRY_PREFIX) {
+        return refuse(
+            ResponseCode::MESSAGE_ILLEGAL,
+            format!("batch request does not support retry group {topic}"),
+        );
+    }
+    let illegal = || {
+        refuse(
+            ResponseCode::MESSAGE_ILLEGAL,
+            illegal_remark(state.config().store.max_message_size),
+        )
+    };
+    // Java's putMessages refuses transactional and delayed batches.
+    let batch_props = Properties::decode(ctx.header.properties.as_deref().unwrap_or(""));
+    let delayed = batch_props
+        .get(property::DELAY)
+        .and_then(|d| d.parse::<i32>().ok())
+        .is_some_and(|d| d > 0);
+    if delayed || ctx.sys_flag.bits() & SysFlag::TRANSACTION_ROLLBACK.bits() != 0 {
+        return illegal();
+    }
+    let Ok(messages) = decode_batch(&ctx.body, topic) else {
+        return illegal();
+    };
+    if messages.is_empty() {
+        return illegal();
+    }
+    let cluster = state.config().cluster_name;
+    let extra = batch_properties(&batch_props, ctx.flavour, &cluster);
+    let reconsume_times = ctx.header.reconsume_times.unwrap_or(0);
+    let stored: Vec<StoredMessage> = messages
+        .into_iter()
+        .map(|m| {
+            let props = append_properties(m.properties(), &extra);
+            StoredMessage {
+                message: Message::from_parts(topic, m.flag(), props, m.body().clone()),
+                queue_id: ctx.queue_id,
+                sys_flag: ctx.sys_flag,
+                born_timestamp: ctx.header.born_timestamp,
+                born_host: ctx.born_host,
+                reconsume_times,
+                ..StoredMessage::default()
+            }
+        })
+        .collect();
+    match put::put_batch(state, stored).await {
+        Ok(outcomes) => {
+            let Some(first) = outcomes.first() else {
+                return illegal();
+            };
+            let ids: Vec<String> = outcomes.iter().map(PutOutcome::offset_msg_id).collect();
+            Ok(Some(success(first, ctx.queue_id, ids.join(","), None)))
+        }
+        Err(e) => Ok(Some(store_failure(state, &e))),
+    }
+}
+
+fn success(
+    outcome: &PutOutcome,
+    queue_id: i32,
+    msg_id: String,
+    transaction_id: Option<String>,
+) -> RemotingCommand {
+    let header = SendMessageResponseHeader {
+        msg_id,
+        queue_id,
+        queue_offset: i64::try_from(outcome.queue_offset).unwrap_or(i64::MAX),
+        transaction_id,
+        batch_uniq_id: None,
+        recall_handle: None,
+    };
+    response(ResponseCode::SUCCESS, None).with_header(&header)
+}
+
+/// Java's remark for MESSAGE_ILLEGAL / PROPERTIES_SIZE_EXCEEDED.
+fn illegal_remark(max_message_size: usize) -> String {
+    format!(
+        "the message is illegal, maybe msg body or properties length not matched. msg body length limit {max_message_size}B, msg properties length limit 32KB."
+    )
+}
+
+/// The response Java gives for a failed store put.
+fn store_failure(state: &State, e: &crate::Error) -> RemotingCommand {
+    use crate::Error;
+    let max = state.config().store.max_message_size;
+    match e {
+        Error::MessageTooLarge { .. } | Error::Rocketmq(rocketmq::Error::TooLarge { .. }) => {
+            response(ResponseCode::MESSAGE_ILLEGAL, Some(illegal_remark(max)))
+        }
+        Error::DiskFull { used_ratio } => response(
+            ResponseCode::SERVICE_NOT_AVAILABLE,
+            Some(not_available_remark(*used_ratio)),
+        ),
+        Error::Shutdown => response(
+            ResponseCode::SERVICE_NOT_AVAILABLE,
+            Some(not_available_remark(0.0)),
+        ),
+        other => {
+            tracing::warn!("put failed: {other}");
+            response(ResponseCode::SYSTEM_ERROR, Some("UNKNOWN_ERROR".into()))
+        }
+    }
+}
+
+/// Java's SERVICE_NOT_AVAILABLE remark, with the disk use ratio where Java prints the
+/// commit log's, consume queue's and index's.
+pub(crate) fn not_available_remark(ratio: f64) -> String {
+    format!(
+        "service not available now. It may be caused by one of the following reasons: the broker's disk is full [CL: {ratio:5.2} CQ: {ratio:5.2} INDEX: {ratio:5.2}], messages are put to the slave, message store has been shut down, etc."
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts() {
+        assert_eq!(perm_text(6), "RW-");
+        assert_eq!(perm_text(7), "RWX");
+        assert_eq!(perm_text(4), "R--");
+        let t = TopicConfig {
+            topic_name: "T".into(),
+            read_queue_nums: 4,
+            write_queue_nums: 4,
+            ..TopicConfig::default()
+        };
+        assert_eq!(
+            topic_text(&t, ProtocolFlavour::V4),
+            "TopicConfig [topicName=T, readQueueNums=4, writeQueueNums=4, perm=RW-, topicFilterType=SINGLE_TAG, topicSysFlag=0, order=false]"
+        );
+        assert!(topic_text(&t, ProtocolFlavour::V5).ends_with(", attributes={}]"));
+        assert!(not_available_remark(0.951).contains("[CL:  0.95 CQ:  0.95 INDEX:  0.95]"));
+    }
+
+    #[test]
+    fn topic_validation() {
+        assert!(topic_problem("ok_Topic-1|%").is_none());
+        assert_eq!(topic_problem(" "), Some("The specified topic is blank."));
+        assert!(topic_problem("a b").unwrap().contains("illegal characters"));
+        assert!(
+            topic_problem(&"a".repeat(128))
+                .unwrap()
+                .contains("max length")
+        );
+        assert!(topic_problem(&"a".repeat(127)).is_none());
+    }
+
+    #[test]
+    fn random_queue_in_range() {
+        for _ in 0..100 {
+            assert!((0..3).contains(&random_below(3)));
+        }
+        assert_eq!(random_below(0), 0);
+    }
 }
