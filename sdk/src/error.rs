@@ -96,6 +96,19 @@ pub enum Error {
         /// Why the connection failed.
         source: std::io::Error,
     },
+    /// No route leads to a queue that can take the message: the name server has no
+    /// writable queue on a master broker for the topic (Java's "No route info of this
+    /// topic"). A topic the name server does not know at all is reported as
+    /// [`Error::Broker`] with `TOPIC_NOT_EXIST`, the name server's own answer.
+    #[error("no route to a writable queue of topic {topic}")]
+    NoRoute {
+        /// The topic (with its namespace, as sent).
+        topic: String,
+    },
+    /// A client, producer or consumer was configured or used in a way that cannot work,
+    /// such as no name server address or one producer group registered twice on a client.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
 }
 
 impl Error {

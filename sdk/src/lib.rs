@@ -8,10 +8,16 @@
 //! * [`codec`]: the frame codec (tokio-util `Decoder`/`Encoder`) with frame limits.
 //! * [`remoting`]: connections (one task per socket), request/reply matching,
 //!   RPC hooks, and the server side that broker-lite reuses.
+//! * [`client`]: the client core producers and consumers share: name servers, topic
+//!   routes, broker table, heartbeats, client id, namespaces.
+//! * [`producer`]: [`Producer`](producer::Producer) and
+//!   [`TransactionProducer`](producer::TransactionProducer).
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod codec;
 mod error;
+pub mod producer;
 pub mod protocol;
 pub mod remoting;
 

@@ -1,0 +1,199 @@
+//! A message made ready to send: validated, namespaced, given its unique id, compressed
+//! or batch-encoded, with the header fields that do not depend on the queue (the work of
+//! Java's `sendDefaultImpl`/`sendKernelImpl` before the network).
+
+use bytes::Bytes;
+
+use super::batch::check_batch;
+use super::settings::Settings;
+use super::validate::check_message;
+use crate::Result;
+use crate::client::Client;
+use crate::client::namespace::RETRY_PREFIX;
+use crate::protocol::header::SendMessageRequestHeaderV2;
+use crate::protocol::message::{Message, SysFlag, encode_batch, property};
+use crate::protocol::request::{SendBatchMessage, SendMessageV2};
+use crate::protocol::{MessageQueue, RemotingCommand, Rpc};
+
+/// One message (or batch) ready for the wire.
+#[derive(Debug)]
+pub(crate) struct Outgoing {
+    /// The message as sent: namespaced topic, unique id set, the body as given (for
+    /// selectors and hooks). For a batch: the batch's topic and properties, the encoded
+    /// batch as body.
+    pub(crate) message: Message,
+    /// The topic as the application named it.
+    pub(crate) user_topic: String,
+    /// The body on the wire (compressed when it was compressed).
+    pub(crate) body: Bytes,
+    /// The encoded properties.
+    pub(crate) properties: String,
+    pub(crate) sys_flag: SysFlag,
+    pub(crate) batch: bool,
+    /// The id(s) the send result reports.
+    pub(crate) msg_id: String,
+    pub(crate) reconsume_times: i32,
+    pub(crate) max_reconsume_times: Option<i32>,
+}
+
+impl Outgoing {
+    /// Prepares one message (Java: `checkMessage`, `setUniqID`, namespace, compression,
+    /// transaction flag, retry-topic header fields).
+    pub(crate) fn single(
+        client: &Client,
+        settings: &Settings,
+        mut message: Message,
+    ) -> Result<Self> {
+        check_message(&message, settings.max_message_size)?;
+        let user_topic = message.topic().to_owned();
+        message.set_topic(client.with_namespace(&user_topic));
+        let msg_id = match message.unique_key() {
+            Some(id) => id.to_owned(),
+            None => {
+                let id = client.next_unique_id();
+                message.set_unique_key(id.clone());
+                id
+            }
+        };
+        if let Some(ns) = client.config().namespace() {
+            message.properties_mut().insert(property::INSTANCE_ID, ns);
+        }
+        let mut sys_flag = SysFlag::EMPTY;
+        let mut body = message.body().clone();
+        if body.len() >= settings.compress_threshold {
+            match settings
+                .compression
+                .compress(&body, settings.compress_level)
+            {
+                Ok(compressed) => {
+                    body = Bytes::from(compressed);
+                    sys_flag = sys_flag
+                        .with(SysFlag::COMPRESSED)
+                        .with(SysFlag::from_bits(settings.compression.flag_bits()));
+                }
+                // Java logs and sends the body as it is.
+                Err(err) => tracing::warn!(%err, "compression failed; sending uncompressed"),
+            }
+        }
+        if message.is_transaction_prepared() {
+            sys_flag = sys_flag.with(SysFlag::TRANSACTION_PREPARED);
+        }
+        let (mut reconsume_times, mut max_reconsume_times) = (0, None);
+        if message.topic().starts_with(RETRY_PREFIX) {
+            let props = message.properties_mut();
+            if let Some(n) = props.remove(property::RECONSUME_TIME) {
+                reconsume_times = n.parse().unwrap_or(0);
+            }
+            if let Some(n) = props.remove(property::MAX_RECONSUME_TIMES) {
+                max_reconsume_times = n.parse().ok();
+            }
+        }
+        Ok(Outgoing {
+            properties: message.properties().encode(),
+            user_topic,
+            body,
+            sys_flag,
+            batch: false,
+            msg_id,
+            reconsume_times,
+            max_reconsume_times,
+            message,
+        })
+    }
+
+    /// Prepares a batch (Java `DefaultMQProducer.batch`): Java's batch rules, each message
+    /// checked and given its unique id, the encoded batch within the size limit. Batches
+    /// are never compressed.
+    pub(crate) fn batch(
+        client: &Client,
+        settings: &Settings,
+        mut messages: Vec<Message>,
+    ) -> Result<Self> {
+        check_batch(&messages)?;
+        let mut ids = Vec::with_capacity(messages.len());
+        for message in &mut messages {
+            check_message(message, settings.max_message_size)?;
+            let id = match message.unique_key() {
+                Some(id) => id.to_owned(),
+                None => {
+                    let id = client.next_unique_id();
+                    message.set_unique_key(id.clone());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        let user_topic = messages
+            .first()
+            .map(|m| m.topic().to_owned())
+            .unwrap_or_default();
+        let wait = messages.first().is_none_or(Message::wait_store_msg_ok);
+        let mut encoded = Vec::with_capacity(messages.iter().map(super::batch_entry_len).sum());
+        encode_batch(&messages, &mut encoded)?;
+        if encoded.len() > settings.max_message_size {
+            return Err(crate::Error::TooLarge {
+                what: "message batch",
+                len: encoded.len(),
+                max: settings.max_message_size,
+            });
+        }
+        let body = Bytes::from(encoded);
+        let mut message = Message::new(client.with_namespace(&user_topic), body.clone());
+        message.set_wait_store_msg_ok(wait);
+        message.set_unique_key(client.next_unique_id());
+        Ok(Outgoing {
+            properties: message.properties().encode(),
+            user_topic,
+            body,
+            sys_flag: SysFlag::EMPTY,
+            batch: true,
+            msg_id: ids.join(","),
+            reconsume_times: 0,
+            max_reconsume_times: None,
+            message,
+        })
+    }
+
+    /// The namespaced topic.
+    pub(crate) fn topic(&self) -> &str {
+        self.message.topic()
+    }
+
+    /// The send request for `queue` (SEND_MESSAGE_V2, or SEND_BATCH_MESSAGE).
+    pub(crate) fn command(
+        &self,
+        settings: &Settings,
+        queue: &MessageQueue,
+        born: i64,
+    ) -> RemotingCommand {
+        let header = SendMessageRequestHeaderV2 {
+            producer_group: settings.group.clone(),
+            topic: self.topic().to_owned(),
+            default_topic: settings.create_topic_key.clone(),
+            default_topic_queue_nums: settings.default_topic_queue_nums,
+            queue_id: queue.queue_id,
+            sys_flag: self.sys_flag.bits(),
+            born_timestamp: born,
+            flag: self.message.flag(),
+            properties: Some(self.properties.clone()),
+            reconsume_times: Some(self.reconsume_times),
+            unit_mode: false,
+            max_reconsume_times: self.max_reconsume_times,
+            batch: self.batch,
+            broker_name: Some(queue.broker_name.clone()),
+        };
+        if self.batch {
+            SendBatchMessage {
+                header,
+                body: self.body.clone(),
+            }
+            .to_command()
+        } else {
+            SendMessageV2 {
+                header,
+                body: self.body.clone(),
+            }
+            .to_command()
+        }
+    }
+}

@@ -1,0 +1,667 @@
+//! [`Producer`]: sync, async and oneway sends, batches, queue choice, retries and fault
+//! tolerance (Java `DefaultMQProducer` / `DefaultMQProducerImpl`).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+use super::builder::ProducerBuilder;
+use super::fault::FaultTolerance;
+use super::hook::{CommunicationMode, MessageType, SendContext, SendHook, SendOutcome};
+use super::outgoing::Outgoing;
+use super::result::SendResult;
+use super::selector::{QueueChoice, QueueSelector, SelectByHash};
+use super::settings::{RETRY_CODES, Settings};
+use crate::client::{Client, GroupRegistration, TopicRouteInfo, is_transport_error};
+use crate::protocol::message::{Message, property};
+use crate::protocol::request::{SendResponse, SendStatus};
+use crate::protocol::{FromResponse, MessageQueue, RemotingCommand};
+use crate::{Error, Result};
+
+/// Sends messages to RocketMQ brokers (Java `DefaultMQProducer`).
+///
+/// Built ready to send with [`Producer::builder`]; [`close`](Self::close) waits for
+/// asynchronous sends in flight, unregisters the group from the brokers and, when the
+/// producer built its own [`Client`], closes it. Cloning is cheap and every clone is the
+/// same producer.
+///
+/// * [`send`](Self::send): waits for the broker; on failure retries on another broker
+///   (2 retries by default, within the send timeout, 3 s by default).
+/// * [`send_async`](Self::send_async): returns once the send is under way; the returned
+///   [`SendFuture`] resolves to the result. At most
+///   [`max_async_in_flight`](ProducerBuilder::max_async_in_flight) are in flight.
+/// * [`send_oneway`](Self::send_oneway): no answer, no retry.
+/// * [`send_batch`](Self::send_batch): several messages of one topic in one request.
+/// * [`send_with`](Self::send_with) and friends choose the queue: one given queue, a
+///   [`QueueSelector`], or the hash of a sharding key ([`send_ordered`](Self::send_ordered)).
+///
+/// Before sending, the producer checks the message (topic, non-empty body at most
+/// [`max_message_size`](ProducerBuilder::max_message_size)), wraps the topic in the
+/// namespace, sets the unique id (`UNIQ_KEY`) unless present, and compresses bodies of at
+/// least [`compress_threshold`](ProducerBuilder::compress_threshold) bytes.
+///
+/// ```no_run
+/// # async fn demo() -> rocketmq::Result<()> {
+/// use rocketmq::producer::Producer;
+/// use rocketmq::protocol::message::Message;
+///
+/// let producer = Producer::builder()
+///     .namesrv_addr("127.0.0.1:9876")
+///     .group("order_producers")
+///     .build()
+///     .await?;
+/// let mut msg = Message::new("orders", "order 42 created");
+/// msg.set_tags("created");
+/// msg.set_keys(["order-42"]);
+/// let sent = producer.send(msg).await?;
+/// println!("{} stored at {:?} offset {}", sent.msg_id, sent.queue, sent.queue_offset);
+/// producer.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Producer {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) client: Client,
+    owns_client: bool,
+    pub(crate) settings: Settings,
+    fault: FaultTolerance,
+    hooks: Vec<Arc<dyn SendHook>>,
+    async_permits: Arc<Semaphore>,
+    registration: Mutex<Option<GroupRegistration>>,
+    closed: AtomicBool,
+}
+
+/// How many attempts a send gets and which failures it retries.
+#[derive(Clone, Copy)]
+struct Policy {
+    mode: CommunicationMode,
+    attempts: u32,
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Producer {
+    /// A builder with Java's defaults, documented on each setter.
+    pub fn builder() -> ProducerBuilder {
+        ProducerBuilder::new()
+    }
+
+    pub(crate) fn from_parts(
+        client: Client,
+        owns_client: bool,
+        settings: Settings,
+        fault: FaultTolerance,
+        hooks: Vec<Arc<dyn SendHook>>,
+        registration: GroupRegistration,
+    ) -> Self {
+        let permits = settings
+            .max_async_in_flight
+            .clamp(1, Semaphore::MAX_PERMITS);
+        Producer {
+            inner: Arc::new(Inner {
+                client,
+                owns_client,
+                async_permits: Arc::new(Semaphore::new(permits)),
+                settings,
+                fault,
+                hooks,
+                registration: Mutex::new(Some(registration)),
+                closed: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The producer group (with the namespace).
+    pub fn group(&self) -> &str {
+        &self.inner.settings.group
+    }
+
+    /// The client instance this producer uses.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// Sends `message` and waits for the broker, retrying on another broker when an
+    /// attempt fails (see the type docs).
+    pub async fn send(&self, message: Message) -> Result<SendResult> {
+        self.send_with(message, QueueChoice::RoundRobin).await
+    }
+
+    /// Sends `message` to the queue `choice` picks and waits for the broker.
+    pub async fn send_with(&self, message: Message, choice: QueueChoice) -> Result<SendResult> {
+        self.check_open()?;
+        let out = Outgoing::single(&self.inner.client, &self.inner.settings, message)?;
+        self.inner.sync(&out, &choice).await
+    }
+
+    /// Sends `message` to `queue` (one attempt, Java `send(msg, mq)`). The queue's topic
+    /// is the message's; its broker and id are used.
+    pub async fn send_to_queue(
+        &self,
+        message: Message,
+        queue: &MessageQueue,
+    ) -> Result<SendResult> {
+        self.send_with(message, QueueChoice::Queue(queue.clone()))
+            .await
+    }
+
+    /// Sends `message` to the queue `selector` picks (one attempt).
+    pub async fn send_select(
+        &self,
+        message: Message,
+        selector: impl QueueSelector,
+    ) -> Result<SendResult> {
+        self.send_with(message, QueueChoice::select(selector)).await
+    }
+
+    /// Sends `message` to the queue of `sharding_key`'s hash (Java
+    /// `SelectMessageQueueByHash`), so messages with one key keep their order.
+    pub async fn send_ordered(&self, message: Message, sharding_key: &str) -> Result<SendResult> {
+        self.send_select(message, SelectByHash::new(sharding_key))
+            .await
+    }
+
+    /// Starts sending `message` and returns a future of the result. Waits (up to the send
+    /// timeout, then [`Error::TooManyRequests`]) while the limit of asynchronous sends in
+    /// flight is reached. Failed attempts that did not reach the broker are retried on
+    /// another broker (2 retries by default); the send goes on even if the future is
+    /// dropped.
+    pub async fn send_async(&self, message: Message) -> Result<SendFuture> {
+        self.send_async_with(message, QueueChoice::RoundRobin).await
+    }
+
+    /// [`send_async`](Self::send_async) to the queue `choice` picks.
+    pub async fn send_async_with(
+        &self,
+        message: Message,
+        choice: QueueChoice,
+    ) -> Result<SendFuture> {
+        self.check_open()?;
+        let out = Outgoing::single(&self.inner.client, &self.inner.settings, message)?;
+        self.spawn_async(out, choice).await
+    }
+
+    /// Sends `message` without waiting for an answer (no retry). Returns once the request
+    /// is written to the connection's queue.
+    pub async fn send_oneway(&self, message: Message) -> Result<()> {
+        self.send_oneway_with(message, QueueChoice::RoundRobin)
+            .await
+    }
+
+    /// [`send_oneway`](Self::send_oneway) to the queue `choice` picks.
+    pub async fn send_oneway_with(&self, message: Message, choice: QueueChoice) -> Result<()> {
+        self.check_open()?;
+        let out = Outgoing::single(&self.inner.client, &self.inner.settings, message)?;
+        let policy = Policy {
+            mode: CommunicationMode::Oneway,
+            attempts: 1,
+        };
+        self.inner.dispatch(&out, &choice, policy).await.map(|_| ())
+    }
+
+    /// Sends `messages` in one request (SEND_BATCH_MESSAGE) with Java's rules: one topic,
+    /// no delay level, no retry topic, one `WAIT` setting, encoded size at most
+    /// [`max_message_size`](ProducerBuilder::max_message_size); batches are not
+    /// compressed. The result's `msg_id` lists the messages' ids, comma separated.
+    pub async fn send_batch(&self, messages: Vec<Message>) -> Result<SendResult> {
+        self.send_batch_with(messages, QueueChoice::RoundRobin)
+            .await
+    }
+
+    /// [`send_batch`](Self::send_batch) to the queue `choice` picks.
+    pub async fn send_batch_with(
+        &self,
+        messages: Vec<Message>,
+        choice: QueueChoice,
+    ) -> Result<SendResult> {
+        self.check_open()?;
+        let out = Outgoing::batch(&self.inner.client, &self.inner.settings, messages)?;
+        self.inner.sync(&out, &choice).await
+    }
+
+    /// Splits `messages` into batches within the size limit
+    /// ([`split_batch`](super::split_batch)) and sends them one after the other; stops at
+    /// the first failure.
+    pub async fn send_batch_split(&self, messages: Vec<Message>) -> Result<Vec<SendResult>> {
+        let mut results = Vec::new();
+        for batch in super::split_batch(messages, self.inner.settings.max_message_size) {
+            results.push(self.send_batch(batch).await?);
+        }
+        Ok(results)
+    }
+
+    /// The queues `topic` may be written to (Java `fetchPublishMessageQueues`), topic
+    /// without the namespace.
+    pub async fn publish_queues(&self, topic: &str) -> Result<Vec<MessageQueue>> {
+        let client = &self.inner.client;
+        let route = client.topic_route(&client.with_namespace(topic)).await?;
+        Ok(route
+            .write_queues()
+            .iter()
+            .map(|q| MessageQueue {
+                topic: client.without_namespace(&q.topic),
+                ..q.clone()
+            })
+            .collect())
+    }
+
+    /// Waits for the asynchronous sends in flight, unregisters the group from the brokers
+    /// and closes the client if this producer built it. Later sends fail with
+    /// [`Error::Shutdown`]. Affects every clone.
+    pub async fn close(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let all = u32::try_from(
+            self.inner
+                .settings
+                .max_async_in_flight
+                .clamp(1, Semaphore::MAX_PERMITS),
+        )
+        .unwrap_or(u32::MAX);
+        // Every permit back means no asynchronous send is still running.
+        if let Ok(permits) = self.inner.async_permits.acquire_many(all).await {
+            permits.forget();
+        }
+        let registration = self
+            .inner
+            .registration
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(registration) = registration {
+            registration.unregister().await;
+        }
+        if self.inner.owns_client {
+            self.inner.client.close().await;
+        }
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            Err(Error::Shutdown)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn spawn_async(&self, out: Outgoing, choice: QueueChoice) -> Result<SendFuture> {
+        let settings = &self.inner.settings;
+        let permit = match tokio::time::timeout(
+            settings.send_timeout,
+            Arc::clone(&self.inner.async_permits).acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => permit,
+            Ok(Err(_closed)) => return Err(Error::Shutdown),
+            Err(_elapsed) => {
+                return Err(Error::TooManyRequests {
+                    limit: settings.max_async_in_flight,
+                });
+            }
+        };
+        let inner = Arc::clone(&self.inner);
+        let policy = Policy {
+            mode: CommunicationMode::Async,
+            attempts: 1 + settings.async_retries,
+        };
+        let task = tokio::spawn(async move {
+            let result = inner.dispatch(&out, &choice, policy).await;
+            drop(permit);
+            result.and_then(|r| r.ok_or(Error::Shutdown))
+        });
+        Ok(SendFuture { task })
+    }
+}
+
+impl Inner {
+    async fn sync(&self, out: &Outgoing, choice: &QueueChoice) -> Result<SendResult> {
+        let policy = Policy {
+            mode: CommunicationMode::Sync,
+            attempts: 1 + self.settings.retries,
+        };
+        // A sync send always has a result; `None` only comes back for oneway sends.
+        self.dispatch(out, choice, policy)
+            .await?
+            .ok_or(Error::Shutdown)
+    }
+
+    /// Sends `out` as `choice` and `policy` say (Java `sendDefaultImpl` / `sendSelectImpl`
+    /// / `sendKernelImpl`).
+    async fn dispatch(
+        &self,
+        out: &Outgoing,
+        choice: &QueueChoice,
+        policy: Policy,
+    ) -> Result<Option<SendResult>> {
+        let start = Instant::now();
+        let deadline = start + self.settings.send_timeout;
+        match choice {
+            QueueChoice::Queue(queue) => {
+                let queue = MessageQueue {
+                    topic: out.topic().to_owned(),
+                    ..queue.clone()
+                };
+                self.attempt(out, &queue, policy.mode, deadline).await
+            }
+            QueueChoice::Select(selector) => {
+                let route = self.route(out).await?;
+                let queues = route.write_queues();
+                if queues.is_empty() {
+                    return Err(Error::NoRoute {
+                        topic: out.topic().to_owned(),
+                    });
+                }
+                let index = match self.client.config().namespace() {
+                    None => selector.select(queues, &out.message),
+                    Some(_) => {
+                        let plain: Vec<MessageQueue> = queues
+                            .iter()
+                            .map(|q| MessageQueue {
+                                topic: out.user_topic.clone(),
+                                ..q.clone()
+                            })
+                            .collect();
+                        selector.select(&plain, &out.message)
+                    }
+                };
+                let queue = &queues[index % queues.len()];
+                self.attempt(out, queue, policy.mode, deadline).await
+            }
+            QueueChoice::RoundRobin => self.round_robin(out, policy, deadline).await,
+        }
+    }
+
+    async fn route(&self, out: &Outgoing) -> Result<Arc<TopicRouteInfo>> {
+        self.client
+            .publish_route(
+                out.topic(),
+                &self.settings.create_topic_key,
+                self.settings.default_topic_queue_nums,
+            )
+            .await
+    }
+
+    /// Java's retry loop: each attempt on a queue chosen avoiding the last broker, within
+    /// one deadline for the whole send.
+    async fn round_robin(
+        &self,
+        out: &Outgoing,
+        policy: Policy,
+        deadline: Instant,
+    ) -> Result<Option<SendResult>> {
+        let route = self.route(out).await?;
+        let mut last_broker: Option<String> = None;
+        let mut last_error: Option<Error> = None;
+        let mut not_stored: Option<SendResult> = None;
+        for _ in 0..policy.attempts.max(1) {
+            if Instant::now() >= deadline {
+                break;
+            }
+            let Some(queue) = self.select_queue(&route, last_broker.as_deref()) else {
+                return Err(Error::NoRoute {
+                    topic: out.topic().to_owned(),
+                });
+            };
+            match self.attempt(out, &queue, policy.mode, deadline).await {
+                Ok(Some(result))
+                    if result.status != SendStatus::SendOk
+                        && self.settings.retry_another_broker_when_not_store_ok =>
+                {
+                    not_stored = Some(result);
+                }
+                Ok(result) => return Ok(result),
+                Err(err) if self.retryable(&err, policy.mode) => {
+                    if is_transport_error(&err) {
+                        self.client.refresh_route_soon(out.topic());
+                    }
+                    tracing::debug!(broker = %queue.broker_name, %err, "send attempt failed; retrying");
+                    last_error = Some(err);
+                }
+                Err(err) => return Err(err),
+            }
+            last_broker = Some(queue.broker_name);
+        }
+        if let Some(result) = not_stored {
+            return Ok(Some(result));
+        }
+        Err(last_error.unwrap_or_else(|| Error::Timeout {
+            addr: out.topic().to_owned(),
+            timeout: self.settings.send_timeout,
+        }))
+    }
+
+    /// Whether a failed attempt is worth another on a different broker.
+    fn retryable(&self, err: &Error, mode: CommunicationMode) -> bool {
+        match err {
+            // The request may not have reached the broker, or the broker is missing.
+            e if is_transport_error(e) => {
+                !matches!(e, Error::TooManyRequests { .. }) || mode == CommunicationMode::Sync
+            }
+            Error::NoRoute { .. } => true,
+            // A refusal is retried by sync sends for Java's retry codes only.
+            Error::Broker { code, .. } => {
+                mode == CommunicationMode::Sync && RETRY_CODES.contains(code)
+            }
+            _ => false,
+        }
+    }
+
+    /// The next queue (Java 5.x `MQFaultStrategy.selectOneMessageQueue`): round robin,
+    /// skipping the last failed broker and, with fault tolerance on, brokers being avoided
+    /// (then unreachable ones); any queue when nothing else is left.
+    fn select_queue(
+        &self,
+        route: &TopicRouteInfo,
+        last_broker: Option<&str>,
+    ) -> Option<MessageQueue> {
+        let queues = route.write_queues();
+        if queues.is_empty() {
+            return None;
+        }
+        let n = queues.len();
+        let not_last = |q: &MessageQueue| last_broker.is_none_or(|b| q.broker_name != b);
+        let scan = |accept: &dyn Fn(&MessageQueue) -> bool| {
+            (0..n)
+                .map(|_| &queues[route.next_index() % n])
+                .find(|q| accept(q))
+                .cloned()
+        };
+        let fault = &self.fault;
+        if fault.enabled() {
+            if let Some(q) = scan(&|q| not_last(q) && fault.is_available(&q.broker_name)) {
+                return Some(q);
+            }
+            if let Some(q) = scan(&|q| not_last(q) && fault.is_reachable(&q.broker_name)) {
+                return Some(q);
+            }
+        } else if let Some(q) = scan(&not_last) {
+            return Some(q);
+        }
+        Some(queues[route.next_index() % n].clone())
+    }
+
+    /// One request to one queue's broker, with the send hooks around it.
+    async fn attempt(
+        &self,
+        out: &Outgoing,
+        queue: &MessageQueue,
+        mode: CommunicationMode,
+        deadline: Instant,
+    ) -> Result<Option<SendResult>> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let addr = self.broker_addr(out, &queue.broker_name).await?;
+        if remaining.is_zero() {
+            return Err(Error::Timeout {
+                addr,
+                timeout: self.settings.send_timeout,
+            });
+        }
+        let mut context = (!self.hooks.is_empty()).then(|| self.context(out, queue, &addr, mode));
+        if let Some(ctx) = context.as_mut() {
+            for hook in &self.hooks {
+                hook.before_send(ctx);
+            }
+        }
+        let command = out
+            .command(&self.settings, queue, now_millis())
+            .with_serialize_type(self.client.config().serialize_type());
+        let began = Instant::now();
+        let remoting = self.client.remoting();
+        let result = match mode {
+            CommunicationMode::Oneway => remoting
+                .invoke_oneway(&addr, command, remaining)
+                .await
+                .map(|()| None),
+            _ => match remoting.invoke(&addr, command, remaining).await {
+                Ok(reply) => self.result(out, &queue.broker_name, reply).map(Some),
+                Err(err) => Err(err),
+            },
+        };
+        let latency = began.elapsed();
+        match &result {
+            Ok(_) => self.fault.record(&queue.broker_name, latency, false, true),
+            Err(Error::Broker { .. }) => {
+                self.fault.record(&queue.broker_name, latency, true, false)
+            }
+            Err(err) if is_transport_error(err) => {
+                self.fault.record(&queue.broker_name, latency, true, true);
+            }
+            Err(_) => {}
+        }
+        if let Some(ctx) = context.as_ref() {
+            let outcome = match &result {
+                Ok(Some(sent)) => SendOutcome::Sent(sent),
+                Ok(None) => SendOutcome::Oneway,
+                Err(err) => SendOutcome::Failed(err),
+            };
+            for hook in &self.hooks {
+                hook.after_send(ctx, outcome);
+            }
+        }
+        result
+    }
+
+    /// The master address of `broker`, fetching the topic's route when the broker table
+    /// does not know it yet (Java `findBrokerAddressInPublish`).
+    async fn broker_addr(&self, out: &Outgoing, broker: &str) -> Result<String> {
+        if let Some(addr) = self.client.master_addr(broker) {
+            return Ok(addr);
+        }
+        // A route for the topic brings the broker into the table, if it is in the route.
+        if let Err(err) = self.client.update_route(out.topic()).await {
+            tracing::debug!(topic = out.topic(), %err, "route lookup for a broker address failed");
+        }
+        self.client
+            .master_addr(broker)
+            .ok_or_else(|| Error::NoRoute {
+                topic: out.topic().to_owned(),
+            })
+    }
+
+    fn context(
+        &self,
+        out: &Outgoing,
+        queue: &MessageQueue,
+        addr: &str,
+        mode: CommunicationMode,
+    ) -> SendContext {
+        SendContext {
+            producer_group: self.settings.group.clone(),
+            message: out.message.clone(),
+            queue: queue.clone(),
+            broker_addr: addr.to_owned(),
+            born_host: self.client.config().client_ip().to_owned(),
+            mode,
+            message_type: MessageType::of(&out.message),
+            namespace: self.client.config().namespace().map(str::to_owned),
+            props: Default::default(),
+        }
+    }
+
+    /// Java `processSendResponse`.
+    fn result(&self, out: &Outgoing, broker: &str, reply: RemotingCommand) -> Result<SendResult> {
+        let region_id = reply
+            .ext_field(property::MSG_REGION)
+            .filter(|r| !r.is_empty())
+            .unwrap_or("DefaultRegion")
+            .to_owned();
+        let trace_on = reply.ext_field(property::TRACE_ON) != Some("false");
+        let response = SendResponse::from_response(reply)?;
+        let header = response.header;
+        Ok(SendResult {
+            status: response.status,
+            msg_id: out.msg_id.clone(),
+            offset_msg_id: header.msg_id,
+            queue: MessageQueue {
+                topic: out.user_topic.clone(),
+                broker_name: broker.to_owned(),
+                queue_id: header.queue_id,
+            },
+            queue_offset: header.queue_offset,
+            transaction_id: header.transaction_id,
+            region_id,
+            trace_on,
+            recall_handle: header.recall_handle,
+        })
+    }
+}
+
+impl fmt::Debug for Producer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer")
+            .field("group", &self.inner.settings.group)
+            .field("client_id", &self.inner.client.client_id())
+            .field("send_timeout", &self.inner.settings.send_timeout)
+            .field("fault_tolerance", &self.inner.fault.enabled())
+            .field("hooks", &self.inner.hooks.len())
+            .field("closed", &self.inner.closed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of an asynchronous send ([`Producer::send_async`]).
+///
+/// The send runs on its own; dropping this future does not cancel it, only discards the
+/// result.
+#[must_use = "the send goes on, but its result is lost unless this is awaited"]
+pub struct SendFuture {
+    task: JoinHandle<Result<SendResult>>,
+}
+
+impl Future for SendFuture {
+    type Output = Result<SendResult>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match Pin::new(&mut self.task).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(result)) => Poll::Ready(result),
+            Poll::Ready(Err(err)) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            // The runtime is shutting down.
+            Poll::Ready(Err(_cancelled)) => Poll::Ready(Err(Error::Shutdown)),
+        }
+    }
+}
+
+impl fmt::Debug for SendFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("finished", &self.task.is_finished())
+            .finish()
+    }
+}
