@@ -2,7 +2,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::disk::{DiskUsage, Statvfs};
 
 use crate::error::{Error, Result};
 
@@ -49,12 +52,14 @@ pub struct StoreConfig {
     /// Keep commit-log segments this long after their last write (`fileReservedTime`,
     /// default 72 h).
     pub file_reserved_time: Duration,
-    /// Delete old segments when the disk is fuller than this (`diskMaxUsedSpaceRatio`,
-    /// default 0.75).
+    /// Delete the oldest segments, whatever their age, when the disk is fuller than this
+    /// (`diskMaxUsedSpaceRatio`, default 0.75); see [`Store::clean`](super::Store::clean).
     pub disk_max_used_ratio: f64,
     /// Refuse writes when the disk is fuller than this (Java
     /// `diskSpaceWarningLevelRatio`, default 0.90).
     pub disk_warning_ratio: f64,
+    /// How the disk's used ratio is read (default [`Statvfs`]); tests inject their own.
+    pub disk_usage: Arc<dyn DiskUsage>,
 }
 
 impl StoreConfig {
@@ -75,6 +80,7 @@ impl StoreConfig {
             file_reserved_time: Duration::from_secs(72 * 3600),
             disk_max_used_ratio: 0.75,
             disk_warning_ratio: 0.90,
+            disk_usage: Arc::new(Statvfs),
         }
     }
 

@@ -17,9 +17,11 @@
 //! rather than by a background dispatcher; files are read with `pread`, not mmap.
 
 mod checkpoint;
+mod clean;
 mod commit_log;
 mod config;
 mod consume_queue;
+mod disk;
 mod flush;
 mod index;
 mod lookup;
@@ -39,7 +41,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use rocketmq::protocol::message::{DecodeOptions, RecordVersion, StoredMessage, body_crc};
 
+pub use clean::{CleanReport, FORCED_BATCH};
 pub use config::{FlushMode, StoreConfig};
+pub use disk::{DiskUsage, Statvfs};
 pub use index::KeyLookup;
 pub use lookup::{MAX_KEY_LOOKUP, QueryResult};
 
@@ -125,6 +129,10 @@ struct Inner {
     flusher: Mutex<Option<flush::Flusher>>,
     /// Serialises [`Store::flush`] (index headers must be written in order).
     flush_lock: Mutex<()>,
+    /// Appends are refused: the disk is over the warning ratio.
+    disk_full: AtomicBool,
+    /// The last disk used ratio read (`f64` bits; [`clean::NO_RATIO`] before any).
+    disk_ratio_bits: AtomicU64,
     recovered_after_crash: bool,
 }
 
@@ -202,8 +210,16 @@ impl Store {
     /// message, queue id, born time/host, flag, sysFlag, reconsume times and prepared
     /// transaction offset. With [`FlushMode::Sync`] it returns after an fsync covering
     /// the record. Blocking.
+    ///
+    /// Fails with [`Error::DiskFull`] while the last disk check found the disk over
+    /// [`StoreConfig::disk_warning_ratio`] (see [`clean`](Self::clean)).
     pub fn append(&self, mut msg: StoredMessage) -> Result<AppendResult> {
         check_topic(msg.message.topic())?;
+        if self.is_disk_full() {
+            return Err(Error::DiskFull {
+                used_ratio: self.disk_used_ratio().unwrap_or(1.0),
+            });
+        }
         let config = &self.inner.config;
         let result = {
             let mut state = lock(&self.inner.state);
@@ -439,37 +455,5 @@ impl Store {
     /// The root directory.
     pub fn root(&self) -> PathBuf {
         self.inner.config.root.clone()
-    }
-}
-
-impl Store {
-    /// Deletes commit-log segments last written longer than
-    /// [`StoreConfig::file_reserved_time`] ago (never the segment being written), then
-    /// drops consume-queue entries pointing into them (Java `CleanCommitLogService` by
-    /// time). Returns how many segments were deleted. Blocking.
-    pub fn delete_expired_segments(&self) -> Result<usize> {
-        let keep = self.inner.config.file_reserved_time;
-        let mut state = lock(&self.inner.state);
-        let mut deleted = 0;
-        while let Some(first) = state.commit_log.segments().list().first() {
-            let age = first
-                .file
-                .metadata()?
-                .modified()?
-                .elapsed()
-                .unwrap_or_default();
-            if age < keep || !state.commit_log.remove_first()? {
-                break;
-            }
-            deleted += 1;
-        }
-        let min = state.commit_log.min_offset();
-        for q in state.queues.values_mut() {
-            q.drop_before(min)?;
-        }
-        if let Some(index) = state.index.as_mut() {
-            index.delete_before(min)?;
-        }
-        Ok(deleted)
     }
 }

@@ -109,10 +109,13 @@ impl Store {
             closed: AtomicBool::new(false),
             flusher: Mutex::new(None),
             flush_lock: Mutex::new(()),
+            disk_full: AtomicBool::new(false),
+            disk_ratio_bits: AtomicU64::new(clean::NO_RATIO),
             recovered_after_crash: crashed,
             config,
         });
         let store = Store { inner };
+        store.check_disk();
         store.flush()?;
         if store.inner.config.flush_mode == FlushMode::Async {
             let flusher = flush::Flusher::start(&store.inner)?;
