@@ -11,15 +11,19 @@ use std::time::Duration;
 use broker_lite::broker::Broker;
 use broker_lite::config::BrokerConfig;
 use rocketmq::protocol::body::{
-    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerList, Heartbeat, MessageModel,
-    ProducerData, SubscriptionData,
+    ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerList, ExpressionType, Heartbeat,
+    LockBatchRequest, LockBatchResponse, MessageModel, ProducerData, SubscriptionData,
+    UnlockBatchRequest,
 };
 use rocketmq::protocol::header::{
-    GetConsumerListByGroupRequestHeader, NotifyConsumerIdsChangedRequestHeader,
-    UnregisterClientRequestHeader,
+    GetConsumerListByGroupRequestHeader, GetEarliestMsgStoretimeRequestHeader,
+    GetEarliestMsgStoretimeResponseHeader, GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader,
+    NotifyConsumerIdsChangedRequestHeader, QueryConsumerOffsetRequestHeader,
+    QueryConsumerOffsetResponseHeader, UnregisterClientRequestHeader,
+    UpdateConsumerOffsetRequestHeader,
 };
 use rocketmq::protocol::json::JsonBody;
-use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
+use rocketmq::protocol::{MessageQueue, RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::{RemotingClient, RequestContext};
 use tokio::sync::mpsc;
 
@@ -357,6 +361,274 @@ async fn heartbeat_v2_fingerprints() {
     assert_eq!(
         consumer_ids(&client, &addr, "v2").await,
         Some(vec!["c@1".into()])
+    );
+    broker.shutdown().await;
+}
+
+fn query_offset_request(group: &str, topic: &str, queue_id: i32) -> RemotingCommand {
+    RemotingCommand::request(RequestCode::QUERY_CONSUMER_OFFSET).with_header(
+        &QueryConsumerOffsetRequestHeader {
+            consumer_group: group.into(),
+            topic: topic.into(),
+            queue_id,
+            set_zero_if_not_found: None,
+            rpc: Default::default(),
+        },
+    )
+}
+
+fn update_offset_request(group: &str, topic: &str, queue_id: i32, offset: i64) -> RemotingCommand {
+    RemotingCommand::request(RequestCode::UPDATE_CONSUMER_OFFSET).with_header(
+        &UpdateConsumerOffsetRequestHeader {
+            consumer_group: group.into(),
+            topic: topic.into(),
+            queue_id,
+            commit_offset: offset,
+            rpc: Default::default(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn offsets_are_committed_checked_and_survive_a_restart() {
+    let dir = TempDir::new("offsets");
+    let client = RemotingClient::builder().build();
+    let (broker, addr) = start(config(&dir)).await;
+    let retry = "%RETRY%off_group";
+    // Unknown group: refused; the heartbeat creates the group and its retry topic.
+    let r = client
+        .invoke(
+            &addr,
+            update_offset_request("off_group", retry, 0, 3),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST.0);
+    assert_eq!(r.remark.as_deref(), Some("Group off_group not exist!"));
+    ok(
+        &client,
+        &addr,
+        heartbeat_request(
+            "c@1",
+            vec![consumer("off_group", "T", MessageModel::Clustering)],
+        ),
+    )
+    .await;
+    let r = client
+        .invoke(
+            &addr,
+            update_offset_request("off_group", "NoSuchTopic", 0, 3),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, ResponseCode::TOPIC_NOT_EXIST.0);
+    let r = client
+        .invoke(&addr, query_offset_request("off_group", retry, 0), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.code,
+        ResponseCode::QUERY_NOT_FOUND.0,
+        "empty queue, no offset"
+    );
+    ok(
+        &client,
+        &addr,
+        update_offset_request("off_group", retry, 0, 42),
+    )
+    .await;
+    // Oneway, as clients usually send it.
+    client
+        .invoke_oneway(
+            &addr,
+            update_offset_request("off_group", "SELF_TEST_TOPIC", 0, 7),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    let r = ok(&client, &addr, query_offset_request("off_group", retry, 0)).await;
+    let h: QueryConsumerOffsetResponseHeader = r.read_header().unwrap();
+    assert_eq!(h.offset, 42);
+    broker.shutdown().await;
+
+    let text = std::fs::read_to_string(dir.0.join("config/consumerOffset.json")).unwrap();
+    assert!(
+        text.contains(r#""%RETRY%off_group@off_group":{0:42}"#),
+        "{text}"
+    );
+    let (broker, addr) = start(config(&dir)).await;
+    let client = RemotingClient::builder().build();
+    for (topic, want) in [(retry, 42), ("SELF_TEST_TOPIC", 7)] {
+        let r = ok(&client, &addr, query_offset_request("off_group", topic, 0)).await;
+        let h: QueryConsumerOffsetResponseHeader = r.read_header().unwrap();
+        assert_eq!(h.offset, want, "{topic}");
+    }
+    // Queue offsets of an empty queue.
+    let r = ok(
+        &client,
+        &addr,
+        RemotingCommand::request(RequestCode::GET_MAX_OFFSET).with_header(
+            &GetMaxOffsetRequestHeader {
+                topic: retry.into(),
+                queue_id: 0,
+                ..Default::default()
+            },
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.read_header::<GetMaxOffsetResponseHeader>()
+            .unwrap()
+            .offset,
+        0
+    );
+    let r = ok(
+        &client,
+        &addr,
+        RemotingCommand::request(RequestCode::GET_EARLIEST_MSG_STORETIME).with_header(
+            &GetEarliestMsgStoretimeRequestHeader {
+                topic: retry.into(),
+                queue_id: 0,
+                rpc: Default::default(),
+            },
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.read_header::<GetEarliestMsgStoretimeResponseHeader>()
+            .unwrap()
+            .timestamp,
+        -1
+    );
+    broker.shutdown().await;
+}
+
+/// Locks queues `ids` of topic T for `client_id`; returns the ids it now holds.
+async fn lock(client: &RemotingClient, addr: &str, client_id: &str, ids: &[i32]) -> Vec<i32> {
+    let body = LockBatchRequest {
+        consumer_group: "lock_group".into(),
+        client_id: client_id.into(),
+        only_this_broker: None,
+        mq_set: ids.iter().map(|&id| mq(id)).collect(),
+    };
+    let r = ok(
+        client,
+        addr,
+        RemotingCommand::request(RequestCode::LOCK_BATCH_MQ).with_body(body.to_json()),
+    )
+    .await;
+    let mut locked: Vec<i32> = LockBatchResponse::from_json(&r.body)
+        .unwrap()
+        .locked
+        .into_iter()
+        .map(|q| q.queue_id)
+        .collect();
+    locked.sort_unstable();
+    locked
+}
+
+fn mq(id: i32) -> MessageQueue {
+    MessageQueue {
+        topic: "T".into(),
+        broker_name: "broker-a".into(),
+        queue_id: id,
+    }
+}
+
+#[tokio::test]
+async fn queue_locks_are_exclusive_renewable_and_expire() {
+    let dir = TempDir::new("locks");
+    let mut c = config(&dir);
+    c.queue_lock_expiry = Duration::from_millis(400);
+    let (broker, addr) = start(c).await;
+    let client = RemotingClient::builder().build();
+    // Taken before the lock: the broker cannot grant queue 1 to b sooner than 400ms after.
+    let locked_at = tokio::time::Instant::now();
+    assert_eq!(lock(&client, &addr, "a", &[0, 1]).await, [0, 1]);
+    assert_eq!(lock(&client, &addr, "b", &[1, 2]).await, [2]);
+    // Queue 1 expires and b takes it over; a keeps queue 0 by renewing it just before b
+    // asks.
+    loop {
+        assert_eq!(lock(&client, &addr, "a", &[0]).await, [0]);
+        let got = lock(&client, &addr, "b", &[0, 1]).await;
+        if got == [1] {
+            assert!(locked_at.elapsed() >= Duration::from_millis(400));
+            break;
+        }
+        assert!(got.is_empty(), "{got:?}");
+        assert!(locked_at.elapsed() < TIMEOUT, "queue 1 never expired");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body = UnlockBatchRequest {
+        consumer_group: "lock_group".into(),
+        client_id: "a".into(),
+        only_this_broker: None,
+        mq_set: vec![mq(0)],
+    };
+    ok(
+        &client,
+        &addr,
+        RemotingCommand::request(RequestCode::UNLOCK_BATCH_MQ).with_body(body.to_json()),
+    )
+    .await;
+    assert_eq!(lock(&client, &addr, "b", &[0]).await, [0]);
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn check_client_config_compiles_sql92() {
+    let dir = TempDir::new("check");
+    let (broker, addr) = start(config(&dir)).await;
+    let client = RemotingClient::builder().build();
+    let check = |sql: &str, kind: ExpressionType| {
+        let sub = SubscriptionData {
+            topic: "T".into(),
+            sub_string: sql.into(),
+            expression_type: kind,
+            ..SubscriptionData::default()
+        };
+        let body = format!(
+            r#"{{"clientId":"c@1","group":"g","subscriptionData":{}}}"#,
+            String::from_utf8(rocketmq::protocol::json::to_vec(&sub).unwrap()).unwrap()
+        );
+        RemotingCommand::request(RequestCode::CHECK_CLIENT_CONFIG).with_body(body)
+    };
+    ok(
+        &client,
+        &addr,
+        check("a > 1 AND b IN ('x')", ExpressionType::Sql92),
+    )
+    .await;
+    ok(&client, &addr, check("tag || other", ExpressionType::Tag)).await;
+    let r = client
+        .invoke(&addr, check("a >", ExpressionType::Sql92), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(r.code, ResponseCode::SUBSCRIPTION_PARSE_FAILED.0);
+    assert!(
+        r.remark
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("Invalid MessageSelector."),
+        "{:?}",
+        r.remark
+    );
+    broker.shutdown().await;
+
+    let dir = TempDir::new("check-off");
+    let mut c = config(&dir);
+    c.enable_property_filter = false;
+    let (broker, addr) = start(c).await;
+    let r = client
+        .invoke(&addr, check("a > 1", ExpressionType::Sql92), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.0);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("The broker does not support consumer to filter message by SQL92")
     );
     broker.shutdown().await;
 }

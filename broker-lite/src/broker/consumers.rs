@@ -524,11 +524,17 @@ pub(super) fn register(
 ) -> RemotingServerBuilder {
     let builder = on(builder, RequestCode::HEART_BEAT, state, heartbeat);
     let builder = on(builder, RequestCode::UNREGISTER_CLIENT, state, unregister);
-    on(
+    let builder = on(
         builder,
         RequestCode::GET_CONSUMER_LIST_BY_GROUP,
         state,
         consumer_list,
+    );
+    on(
+        builder,
+        RequestCode::CHECK_CLIENT_CONFIG,
+        state,
+        super::filter::check_client_config,
     )
 }
 

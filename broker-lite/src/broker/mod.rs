@@ -28,6 +28,7 @@
 mod admin;
 mod config_file;
 mod consumers;
+mod filter;
 mod groups;
 mod locks;
 mod long_poll;
