@@ -118,6 +118,10 @@ fn round_trip_across_segments_and_reopen() {
                 assert_eq!(m.message.body().as_ref(), body_of(i).as_bytes());
                 assert_eq!(m.queue_offset, n as i64);
                 assert_eq!(m.message.keys().collect::<Vec<_>>(), vec![format!("k{i}")]);
+                // Exactly the properties sent: the store's record CRC stays internal.
+                let mut names: Vec<_> = m.message.properties().iter().map(|(k, _)| k).collect();
+                names.sort_unstable();
+                assert_eq!(names, ["KEYS", "TAGS"]);
             }
         }
     };
@@ -178,10 +182,28 @@ fn last_segment(dir: &Path) -> PathBuf {
     segs.pop().unwrap()
 }
 
+/// With the whole-record CRC (the default) a torn tail is found even when the bytes
+/// after the cut are garbage.
 #[test]
 fn crash_cuts_keep_every_complete_record() {
+    crash_rounds(true, true);
+}
+
+/// Without it (Java's default) the body CRC and the structural checks find a torn tail
+/// that reads as zeros, which is what a crash leaves.
+#[test]
+fn crash_cuts_without_record_crc() {
+    crash_rounds(false, false);
+}
+
+fn crash_rounds(record_crc: bool, garbage: bool) {
     let dir = TempDir::new("crash");
     let mut rng = Lcg(7);
+    let config = |root: &Path| {
+        let mut c = config(root);
+        c.record_crc = record_crc;
+        c
+    };
     let mut written: Vec<(u64, usize, usize)> = Vec::new(); // phys, size, i
     let mut next_i = 0;
     for round in 0..25 {
@@ -216,7 +238,7 @@ fn crash_cuts_keep_every_complete_record() {
         let cut = rng.next(data_end + 1);
         let f = OpenOptions::new().write(true).open(&seg).unwrap();
         f.set_len(cut).unwrap();
-        if rng.next(2) == 0 {
+        if garbage && rng.next(2) == 0 {
             let garbage: Vec<u8> = (0..rng.next(300)).map(|_| rng.next(256) as u8).collect();
             use std::os::unix::fs::FileExt;
             f.write_all_at(&garbage, cut).unwrap();
@@ -297,5 +319,41 @@ fn sync_flush_acknowledges_after_fsync_with_group_commit() {
         "{fsyncs} fsyncs for 200 appends"
     );
     assert_eq!(store.flushed_offset(), store.max_phys_offset());
+    store.close().unwrap();
+}
+
+/// Switching the record CRC on for a store written without it keeps the old records
+/// after a crash, and holds the new ones to it.
+#[test]
+fn record_crc_switched_on_keeps_old_records() {
+    let dir = TempDir::new("crc-switch");
+    let mut c = config(&dir.0);
+    c.record_crc = false;
+    let store = Store::open(c).unwrap();
+    for i in 0..10 {
+        store.append(msg("W", 0, i)).unwrap();
+    }
+    drop(store); // crash
+    let store = Store::open(config(&dir.0)).unwrap();
+    assert!(store.recovered_after_crash());
+    assert_eq!(read_all(&store, "W", 0).len(), 10);
+    let mut last = None;
+    for i in 10..20 {
+        last = Some(store.append(msg("W", 0, i)).unwrap());
+    }
+    drop(store); // crash, then corrupt a property byte of the last record
+    let last = last.unwrap();
+    let seg = dir.0.join("commitlog").join(format!("{:020}", 0));
+    let f = OpenOptions::new().write(true).open(&seg).unwrap();
+    use std::os::unix::fs::FileExt;
+    f.write_all_at(b"Z", last.phys_offset + last.size as u64 - 25)
+        .unwrap();
+    drop(f);
+    let store = Store::open(config(&dir.0)).unwrap();
+    assert_eq!(
+        read_all(&store, "W", 0).len(),
+        19,
+        "the damaged record is cut"
+    );
     store.close().unwrap();
 }

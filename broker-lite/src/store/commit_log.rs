@@ -89,21 +89,29 @@ impl CommitLog {
         Ok(())
     }
 
-    /// The raw record of `size` bytes at `offset`.
+    /// The record of `size` bytes at `offset`, as clients see it (without the
+    /// whole-record CRC property).
     pub(crate) fn read(&self, offset: u64, size: usize) -> Result<Option<Bytes>> {
+        Ok(self.read_raw(offset, size)?.map(|mut b| {
+            record::strip_crc_property(&mut b);
+            Bytes::from(b)
+        }))
+    }
+
+    /// The bytes at `offset` as stored.
+    fn read_raw(&self, offset: u64, size: usize) -> Result<Option<Vec<u8>>> {
         if offset + size as u64 > self.write_pos || offset < self.min_offset() {
             return Ok(None);
         }
         Ok(self
             .files
             .read_at(offset, size)?
-            .filter(|b| b.len() == size)
-            .map(Bytes::from))
+            .filter(|b| b.len() == size))
     }
 
     /// The raw record at `offset`, its size read from its first 4 bytes.
     pub(crate) fn read_record(&self, offset: u64) -> Result<Option<Bytes>> {
-        let Some(head) = self.read(offset, 4)? else {
+        let Some(head) = self.read_raw(offset, 4)? else {
             return Ok(None);
         };
         let size = i32::from_be_bytes([head[0], head[1], head[2], head[3]]);
@@ -141,7 +149,7 @@ impl CommitLog {
     /// The store timestamp of the first record of the segment starting at `start`.
     pub(crate) fn first_timestamp(&self, start: u64) -> Result<Option<i64>> {
         Ok(match self.check_at(start, false)? {
-            Found::Record(msg, _) => Some(msg.store_timestamp),
+            Found::Record(msg, ..) => Some(msg.store_timestamp),
             _ => None,
         })
     }
@@ -149,21 +157,27 @@ impl CommitLog {
     /// Scans from `from` (a record boundary), calling `each` for every checked record,
     /// and sets the write position just past the last good one; everything after it is
     /// zeroed or deleted. Returns how many bytes were cut.
+    ///
+    /// `record_crc`: once a record with the whole-record CRC was seen, every later record
+    /// must carry it (so a store switched to writing it is held to it, and one written
+    /// without it is still readable).
     pub(crate) fn recover(
         &mut self,
         from: u64,
-        require_crc: bool,
+        record_crc: bool,
         mut each: impl FnMut(&StoredMessage, u64, usize) -> Result<()>,
     ) -> Result<u64> {
         let size = self.files.size();
         let mut pos = from.max(self.min_offset());
         let end_of_data = self.files.list().last().map_or(pos, |s| s.start + size);
+        let mut seen_crc = false;
         while pos < end_of_data {
-            match self.check_at(pos, require_crc)? {
-                Found::Record(msg, len) => {
+            match self.check_at(pos, record_crc && seen_crc)? {
+                Found::Record(msg, len, has_crc) => {
                     if msg.commit_log_offset != pos as i64 {
                         break;
                     }
+                    seen_crc |= has_crc;
                     each(&msg, pos, len)?;
                     pos += len as u64;
                 }
@@ -196,7 +210,7 @@ impl CommitLog {
         let mut pos = from.max(self.min_offset());
         while pos < self.write_pos {
             match self.check_at(pos, false)? {
-                Found::Record(msg, len) => {
+                Found::Record(msg, len, _) => {
                     each(&msg, pos, len)?;
                     pos += len as u64;
                 }

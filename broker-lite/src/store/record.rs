@@ -9,12 +9,20 @@
 //!   current position, `total size = bytes left in the segment` (i32, big-endian) then
 //!   [`BLANK_MAGIC_CODE`] (i32), leaves the rest of the segment zero, and puts the record at
 //!   the start of the next segment.
-//! * **Whole-record CRC** (Java 5.x `enabledAppendPropCRC`, optional): a last property
-//!   `__CRC32#` `\u{1}` ten ASCII digits `\u{2}` (20 bytes, [`CRC_PROPERTY_LEN`]); the digits
-//!   are the decimal value of the CRC-32 (top bit cleared, [`body_crc`]) of every record byte
-//!   before those 20, written least significant digit first and padded with `'0'`. It lets
-//!   recovery tell a complete record from one torn inside its topic or properties, which the
-//!   body CRC cannot.
+//! * **Whole-record CRC** (Java 5.x `enabledAppendPropCRC`, on by default here): a last
+//!   property `__CRC32#` `\u{1}` ten ASCII digits `\u{2}` (20 bytes, [`CRC_PROPERTY_LEN`]);
+//!   the digits are the decimal value of the CRC-32 (top bit cleared, [`body_crc`]) of
+//!   every record byte before those 20, written least significant digit first and padded
+//!   with `'0'`. It lets recovery tell a complete record from one torn inside its topic or
+//!   properties, which the body CRC cannot. It is internal: [`strip_crc_property`] removes
+//!   it from every record the store hands out, so clients see the properties they sent.
+//!
+//! Every record is also checked structurally when recovering (Java
+//! `checkMessageAndReturnSize`): the lengths of its fields must add up to its total size,
+//! its topic must be non-empty printable text and its properties must hold no NUL byte
+//! (the zeros of a torn tail). Without the record CRC this is what catches a torn record,
+//! as in Java with its default settings; only a tail overwritten with non-zero garbage
+//! inside the properties can then pass.
 
 use bytes::Bytes;
 use rocketmq::protocol::message::{
@@ -72,9 +80,22 @@ pub(crate) fn reserve_crc_property(record: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Where the variable parts of an encoded record sit.
+struct Layout {
+    /// The topic bytes.
+    topic: std::ops::Range<usize>,
+    /// The 2-byte properties length.
+    props_pos: usize,
+}
+
 /// Position of the 2-byte properties length in an encoded record, found by walking the
 /// fixed layout (all lengths checked against the record).
 fn properties_length_pos(record: &[u8]) -> Result<usize> {
+    Ok(layout(record)?.props_pos)
+}
+
+/// Walks the fixed layout of an encoded record (all lengths checked against it).
+fn layout(record: &[u8]) -> Result<Layout> {
     let bad = |reason: &str| {
         Error::Rocketmq(rocketmq::Error::Decode {
             what: "message record",
@@ -106,11 +127,15 @@ fn properties_length_pos(record: &[u8]) -> Result<usize> {
         }
         None => return Err(bad("unknown magic code")),
     };
-    let pos = topic_len_pos + width + topic_len;
+    let topic_start = topic_len_pos + width;
+    let pos = topic_start + topic_len;
     if pos + 2 > record.len() {
         return Err(bad("truncated"));
     }
-    Ok(pos)
+    Ok(Layout {
+        topic: topic_start..pos,
+        props_pos: pos,
+    })
 }
 
 /// Sets the physical offset of a record and, when it carries a reserved CRC property,
@@ -144,16 +169,30 @@ fn crc_digits(crc: i32) -> [u8; 10] {
 /// What a read at a commit-log position found.
 #[derive(Debug)]
 pub(crate) enum Found {
-    /// A complete, checked record of this many bytes.
-    Record(Box<StoredMessage>, usize),
+    /// A complete, checked record of this many bytes; the flag says whether it carries
+    /// the whole-record CRC.
+    Record(Box<StoredMessage>, usize, bool),
     /// The end-of-segment filler: continue at the next segment.
     Blank,
     /// Not a record: the end of the data (zeros, garbage, a torn or corrupt record).
     End,
 }
 
+/// Whether `record` ends with a `__CRC32#` property of the reserved shape.
+fn has_crc_property(record: &[u8]) -> bool {
+    let size = record.len();
+    size >= CRC_PROPERTY_LEN && {
+        let tail = &record[size - CRC_PROPERTY_LEN..];
+        tail.starts_with(property::CRC32.as_bytes())
+            && tail[8] == NAME_VALUE_SEPARATOR as u8
+            && tail[19] == PROPERTY_SEPARATOR as u8
+    }
+}
+
 /// Checks the record at the front of `buf` (Java `checkMessageAndReturnSize` with CRC
-/// checking on). `require_crc`: a record without the whole-record CRC property is refused.
+/// checking on): body CRC, field lengths adding up to the total, a sane topic, no NUL in
+/// the properties, and the whole-record CRC when present. `require_crc`: a record
+/// without it is refused.
 pub(crate) fn check(buf: &[u8], require_crc: bool) -> Found {
     if buf.len() >= BLANK_LEN
         && i32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]) == BLANK_MAGIC_CODE
@@ -170,13 +209,13 @@ pub(crate) fn check(buf: &[u8], require_crc: bool) -> Found {
         return Found::End;
     };
     let size = usize::try_from(msg.store_size).unwrap_or(0);
-    let record = &buf[..size];
-    let has_crc = size >= CRC_PROPERTY_LEN && {
-        let tail = &record[size - CRC_PROPERTY_LEN..];
-        tail.starts_with(property::CRC32.as_bytes())
-            && tail[8] == NAME_VALUE_SEPARATOR as u8
-            && tail[19] == PROPERTY_SEPARATOR as u8
+    let Some(record) = buf.get(..size) else {
+        return Found::End;
     };
+    if !well_formed(record) {
+        return Found::End;
+    }
+    let has_crc = has_crc_property(record);
     if has_crc {
         let crc = body_crc(&record[..size - CRC_PROPERTY_LEN]);
         if record[size - 11..size - 1] != crc_digits(crc) {
@@ -185,7 +224,48 @@ pub(crate) fn check(buf: &[u8], require_crc: bool) -> Found {
     } else if require_crc {
         return Found::End;
     }
-    Found::Record(Box::new(msg), size)
+    Found::Record(Box::new(msg), size, has_crc)
+}
+
+/// The structural checks of [`check`]: exact length, topic, properties.
+fn well_formed(record: &[u8]) -> bool {
+    let Ok(Layout { topic, props_pos }) = layout(record) else {
+        return false;
+    };
+    let props_len = i16::from_be_bytes([record[props_pos], record[props_pos + 1]]);
+    let props_len = usize::try_from(props_len).unwrap_or(0);
+    if props_pos + 2 + props_len != record.len() || record[props_pos + 2..].contains(&0) {
+        return false;
+    }
+    !topic.is_empty()
+        && std::str::from_utf8(&record[topic]).is_ok_and(|t| !t.chars().any(char::is_control))
+}
+
+/// Removes a trailing whole-record CRC property from a record read from the log, fixing
+/// its total size and properties length, so clients see what was sent. Records without
+/// it are left as they are.
+pub(crate) fn strip_crc_property(record: &mut Vec<u8>) {
+    if !has_crc_property(record) {
+        return;
+    }
+    let Ok(props_pos) = properties_length_pos(record) else {
+        return;
+    };
+    let props_len = i16::from_be_bytes([record[props_pos], record[props_pos + 1]]);
+    let Some(new_props) = usize::try_from(props_len)
+        .ok()
+        .and_then(|n| n.checked_sub(CRC_PROPERTY_LEN))
+    else {
+        return;
+    };
+    if props_pos + 2 + new_props + CRC_PROPERTY_LEN != record.len() {
+        return;
+    }
+    record.truncate(record.len() - CRC_PROPERTY_LEN);
+    let total = i32::try_from(record.len()).unwrap_or(i32::MAX);
+    record[..4].copy_from_slice(&total.to_be_bytes());
+    let new_props = i16::try_from(new_props).unwrap_or(0);
+    record[props_pos..props_pos + 2].copy_from_slice(&new_props.to_be_bytes());
 }
 
 #[cfg(test)]
@@ -219,7 +299,7 @@ mod tests {
             let mut rec = record(props);
             reserve_crc_property(&mut rec)?;
             seal(&mut rec, 4096, true);
-            let Found::Record(msg, size) = check(&rec, true) else {
+            let Found::Record(msg, size, true) = check(&rec, true) else {
                 panic!("sealed record refused");
             };
             assert_eq!(size, rec.len());
@@ -239,9 +319,57 @@ mod tests {
             }
         }
         let plain = record(true);
-        assert!(matches!(check(&plain, false), Found::Record(..)));
+        assert!(matches!(check(&plain, false), Found::Record(_, _, false)));
         assert!(matches!(check(&plain, true), Found::End));
         Ok(())
+    }
+
+    #[test]
+    fn stripping_gives_back_the_record_as_sent() -> Result<()> {
+        for props in [false, true] {
+            let plain = record(props);
+            let mut rec = plain.clone();
+            reserve_crc_property(&mut rec)?;
+            seal(&mut rec, 0, true);
+            strip_crc_property(&mut rec);
+            assert_eq!(rec, plain, "props: {props}");
+            strip_crc_property(&mut rec);
+            assert_eq!(rec, plain, "nothing more to strip");
+        }
+        Ok(())
+    }
+
+    /// Without the record CRC, a record whose tail is lost (zeros, as after a process or
+    /// OS crash) is refused at every cut point.
+    #[test]
+    fn torn_tails_refused_without_record_crc() {
+        let mut message = Message::new("TopicTest", &b"hello body"[..]);
+        message.set_tags("TagA");
+        message.set_keys(["k1", "k2"]);
+        message.set_unique_key("AC1100010000000000000000000000");
+        let msg = StoredMessage {
+            body_crc: body_crc(b"hello body"),
+            message,
+            ..StoredMessage::default()
+        };
+        let rec = msg.to_bytes().unwrap_or_default();
+        assert!(matches!(check(&rec, false), Found::Record(..)));
+        for cut in 0..rec.len() {
+            let mut torn = rec.clone();
+            torn[cut..].fill(0);
+            if torn == rec {
+                continue;
+            }
+            assert!(
+                !matches!(check(&torn, false), Found::Record(..)),
+                "cut at {cut} of {}",
+                rec.len()
+            );
+        }
+        // A record with trailing bytes after its declared size is checked on its own.
+        let mut longer = rec.clone();
+        longer.extend_from_slice(&[1, 2, 3]);
+        assert!(matches!(check(&longer, false), Found::Record(_, n, _) if n == rec.len()));
     }
 
     #[test]
