@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 /// How long a broker is avoided after an attempt, by the attempt's latency: the first
 /// entry whose latency bound the attempt reached, from the largest down, gives the pause.
 ///
-/// [`LatencyTable::JAVA_5`] (the default) and [`LatencyTable::JAVA_4`] are Java's tables.
+/// [`LatencyTable::java_5`] (the default) and [`LatencyTable::java_4`] are Java's tables.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LatencyTable {
     /// `(latency at least, avoid for)` pairs, latencies ascending.
