@@ -1,35 +1,114 @@
 //! The `broker-lite` binary: a thin command line over the library.
+//!
+//! `broker-lite` (or `broker-lite all`) runs the name server and the broker in one
+//! process, the broker registered with that name server; `broker-lite namesrv` and
+//! `broker-lite broker` run one role each. Ctrl-C or SIGTERM stops them cleanly.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use broker_lite::Listeners;
 use broker_lite::config::BrokerLiteConfig;
 use clap::{Parser, Subcommand};
+use tokio::net::TcpListener;
 
-/// A small RocketMQ name server (the broker role is not built yet).
+/// A small RocketMQ name server and broker.
 #[derive(Parser, Debug)]
 #[command(name = "broker-lite", version)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the name server until Ctrl-C.
+    /// Run the name server and the broker (the default).
+    All {
+        /// TOML config file (see `print-default-config`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The name server's address (overrides `namesrv.listen`).
+        #[arg(long)]
+        namesrv_listen: Option<SocketAddr>,
+        /// The broker's address (overrides `broker.listen`).
+        #[arg(long)]
+        broker_listen: Option<SocketAddr>,
+        /// The store directory (overrides `broker.store.dir`).
+        #[arg(long)]
+        store_dir: Option<PathBuf>,
+    },
+    /// Run the name server only.
     Namesrv {
-        /// Address to listen on (overrides the config file's `namesrv.listen`).
+        /// Address to listen on (overrides `namesrv.listen`).
         #[arg(long)]
         listen: Option<SocketAddr>,
         /// TOML config file (see `print-default-config`).
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Run the broker (not implemented yet).
-    Broker,
+    /// Run the broker only; it registers with `broker.namesrv_addrs`.
+    Broker {
+        /// Address to listen on (overrides `broker.listen`).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// TOML config file (see `print-default-config`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Name servers, `host:port`, separated by `;` (overrides `broker.namesrv_addrs`).
+        #[arg(long)]
+        namesrv_addr: Option<String>,
+        /// The store directory (overrides `broker.store.dir`).
+        #[arg(long)]
+        store_dir: Option<PathBuf>,
+    },
     /// Print the default configuration as TOML.
     PrintDefaultConfig,
+}
+
+fn load(path: Option<&Path>) -> anyhow::Result<BrokerLiteConfig> {
+    match path {
+        Some(path) => BrokerLiteConfig::load(path)
+            .with_context(|| format!("cannot load config {}", path.display())),
+        None => Ok(BrokerLiteConfig::default()),
+    }
+}
+
+async fn bind(addr: SocketAddr, role: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for the {role}"))
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => if let Err(e) = r {
+                        tracing::error!("cannot wait for Ctrl-C: {e}");
+                        std::future::pending::<()>().await;
+                    },
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!("cannot wait for SIGTERM: {e}");
+                if let Err(e) = tokio::signal::ctrl_c().await {
+                    tracing::error!("cannot wait for Ctrl-C: {e}");
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        tracing::error!("cannot wait for Ctrl-C: {e}");
+        std::future::pending::<()>().await;
+    }
 }
 
 #[tokio::main]
@@ -40,34 +119,79 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match Cli::parse().command {
-        Command::Namesrv { listen, config } => {
-            let mut config = match config {
-                Some(path) => BrokerLiteConfig::load(&path)
-                    .with_context(|| format!("cannot load config {}", path.display()))?,
-                None => BrokerLiteConfig::default(),
-            };
-            if let Some(listen) = listen {
-                config.namesrv.listen = listen;
+    let command = Cli::parse().command.unwrap_or(Command::All {
+        config: None,
+        namesrv_listen: None,
+        broker_listen: None,
+        store_dir: None,
+    });
+    match command {
+        Command::All {
+            config,
+            namesrv_listen,
+            broker_listen,
+            store_dir,
+        } => {
+            let mut config = load(config.as_deref())?;
+            if let Some(a) = namesrv_listen {
+                config.namesrv.listen = a;
             }
-            let listener = tokio::net::TcpListener::bind(config.namesrv.listen)
-                .await
-                .with_context(|| format!("cannot listen on {}", config.namesrv.listen))?;
-            let shutdown = async {
-                if let Err(e) = tokio::signal::ctrl_c().await {
-                    tracing::error!("cannot wait for Ctrl-C: {e}");
-                }
+            if let Some(a) = broker_listen {
+                config.broker.listen = a;
+            }
+            if let Some(d) = store_dir {
+                config.broker.store.dir = d;
+            }
+            config.validate()?;
+            let listeners = Listeners {
+                namesrv: Some(bind(config.namesrv.listen, "name server").await?),
+                broker: Some(bind(config.broker.listen, "broker").await?),
             };
-            broker_lite::namesrv::run(listener, config.namesrv, shutdown).await?;
-            Ok(())
+            broker_lite::run(listeners, config, stop_signal()).await?;
         }
-        Command::Broker => {
-            eprintln!("broker-lite: the broker role is not implemented yet; only `namesrv` runs");
-            std::process::exit(2);
+        Command::Namesrv { listen, config } => {
+            let mut config = load(config.as_deref())?;
+            if let Some(a) = listen {
+                config.namesrv.listen = a;
+            }
+            config.validate()?;
+            let listeners = Listeners {
+                namesrv: Some(bind(config.namesrv.listen, "name server").await?),
+                broker: None,
+            };
+            broker_lite::run(listeners, config, stop_signal()).await?;
+        }
+        Command::Broker {
+            listen,
+            config,
+            namesrv_addr,
+            store_dir,
+        } => {
+            let mut config = load(config.as_deref())?;
+            if let Some(a) = listen {
+                config.broker.listen = a;
+            }
+            if let Some(list) = namesrv_addr {
+                config.broker.namesrv_addrs = list
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
+            if let Some(d) = store_dir {
+                config.broker.store.dir = d;
+            }
+            config.validate()?;
+            let listeners = Listeners {
+                namesrv: None,
+                broker: Some(bind(config.broker.listen, "broker").await?),
+            };
+            broker_lite::run(listeners, config, stop_signal()).await?;
         }
         Command::PrintDefaultConfig => {
             print!("{}", BrokerLiteConfig::default().to_toml()?);
-            Ok(())
         }
     }
+    Ok(())
 }
