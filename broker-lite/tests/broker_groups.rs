@@ -16,13 +16,14 @@ use rocketmq::protocol::body::{
     UnlockBatchRequest,
 };
 use rocketmq::protocol::header::{
-    GetConsumerListByGroupRequestHeader, GetEarliestMsgStoretimeRequestHeader,
-    GetEarliestMsgStoretimeResponseHeader, GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader,
-    NotifyConsumerIdsChangedRequestHeader, QueryConsumerOffsetRequestHeader,
-    QueryConsumerOffsetResponseHeader, UnregisterClientRequestHeader,
-    UpdateConsumerOffsetRequestHeader,
+    ConsumerSendMsgBackRequestHeader, GetConsumerListByGroupRequestHeader,
+    GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader,
+    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, NotifyConsumerIdsChangedRequestHeader,
+    QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader, SendMessageRequestHeader,
+    SendMessageResponseHeader, UnregisterClientRequestHeader, UpdateConsumerOffsetRequestHeader,
 };
 use rocketmq::protocol::json::JsonBody;
+use rocketmq::protocol::message::{OffsetMsgId, Properties};
 use rocketmq::protocol::{MessageQueue, RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::{RemotingClient, RequestContext};
 use tokio::sync::mpsc;
@@ -630,5 +631,165 @@ async fn check_client_config_compiles_sql92() {
         r.remark.as_deref(),
         Some("The broker does not support consumer to filter message by SQL92")
     );
+    broker.shutdown().await;
+}
+
+/// Sends one message (SEND_MESSAGE) and returns the commit-log offset it was stored at.
+async fn send(client: &RemotingClient, addr: &str, topic: &str, props: &[(&str, &str)]) -> i64 {
+    let mut properties = Properties::new();
+    for (k, v) in props {
+        properties.insert(*k, *v);
+    }
+    let h = SendMessageRequestHeader {
+        producer_group: "pg".into(),
+        topic: topic.into(),
+        default_topic: "TBW102".into(),
+        default_topic_queue_nums: 4,
+        queue_id: 0,
+        sys_flag: 0,
+        born_timestamp: 1,
+        flag: 0,
+        properties: Some(properties.encode()),
+        ..Default::default()
+    };
+    let r = ok(
+        client,
+        addr,
+        RemotingCommand::request(RequestCode::SEND_MESSAGE)
+            .with_header(&h)
+            .with_body(&b"hello"[..]),
+    )
+    .await;
+    let rh: SendMessageResponseHeader = r.read_header().unwrap();
+    rh.msg_id
+        .parse::<OffsetMsgId>()
+        .unwrap()
+        .commit_log_offset()
+}
+
+async fn max_offset(client: &RemotingClient, addr: &str, topic: &str, queue_id: i32) -> i64 {
+    let r = ok(
+        client,
+        addr,
+        RemotingCommand::request(RequestCode::GET_MAX_OFFSET).with_header(
+            &GetMaxOffsetRequestHeader {
+                topic: topic.into(),
+                queue_id,
+                ..Default::default()
+            },
+        ),
+    )
+    .await;
+    r.read_header::<GetMaxOffsetResponseHeader>()
+        .unwrap()
+        .offset
+}
+
+/// Waits until `topic`/`queue_id` holds `count` messages; returns when it did.
+async fn wait_for_messages(
+    client: &RemotingClient,
+    addr: &str,
+    topic: &str,
+    queue_id: i32,
+    count: i64,
+) -> tokio::time::Instant {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if max_offset(client, addr, topic, queue_id).await >= count {
+            return tokio::time::Instant::now();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{topic}/{queue_id} never got {count} messages"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn delay_levels_deliver_no_earlier_than_due_and_persist_progress() {
+    let dir = TempDir::new("delay");
+    let mut c = config(&dir);
+    c.message_delay_level = "1s 2s".into();
+    let (broker, addr) = start(c.clone()).await;
+    let client = RemotingClient::builder().build();
+    let sent = tokio::time::Instant::now();
+    send(&client, &addr, "DelayT", &[("DELAY", "1"), ("TAGS", "a")]).await;
+    assert_eq!(
+        max_offset(&client, &addr, "SCHEDULE_TOPIC_XXXX", 0).await,
+        1
+    );
+    assert_eq!(max_offset(&client, &addr, "DelayT", 0).await, 0);
+    let delivered = wait_for_messages(&client, &addr, "DelayT", 0, 1).await;
+    assert!(
+        delivered - sent >= Duration::from_millis(999),
+        "delivered after {:?}",
+        delivered - sent
+    );
+    broker.shutdown().await;
+    let text = std::fs::read_to_string(dir.0.join("config/delayOffset.json")).unwrap();
+    assert!(text.contains(r#""offsetTable":{1:1}"#), "{text}");
+
+    // After a restart the level continues from its offset: nothing is delivered twice,
+    // and a message sent before the shutdown is delivered after it.
+    let (broker, addr) = start(c.clone()).await;
+    send(&client, &addr, "DelayT", &[("DELAY", "2")]).await;
+    broker.shutdown().await;
+    let (broker, addr) = start(c).await;
+    wait_for_messages(&client, &addr, "DelayT", 0, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(max_offset(&client, &addr, "DelayT", 0).await, 2);
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn send_back_goes_to_retry_after_its_delay_then_to_the_dlq() {
+    let dir = TempDir::new("sendback");
+    let mut c = config(&dir);
+    c.message_delay_level = "1s 2s".into();
+    let (broker, addr) = start(c).await;
+    let client = RemotingClient::builder().build();
+    let offset = send(&client, &addr, "SbT", &[("TAGS", "a")]).await;
+    let back = |delay_level: i32, max: Option<i32>| {
+        RemotingCommand::request(RequestCode::CONSUMER_SEND_MSG_BACK).with_header(
+            &ConsumerSendMsgBackRequestHeader {
+                offset,
+                group: "sb_group".into(),
+                delay_level,
+                origin_msg_id: None,
+                origin_topic: Some("SbT".into()),
+                unit_mode: false,
+                max_reconsume_times: max,
+                rpc: Default::default(),
+            },
+        )
+    };
+    let sent = tokio::time::Instant::now();
+    ok(&client, &addr, back(2, None)).await;
+    assert_eq!(
+        max_offset(&client, &addr, "SCHEDULE_TOPIC_XXXX", 1).await,
+        1
+    );
+    let delivered = wait_for_messages(&client, &addr, "%RETRY%sb_group", 0, 1).await;
+    assert!(delivered - sent >= Duration::from_millis(1999));
+    // No retries allowed: straight to the DLQ, no delay.
+    ok(&client, &addr, back(0, Some(0))).await;
+    assert_eq!(max_offset(&client, &addr, "%DLQ%sb_group", 0).await, 1);
+    // An unknown offset.
+    let r = client
+        .invoke(
+            &addr,
+            RemotingCommand::request(RequestCode::CONSUMER_SEND_MSG_BACK).with_header(
+                &ConsumerSendMsgBackRequestHeader {
+                    offset: 1 << 40,
+                    group: "sb_group".into(),
+                    ..Default::default()
+                },
+            ),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.0);
     broker.shutdown().await;
 }
