@@ -576,4 +576,59 @@ mod tests {
         assert!(!again.read(1));
         assert_eq!(again.pending(), 2);
     }
+
+    fn open_state(dir: &TestDir) -> Arc<State> {
+        let mut config = crate::config::BrokerConfig::default();
+        config.store.dir = dir.path().to_path_buf();
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 10911));
+        let store = crate::store::Store::open(config.store.store_config(addr)).unwrap();
+        Arc::new(State::new(config, addr, store).unwrap())
+    }
+
+    async fn wait_for(state: &State, topic: &str, count: u64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while state.store.max_offset(topic, 0) < count {
+            assert!(tokio::time::Instant::now() < deadline, "timer never fired");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn timers_fire_when_due_and_survive_a_restart() {
+        use super::super::super::put::put_raw;
+
+        let dir = TestDir::new("timer-e2e");
+        let state = open_state(&dir);
+        let mut tasks = JoinSet::new();
+        spawn(&state, &mut tasks);
+        let start = now_ms();
+        for delay in ["300", "1200"] {
+            let mut m = msg(&[(property::TIMER_DELAY_MS, delay)]);
+            m.message.set_topic("TT");
+            m.queue_id = 0;
+            rewrite_timer(&mut m, now_ms()).unwrap();
+            put_raw(&state, m).await.unwrap();
+        }
+        assert_eq!(state.store.max_offset(TIMER_TOPIC, 0), 2);
+        wait_for(&state, "TT", 1).await;
+        assert!(now_ms() - start >= 300);
+        assert_eq!(state.schedule.timers_pending(), 1);
+        tasks.shutdown().await;
+        state.persist_all();
+        state.store.close().unwrap();
+        drop(state);
+
+        let state = open_state(&dir);
+        let mut tasks = JoinSet::new();
+        spawn(&state, &mut tasks);
+        wait_for(&state, "TT", 2).await;
+        assert!(now_ms() - start >= 1200);
+        let got = state.store.get_messages("TT", 0, 0, 8, None).unwrap();
+        assert_eq!(got.records.len(), 2, "the first timer fired once");
+        let m = decode(&got.records[1]).unwrap();
+        assert!(m.message.property(property::TIMER_DEQUEUE_MS).is_some());
+        assert_eq!(m.message.property(property::TIMER_DELAY_MS), Some("1200"));
+        tasks.shutdown().await;
+        state.store.close().unwrap();
+    }
 }
