@@ -55,6 +55,9 @@ pub(crate) struct OffsetTable {
 #[derive(Debug)]
 struct Inner {
     offsets: BTreeMap<String, BTreeMap<i32, i64>>,
+    /// Offsets reset by an admin that the group's next pull must start from (5.x
+    /// server-side reset; not persisted, as in Java).
+    resets: BTreeMap<String, BTreeMap<i32, i64>>,
     version: DataVersion,
     dirty: bool,
 }
@@ -74,6 +77,7 @@ impl OffsetTable {
         let path = config_file::path(root, "consumerOffset.json");
         let mut inner = Inner {
             offsets: BTreeMap::new(),
+            resets: BTreeMap::new(),
             version: DataVersion {
                 state_version: Some(0),
                 timestamp: now_ms(),
@@ -97,12 +101,56 @@ impl OffsetTable {
         })
     }
 
-    /// The committed offset of `group` on a queue, if any.
+    /// The committed offset of `group` on a queue, if any; a pending reset comes first
+    /// (Java `queryOffset` with `useServerSideResetOffset`).
     pub(crate) fn query(&self, group: &str, topic: &str, queue_id: i32) -> Option<i64> {
+        let inner = lock(&self.inner);
+        let k = key(group, topic);
+        inner
+            .resets
+            .get(&k)
+            .and_then(|m| m.get(&queue_id))
+            .or_else(|| inner.offsets.get(&k).and_then(|m| m.get(&queue_id)))
+            .copied()
+    }
+
+    /// An admin reset: the offset is stored and the group's next pull of the queue starts
+    /// there; commits are ignored until then (Java `assignResetOffset`). Negative offsets
+    /// and queue ids are ignored.
+    pub(crate) fn assign_reset(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
+        if queue_id < 0 || offset < 0 || group.is_empty() || topic.is_empty() {
+            return;
+        }
+        let mut inner = lock(&self.inner);
+        let k = key(group, topic);
+        inner
+            .resets
+            .entry(k.clone())
+            .or_default()
+            .insert(queue_id, offset);
+        inner.offsets.entry(k).or_default().insert(queue_id, offset);
+        inner.dirty = true;
+    }
+
+    /// Whether a reset of the queue is pending (Java `hasOffsetReset`).
+    pub(crate) fn has_reset(&self, group: &str, topic: &str, queue_id: i32) -> bool {
         lock(&self.inner)
-            .offsets
+            .resets
             .get(&key(group, topic))
-            .and_then(|m| m.get(&queue_id).copied())
+            .is_some_and(|m| m.contains_key(&queue_id))
+    }
+
+    /// Takes a pending reset (Java `queryThenEraseResetOffset`): the pull answers
+    /// OFFSET_RESET with this as the next offset.
+    pub(crate) fn take_reset(&self, group: &str, topic: &str, queue_id: i32) -> Option<i64> {
+        let mut inner = lock(&self.inner);
+        let k = key(group, topic);
+        let m = inner.resets.get_mut(&k)?;
+        let offset = m.remove(&queue_id);
+        if m.is_empty() {
+            inner.resets.remove(&k);
+        }
+        offset
     }
 
     /// Stores the offset of `group` on a queue (it may move backwards, as in Java).
@@ -160,6 +208,9 @@ impl OffsetTable {
         inner
             .offsets
             .retain(|k, _| split(k).is_none_or(|(_, g)| g != group));
+        inner
+            .resets
+            .retain(|k, _| split(k).is_none_or(|(_, g)| g != group));
         if inner.offsets.len() != before {
             inner.dirty = true;
         }
@@ -171,6 +222,9 @@ impl OffsetTable {
         let before = inner.offsets.len();
         inner
             .offsets
+            .retain(|k, _| split(k).is_none_or(|(t, _)| t != topic));
+        inner
+            .resets
             .retain(|k, _| split(k).is_none_or(|(t, _)| t != topic));
         if inner.offsets.len() != before {
             inner.dirty = true;
@@ -337,13 +391,17 @@ async fn query_offset(state: &State, h: &QueryConsumerOffsetRequestHeader) -> Re
 }
 
 /// UPDATE_CONSUMER_OFFSET (usually oneway): stores the offset; the group and topic must
-/// exist (Java 5.x).
+/// exist, and a commit while an admin reset of the queue is pending is ignored (Java 5.x).
 async fn update_consumer_offset(
     state: Arc<State>,
     _ctx: RequestContext,
     request: RemotingCommand,
 ) -> Reply {
     let h: UpdateConsumerOffsetRequestHeader = request.read_header()?;
+    update_offset(&state, &h)
+}
+
+fn update_offset(state: &State, h: &UpdateConsumerOffsetRequestHeader) -> Reply {
     if !state.groups.contains(&h.consumer_group) {
         return Ok(Some(RemotingCommand::error_response(
             ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
@@ -355,6 +413,15 @@ async fn update_consumer_offset(
             ResponseCode::TOPIC_NOT_EXIST,
             format!("Topic {} not exist!", h.topic),
         )));
+    }
+    if state
+        .offsets
+        .has_reset(&h.consumer_group, &h.topic, h.queue_id)
+    {
+        return Ok(Some(
+            RemotingCommand::response(ResponseCode::SUCCESS)
+                .with_remark("Offset has been previously reset"),
+        ));
     }
     state
         .offsets
@@ -466,6 +533,48 @@ mod tests {
         assert_eq!(again.query("h", "t", 0), Some(1));
         again.remove_topic("t");
         assert_eq!(again.query("h", "t", 0), None);
+    }
+
+    #[tokio::test]
+    async fn commits_wait_for_a_pending_reset() {
+        use crate::broker::put::test_support::test_state;
+
+        let (state, _dir) = test_state("offsets-update");
+        state.groups.find("g").unwrap();
+        let h = UpdateConsumerOffsetRequestHeader {
+            consumer_group: "g".into(),
+            topic: "SELF_TEST_TOPIC".into(),
+            queue_id: 0,
+            commit_offset: 9,
+            rpc: Default::default(),
+        };
+        state.offsets.assign_reset("g", "SELF_TEST_TOPIC", 0, 3);
+        let r = update_offset(&state, &h).unwrap().unwrap();
+        assert_eq!(
+            r.remark.as_deref(),
+            Some("Offset has been previously reset")
+        );
+        assert_eq!(state.offsets.query("g", "SELF_TEST_TOPIC", 0), Some(3));
+        state.offsets.take_reset("g", "SELF_TEST_TOPIC", 0);
+        let r = update_offset(&state, &h).unwrap().unwrap();
+        assert_eq!((r.code, r.remark), (0, None));
+        assert_eq!(state.offsets.query("g", "SELF_TEST_TOPIC", 0), Some(9));
+    }
+
+    #[test]
+    fn server_side_reset() {
+        let dir = TestDir::new("offsets-reset");
+        let table = OffsetTable::open(dir.path()).unwrap();
+        table.commit("g", "t", 0, 50);
+        table.assign_reset("g", "t", 0, 10);
+        table.assign_reset("g", "t", -1, 10);
+        assert!(table.has_reset("g", "t", 0));
+        assert!(!table.has_reset("g", "t", 1));
+        assert_eq!(table.query("g", "t", 0), Some(10));
+        assert_eq!(table.take_reset("g", "t", 0), Some(10));
+        assert_eq!(table.take_reset("g", "t", 0), None);
+        assert!(!table.has_reset("g", "t", 0));
+        assert_eq!(table.query("g", "t", 0), Some(10), "the reset was stored");
     }
 
     #[tokio::test]
