@@ -15,6 +15,7 @@ use rocketmq::protocol::header::{
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::{RemotingServerBuilder, RequestContext};
 
+use super::admin::blocking;
 use super::{Reply, State, on};
 use crate::store::{QueryResult, Store};
 
@@ -28,26 +29,6 @@ pub(super) fn register(
 ) -> RemotingServerBuilder {
     let b = on(builder, RequestCode::QUERY_MESSAGE, state, query_message);
     on(b, RequestCode::VIEW_MESSAGE_BY_ID, state, view_message)
-}
-
-/// Runs a blocking store call off the async workers; store errors become SYSTEM_ERROR
-/// with the error text, as a Java processor's exception does.
-async fn blocking<T: Send + 'static>(
-    state: &State,
-    f: impl FnOnce(&Store) -> crate::Result<T> + Send + 'static,
-) -> rocketmq::Result<T> {
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || f(&store)).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(rocketmq::Error::Broker {
-            code: ResponseCode::SYSTEM_ERROR,
-            remark: Some(e.to_string()),
-        }),
-        Err(e) => Err(rocketmq::Error::Broker {
-            code: ResponseCode::SYSTEM_ERROR,
-            remark: Some(format!("store task failed: {e}")),
-        }),
-    }
 }
 
 /// QUERY_MESSAGE: the records indexed under `topic#key` stored within the time range,

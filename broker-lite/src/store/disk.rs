@@ -28,6 +28,16 @@ impl DiskUsage for Statvfs {
     }
 }
 
+/// Total and free bytes of the filesystem holding `path` (Java `File.getTotalSpace` and
+/// `getFreeSpace`).
+pub(crate) fn space(path: &Path) -> io::Result<(u64, u64)> {
+    let st = rustix::fs::statvfs(path)?;
+    Ok((
+        st.f_blocks.saturating_mul(st.f_frsize),
+        st.f_bfree.saturating_mul(st.f_frsize),
+    ))
+}
+
 /// Java's rounding: whole percent, rounded up; 0 for an empty filesystem.
 fn ratio(blocks: u64, free: u64, available: u64) -> f64 {
     let used = u128::from(blocks.saturating_sub(free));
@@ -61,6 +71,8 @@ mod tests {
         let r = Statvfs.used_ratio(&std::env::temp_dir())?;
         assert!((0.0..=1.0).contains(&r), "{r}");
         assert!(Statvfs.used_ratio(Path::new("/no/such/dir/here")).is_err());
+        let (total, free) = space(&std::env::temp_dir())?;
+        assert!(total > 0 && free <= total);
         Ok(())
     }
 }

@@ -24,6 +24,7 @@ mod consume_queue;
 mod disk;
 mod flush;
 mod index;
+mod info;
 mod lookup;
 mod record;
 mod recovery;
@@ -396,19 +397,10 @@ impl Store {
             return Ok(0);
         };
         let store_time = |o: u64| -> Result<Option<i64>> {
-            let Some(e) = q.get(o)? else { return Ok(None) };
-            let Some(rec) = state.commit_log.read(e.phys_offset, e.size as usize)? else {
-                return Ok(None);
-            };
-            let mut buf = rec;
-            let opts = DecodeOptions {
-                read_body: false,
-                decompress_body: false,
-                ..DecodeOptions::default()
-            };
-            Ok(StoredMessage::decode(&mut buf, &opts)
-                .ok()
-                .map(|m| m.store_timestamp))
+            match q.get(o)? {
+                Some(e) => state.store_time_of(&e),
+                None => Ok(None),
+            }
         };
         let (mut lo, mut hi) = (q.min_offset(), q.max_offset());
         while lo < hi {
