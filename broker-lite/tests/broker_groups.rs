@@ -19,11 +19,12 @@ use rocketmq::protocol::header::{
     ConsumerSendMsgBackRequestHeader, GetConsumerListByGroupRequestHeader,
     GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader,
     GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, NotifyConsumerIdsChangedRequestHeader,
-    QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader, SendMessageRequestHeader,
-    SendMessageResponseHeader, UnregisterClientRequestHeader, UpdateConsumerOffsetRequestHeader,
+    PullMessageRequestHeader, QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader,
+    SendMessageRequestHeader, SendMessageResponseHeader, UnregisterClientRequestHeader,
+    UpdateConsumerOffsetRequestHeader,
 };
 use rocketmq::protocol::json::JsonBody;
-use rocketmq::protocol::message::{OffsetMsgId, Properties};
+use rocketmq::protocol::message::{DecodeOptions, OffsetMsgId, Properties, Records, StoredMessage};
 use rocketmq::protocol::{MessageQueue, RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::{RemotingClient, RequestContext};
 use tokio::sync::mpsc;
@@ -791,5 +792,144 @@ async fn send_back_goes_to_retry_after_its_delay_then_to_the_dlq() {
         .await
         .unwrap();
     assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.0);
+    broker.shutdown().await;
+}
+
+/// Pull sysFlag bit: the subscription travels in the request (Java `PullSysFlag`).
+const PULL_SUBSCRIPTION: i32 = 4;
+
+async fn pull(
+    client: &RemotingClient,
+    addr: &str,
+    group: &str,
+    topic: &str,
+    expression: &str,
+    kind: &str,
+) -> RemotingCommand {
+    let h = PullMessageRequestHeader {
+        consumer_group: group.into(),
+        topic: topic.into(),
+        queue_id: 0,
+        queue_offset: 0,
+        max_msg_nums: 32,
+        sys_flag: PULL_SUBSCRIPTION,
+        commit_offset: 0,
+        suspend_timeout_millis: 0,
+        subscription: Some(expression.into()),
+        sub_version: 0,
+        expression_type: Some(kind.into()),
+        ..Default::default()
+    };
+    client
+        .invoke(
+            addr,
+            RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(&h),
+            TIMEOUT,
+        )
+        .await
+        .unwrap()
+}
+
+fn records(r: &RemotingCommand) -> Vec<StoredMessage> {
+    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
+    Records::new(r.body.clone(), DecodeOptions::default())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn retried_message_carries_java_properties_when_pulled() {
+    let dir = TempDir::new("retry-pull");
+    let mut c = config(&dir);
+    c.message_delay_level = "1s".into();
+    let (broker, addr) = start(c).await;
+    let client = RemotingClient::builder().build();
+    let offset = send(&client, &addr, "RpT", &[("TAGS", "a"), ("color", "red")]).await;
+    let h = ConsumerSendMsgBackRequestHeader {
+        offset,
+        group: "rp_group".into(),
+        delay_level: 0, // 3 + 0, capped at the only level
+        origin_msg_id: None,
+        origin_topic: Some("RpT".into()),
+        ..Default::default()
+    };
+    ok(
+        &client,
+        &addr,
+        RemotingCommand::request(RequestCode::CONSUMER_SEND_MSG_BACK).with_header(&h),
+    )
+    .await;
+    wait_for_messages(&client, &addr, "%RETRY%rp_group", 0, 1).await;
+    let r = pull(&client, &addr, "rp_group", "%RETRY%rp_group", "*", "TAG").await;
+    let got = records(&r);
+    assert_eq!(got.len(), 1);
+    let m = &got[0];
+    assert_eq!(m.reconsume_times, 1);
+    assert_eq!(m.message.body().as_ref(), b"hello");
+    let p = m.message.properties();
+    assert_eq!(p.get("RETRY_TOPIC"), Some("RpT"));
+    assert_eq!(p.get("color"), Some("red"));
+    assert_eq!(p.get("TAGS"), Some("a"));
+    assert_eq!(p.get("WAIT"), Some("false"));
+    assert_eq!(p.get("DELAY"), None, "cleared on delivery");
+    assert_eq!(
+        p.get("REAL_TOPIC"),
+        Some("%RETRY%rp_group"),
+        "Java keeps it"
+    );
+    assert_eq!(p.get("REAL_QID"), Some("0"));
+    let origin = OffsetMsgId::new(broker.addr(), offset).to_string();
+    assert_eq!(p.get("ORIGIN_MESSAGE_ID"), Some(origin.as_str()));
+    broker.shutdown().await;
+}
+
+#[tokio::test]
+async fn pulls_filter_by_tag_and_sql92() {
+    let dir = TempDir::new("filter-pull");
+    let (broker, addr) = start(config(&dir)).await;
+    let client = RemotingClient::builder().build();
+    for i in 1..=5 {
+        let n = i.to_string();
+        let tag = if i % 2 == 0 { "even" } else { "odd" };
+        send(
+            &client,
+            &addr,
+            "FilterT",
+            &[("TAGS", tag), ("n", n.as_str())],
+        )
+        .await;
+    }
+    let numbers = |r: &RemotingCommand| -> Vec<String> {
+        records(r)
+            .iter()
+            .map(|m| m.message.property("n").unwrap_or("").to_owned())
+            .collect()
+    };
+    let r = pull(&client, &addr, "fg", "FilterT", "even", "TAG").await;
+    assert_eq!(numbers(&r), ["2", "4"]);
+    let r = pull(&client, &addr, "fg", "FilterT", "odd || even", "TAG").await;
+    assert_eq!(numbers(&r).len(), 5);
+    let r = pull(
+        &client,
+        &addr,
+        "fg",
+        "FilterT",
+        "n > 2 AND TAGS = 'odd'",
+        "SQL92",
+    )
+    .await;
+    assert_eq!(numbers(&r), ["3", "5"]);
+    let r = pull(
+        &client,
+        &addr,
+        "fg",
+        "FilterT",
+        "n IN ('1', '4') OR n IS NULL",
+        "SQL92",
+    )
+    .await;
+    assert_eq!(numbers(&r), ["1", "4"]);
+    let r = pull(&client, &addr, "fg", "FilterT", "n >", "SQL92").await;
+    assert_eq!(r.code, ResponseCode::SUBSCRIPTION_PARSE_FAILED.0);
     broker.shutdown().await;
 }
