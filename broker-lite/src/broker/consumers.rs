@@ -10,6 +10,16 @@
 //! get a oneway NOTIFY_CONSUMER_IDS_CHANGED on each member's connection, unless the
 //! group's `notifyConsumerIdsChangedEnable` is off.
 //!
+//! What other processors read from [`ClientTable`] (`state.clients`): a group's snapshot
+//! ([`consumer_group`](ClientTable::consumer_group): members, subscriptions, consume
+//! type/model/from-where), its client ids, one subscription, one member by client id
+//! (to forward GET_CONSUMER_RUNNING_INFO and the like on its connection), the groups
+//! subscribed to a topic, the admin bodies GET_CONSUMER_CONNECTION_LIST /
+//! GET_PRODUCER_CONNECTION_LIST answer with ([`consumer_connection`](
+//! ClientTable::consumer_connection), [`producer_connection`](
+//! ClientTable::producer_connection)), and a producer group's connection for
+//! CHECK_TRANSACTION_STATE ([`producer_channel`](ClientTable::producer_channel)).
+//!
 //! Differences from Java: an UNREGISTER_CLIENT that removes nothing notifies nobody; a
 //! 5.x heartbeat without subscriptions for a group the broker has no fingerprint of
 //! (e.g. after a restart) answers `IS_SUB_CHANGE=true` so the client resends them.
