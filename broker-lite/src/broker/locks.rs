@@ -119,6 +119,14 @@ impl QueueLocks {
         let h = groups.get(group)?.get(mq)?;
         (!self.expired(h, now)).then(|| h.client_id.clone())
     }
+
+    /// Whether some queue of `group` is held by a lock that has not expired (Java
+    /// `isLockAllExpired`, negated): the group consumes orderly.
+    pub(crate) fn any_live(&self, group: &str, now: i64) -> bool {
+        lock(&self.groups)
+            .get(group)
+            .is_some_and(|t| t.values().any(|h| !self.expired(h, now)))
+    }
 }
 
 /// Adds the lock processors.

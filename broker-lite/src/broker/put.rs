@@ -8,7 +8,9 @@
 //! schedule delivers or a transaction commits). [`put_batch`] stores a batch with
 //! consecutive queue offsets.
 //!
-//! The delay rewrite (Java 4.9.8 `CommitLog.putMessage`, 5.x `HookUtils`): a message that
+//! First the 5.x timer rewrite (`schedule::timer::rewrite_timer`: `TIMER_DELAY_SEC`,
+//! `TIMER_DELAY_MS` or `TIMER_DELIVER_MS` -> `rmq_sys_wheel_timer`), then the delay
+//! rewrite (Java 4.9.8 `CommitLog.putMessage`, 5.x `HookUtils`): a message that
 //! is not a half or rolled-back transaction message and whose `DELAY` property is above 0
 //! is stored in `SCHEDULE_TOPIC_XXXX`, queue `level - 1` (the level capped at the highest
 //! configured one), with its topic and queue id kept in `REAL_TOPIC` and `REAL_QID`.
@@ -24,8 +26,9 @@ use std::sync::{Arc, Mutex};
 use rocketmq::protocol::message::{OffsetMsgId, StoredMessage, SysFlag, property};
 use tokio::sync::RwLock;
 
+use super::schedule::timer::rewrite_timer;
 use super::topics::SCHEDULE_TOPIC;
-use super::{State, lock};
+use super::{State, lock, now_ms};
 use crate::Result;
 use crate::store::AppendResult;
 
@@ -96,6 +99,14 @@ impl QueueOrder {
 /// queue id, flag, properties, body, born time and host, sysFlag, reconsume times and
 /// prepared transaction offset; the store sets the rest.
 pub(crate) async fn put(state: &Arc<State>, mut msg: StoredMessage) -> Result<PutOutcome> {
+    // A timer the rewrite refuses is stored as a plain message here; producers' sends
+    // check it first and get Java's refusal (see `send`).
+    if rewrite_timer(&mut msg, now_ms()).is_err() {
+        tracing::warn!(
+            topic = msg.message.topic(),
+            "invalid timer properties ignored"
+        );
+    }
     rewrite_delay(state, &mut msg);
     put_raw(state, msg).await
 }

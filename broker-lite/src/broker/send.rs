@@ -39,6 +39,7 @@ use rocketmq::remoting::{RemotingServerBuilder, RequestContext};
 
 use super::consumers::{RETRY_PREFIX, dlq_topic};
 use super::put::{self, PutOutcome};
+use super::schedule::timer::rewrite_timer;
 use super::topics::{AUTO_CREATE_TOPIC, PERM_INHERIT, PERM_READ, PERM_WRITE};
 use super::{Reply, State, on};
 
@@ -72,6 +73,12 @@ const TOPIC_FLAG_UNIT_SUB: i32 = 0x2;
 /// Generates `UNIQ_KEY`s for 5.x sends that arrive without one.
 static UNIQ_IDS: LazyLock<UniqIdGenerator> =
     LazyLock::new(|| UniqIdGenerator::for_this_process(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+
+/// A new `UNIQ_KEY` (Java `MessageClientIDSetter.createUniqID`), for messages the broker
+/// makes itself.
+pub(crate) fn next_unique_id() -> String {
+    UNIQ_IDS.next_id()
+}
 
 /// Adds the send processors.
 pub(super) fn register(
@@ -422,9 +429,10 @@ fn retry_or_dlq(
         _ => group_config.retry_max_times,
     };
     let times = ctx.header.reconsume_times.unwrap_or(0);
+    // 5.x also sends an orderly group's retries (it holds queue locks) straight to the DLQ.
     let to_dlq = match ctx.flavour {
         ProtocolFlavour::V4 => times >= max,
-        _ => times > max,
+        _ => times > max || state.locks.any_live(group, super::now_ms()),
     };
     if !to_dlq {
         return Ok(None);
@@ -473,19 +481,65 @@ async fn send_one(state: &Arc<State>, ctx: SendContext) -> Reply {
         to_half(&mut msg, ctx.flavour);
         // Java's transaction service creates the half topic on first use.
         create_topic_in_send_back(state, TRANS_HALF_TOPIC, 1, PERM_READ | PERM_WRITE, 0);
+    } else if let Err(refusal) = rewrite_timer(&mut msg, super::now_ms()) {
+        let r = refusal.response();
+        return Ok(Some(response(r.response_code(), r.remark)));
     }
+    let recall = match ctx.flavour {
+        ProtocolFlavour::V4 => None,
+        _ => recall_handle(&msg, &state.config().broker_name),
+    };
     match put::put(state, msg).await {
-        Ok(outcome) => Ok(Some(success(
-            &outcome,
-            ctx.queue_id,
-            outcome.offset_msg_id(),
-            match ctx.flavour {
+        Ok(outcome) => {
+            let transaction_id = match ctx.flavour {
                 ProtocolFlavour::V4 => None,
                 _ => uniq,
-            },
-        ))),
+            };
+            let mut header = success_header(&outcome, ctx.queue_id, outcome.offset_msg_id());
+            header.transaction_id = transaction_id;
+            header.recall_handle = recall;
+            Ok(Some(
+                response(ResponseCode::SUCCESS, None).with_header(&header),
+            ))
+        }
         Err(e) => Ok(Some(store_failure(state, &e))),
     }
+}
+
+/// Java 5.3 `attachRecallHandle`: for a timer message not bound for a retry topic, the
+/// handle a producer may recall it with: URL-safe base64 of
+/// `v1 <topic> <broker> <timer out + 1> <unique key>`.
+fn recall_handle(msg: &StoredMessage, broker_name: &str) -> Option<String> {
+    let timer_out: i64 = msg.message.property(property::TIMER_OUT_MS)?.parse().ok()?;
+    let topic = msg.message.real_topic()?;
+    if topic.starts_with(RETRY_PREFIX) {
+        return None;
+    }
+    let uniq = msg.message.unique_key().unwrap_or("null");
+    let raw = format!("v1 {topic} {broker_name} {} {uniq}", timer_out + 1);
+    Some(base64_url(raw.as_bytes()))
+}
+
+/// Base64 with the URL-safe alphabet and `=` padding (Java `Base64.getUrlEncoder()`).
+fn base64_url(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Java `TransactionalMessageBridge.parseHalfMessageInner`.
@@ -559,27 +613,28 @@ async fn send_batch(state: &Arc<State>, ctx: SendContext) -> Reply {
                 return illegal();
             };
             let ids: Vec<String> = outcomes.iter().map(PutOutcome::offset_msg_id).collect();
-            Ok(Some(success(first, ctx.queue_id, ids.join(","), None)))
+            let header = success_header(first, ctx.queue_id, ids.join(","));
+            Ok(Some(
+                response(ResponseCode::SUCCESS, None).with_header(&header),
+            ))
         }
         Err(e) => Ok(Some(store_failure(state, &e))),
     }
 }
 
-fn success(
+fn success_header(
     outcome: &PutOutcome,
     queue_id: i32,
     msg_id: String,
-    transaction_id: Option<String>,
-) -> RemotingCommand {
-    let header = SendMessageResponseHeader {
+) -> SendMessageResponseHeader {
+    SendMessageResponseHeader {
         msg_id,
         queue_id,
         queue_offset: i64::try_from(outcome.queue_offset).unwrap_or(i64::MAX),
-        transaction_id,
+        transaction_id: None,
         batch_uniq_id: None,
         recall_handle: None,
-    };
-    response(ResponseCode::SUCCESS, None).with_header(&header)
+    }
 }
 
 /// Java's remark for MESSAGE_ILLEGAL / PROPERTIES_SIZE_EXCEEDED.
@@ -654,6 +709,26 @@ mod tests {
                 .contains("max length")
         );
         assert!(topic_problem(&"a".repeat(127)).is_none());
+    }
+
+    #[test]
+    fn recall_handles() {
+        assert_eq!(base64_url(b"f"), "Zg==");
+        assert_eq!(base64_url(b"fo"), "Zm8=");
+        assert_eq!(base64_url(b"foo"), "Zm9v");
+        assert_eq!(base64_url(&[0xfb, 0xff]), "-_8=");
+        let mut props = Properties::new();
+        props.insert("TIMER_OUT_MS", "1000");
+        props.insert("REAL_TOPIC", "T");
+        props.insert("UNIQ_KEY", "U");
+        let msg = StoredMessage {
+            message: Message::from_parts("rmq_sys_wheel_timer", 0, props, Bytes::new()),
+            ..StoredMessage::default()
+        };
+        assert_eq!(
+            recall_handle(&msg, "b").as_deref(),
+            Some(base64_url(b"v1 T b 1001 U").as_str())
+        );
     }
 
     #[test]
