@@ -29,11 +29,15 @@ pub(crate) const AUTO_CREATE_TOPIC: &str = "TBW102";
 /// The delay-level topic.
 pub(crate) const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 
-/// The broker's topics.
+/// The broker's topics. Every change is written to `config/topics.json` before the
+/// changing call returns (as Java's `TopicConfigManager` persists at once), so a topic
+/// auto-created by an acknowledged send survives a crash right after it.
 #[derive(Debug)]
 pub(crate) struct TopicTable {
     path: PathBuf,
     inner: Mutex<Inner>,
+    /// Orders file writes, so readers of `inner` never wait for an fsync.
+    writer: Mutex<()>,
 }
 
 #[derive(Debug)]
@@ -105,10 +109,13 @@ impl TopicTable {
                 inner.dirty = true;
             }
         }
-        Ok(TopicTable {
+        let table = TopicTable {
             path,
             inner: Mutex::new(inner),
-        })
+            writer: Mutex::new(()),
+        };
+        table.persist()?;
+        Ok(table)
     }
 
     /// One topic's config.
@@ -130,6 +137,8 @@ impl TopicTable {
         }
         inner.topics.insert(config.topic_name.clone(), config);
         inner.changed();
+        drop(inner);
+        self.save_now();
         true
     }
 
@@ -148,6 +157,8 @@ impl TopicTable {
         config.topic_name = name.to_owned();
         inner.topics.insert(name.to_owned(), config.clone());
         inner.changed();
+        drop(inner);
+        self.save_now();
         (config, true)
     }
 
@@ -157,6 +168,8 @@ impl TopicTable {
         let removed = inner.topics.remove(name);
         if removed.is_some() {
             inner.changed();
+            drop(inner);
+            self.save_now();
         }
         removed
     }
@@ -181,8 +194,17 @@ impl TopicTable {
         lock(&self.inner).version.clone()
     }
 
+    /// Writes the file after a change; a failure is logged and left to the periodic
+    /// [`persist`](Self::persist) to retry.
+    fn save_now(&self) {
+        if let Err(e) = self.persist() {
+            tracing::warn!(path = %self.path.display(), "cannot write topic configs: {e}");
+        }
+    }
+
     /// Writes `config/topics.json` if anything changed since the last write.
     pub(crate) fn persist(&self) -> Result<()> {
+        let _writer = lock(&self.writer);
         let bytes = {
             let mut inner = lock(&self.inner);
             if !inner.dirty {
@@ -237,7 +259,7 @@ mod tests {
         assert!(!table.get_or_create("u", || topic("", 9, 6)).1);
         assert!(table.delete("u").is_some());
         assert!(table.delete("u").is_none());
-        table.persist().unwrap();
+        // No explicit persist: every change is already on disk.
 
         let again = TopicTable::open(dir.path(), &config).unwrap();
         assert_eq!(again.get("t").unwrap().read_queue_nums, 4);
