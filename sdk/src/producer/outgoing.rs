@@ -138,9 +138,12 @@ impl Outgoing {
             });
         }
         let body = Bytes::from(encoded);
+        // The batch's own properties carry only `WAIT`, as Java 4.9.x writes them. Brokers
+        // (4.9.x and 5.x) append the batch properties to every message's, and a later key
+        // wins on decode: a batch-level `UNIQ_KEY` (Java 5.x sets one) would replace each
+        // message's own id.
         let mut message = Message::new(client.with_namespace(&user_topic), body.clone());
         message.set_wait_store_msg_ok(wait);
-        message.set_unique_key(client.next_unique_id());
         Ok(Outgoing {
             properties: message.properties().encode(),
             user_topic,
