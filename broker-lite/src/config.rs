@@ -77,6 +77,10 @@ pub struct NamesrvConfig {
     /// On registration, drop the broker's queues of topics it no longer reports. Default
     /// `false` (Java 5.x `deleteTopicWithBrokerRegistration`).
     pub delete_topic_with_broker_registration: bool,
+    /// File the KV config (PUT_KV_CONFIG and friends) is kept in, in Java's
+    /// `kvConfig.json` form, loaded at start and rewritten on every change. Default: none,
+    /// the KV config lives in memory only (Java: `$HOME/namesrv/kvConfig.json`).
+    pub kv_config_path: Option<PathBuf>,
 }
 
 impl Default for NamesrvConfig {
@@ -87,6 +91,7 @@ impl Default for NamesrvConfig {
             scan_interval: Duration::from_secs(5),
             order_message_enable: false,
             delete_topic_with_broker_registration: false,
+            kv_config_path: None,
         }
     }
 }

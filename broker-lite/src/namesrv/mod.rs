@@ -69,13 +69,14 @@ impl NameServer {
     /// caller has bound the listener). Must be called within a tokio runtime.
     pub fn start(listener: TcpListener, config: NamesrvConfig) -> Result<NameServer> {
         config.validate()?;
+        let kv = KvStore::open(config.kv_config_path.as_deref())?;
         let shared = Arc::new_cyclic(|me| Shared {
             me: me.clone(),
             routes: Mutex::new(RouteTable::new(
                 config.broker_expiry,
                 config.delete_topic_with_broker_registration,
             )),
-            kv: Mutex::new(KvStore::default()),
+            kv: Mutex::new(kv),
             config: Mutex::new(config),
             watched: Mutex::new(HashSet::new()),
             watchers: Mutex::new(JoinSet::new()),
