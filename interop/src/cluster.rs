@@ -68,17 +68,7 @@ impl JavaCluster {
         let home = dir.path().join("rocketmq_home");
         write_logback_configs(&home)?;
 
-        let namesrv_port = free_port()?;
-        let namesrv_conf = dir.path().join("namesrv.properties");
-        std::fs::write(&namesrv_conf, format!("listenPort={namesrv_port}\n"))?;
-        let mut cmd = version.java_command(
-            "org.apache.rocketmq.namesrv.NamesrvStartup",
-            &["-Xmx256m"],
-            dir.path(),
-        )?;
-        cmd.arg("-c").arg(&namesrv_conf).env("ROCKETMQ_HOME", &home);
-        let mut namesrv = JavaProcess::spawn("name server", cmd, &dir.path().join("namesrv.out"))?;
-        namesrv.wait_for_output("boot success", BOOT_LIMIT).await?;
+        let (namesrv, namesrv_port) = spawn_namesrv(version, dir.path(), &home).await?;
 
         let broker_port = free_broker_port()?;
         let store = dir.path().join("store");
@@ -209,6 +199,12 @@ impl JavaCluster {
         .await
     }
 
+    /// The real Java client of this release against this cluster's name server, with a
+    /// scratch directory of its own.
+    pub fn client(&self) -> anyhow::Result<crate::JavaClient> {
+        crate::JavaClient::new(self.version, &self.namesrv_addr())
+    }
+
     /// Runs any class of this release (or our programs) to completion, with this cluster's
     /// `user.home` and `ROCKETMQ_HOME`, and returns its stdout.
     pub async fn run_java(&self, main_class: &str, args: &[&str]) -> anyhow::Result<String> {
@@ -227,6 +223,27 @@ impl JavaCluster {
         self.namesrv.stop().await?;
         Ok(())
     }
+}
+
+/// Starts a Java name server of `version` on a free port with `dir` as `user.home` and
+/// `home` as `ROCKETMQ_HOME` (output in `dir/namesrv.out`), and waits for "boot success".
+pub(crate) async fn spawn_namesrv(
+    version: JavaVersion,
+    dir: &Path,
+    home: &Path,
+) -> anyhow::Result<(JavaProcess, u16)> {
+    let port = free_port()?;
+    let conf = dir.join("namesrv.properties");
+    std::fs::write(&conf, format!("listenPort={port}\n"))?;
+    let mut cmd = version.java_command(
+        "org.apache.rocketmq.namesrv.NamesrvStartup",
+        &["-Xmx256m"],
+        dir,
+    )?;
+    cmd.arg("-c").arg(&conf).env("ROCKETMQ_HOME", home);
+    let mut namesrv = JavaProcess::spawn("name server", cmd, &dir.join("namesrv.out"))?;
+    namesrv.wait_for_output("boot success", BOOT_LIMIT).await?;
+    Ok((namesrv, port))
 }
 
 /// Runs the Java mqadmin of `version` against `namesrv` (added as `-n` unless given), with

@@ -13,6 +13,11 @@
 //!   (such as broker-lite's).
 //! - [`clients`]: the Go (rocketmq-client-go v2) and Node.js (ali-ons) client programs built
 //!   by `scripts/fetch-clients.sh`, and the check that what they sent was received intact.
+//! - [`JavaNameServer`]: a Java name server alone, for broker-lite's broker to register with.
+//! - [`JavaClient`]: the real Java client of one release through our programs in
+//!   `interop/java/tools` (producer in every send mode, push consumer, message queries),
+//!   against any name server; their output as [`SentMessage`], [`Delivery`],
+//!   [`ReceivedMessage`].
 //! - [`sdk_ops`]: SDK-only steps (create a topic, wait for a route, pull one message)
 //!   shared by the tests and the demo.
 
@@ -20,6 +25,9 @@ mod broker;
 pub mod clients;
 mod cluster;
 mod java;
+mod java_client;
+mod java_records;
+mod namesrv;
 mod ports;
 mod process;
 pub mod sdk_ops;
@@ -27,3 +35,13 @@ pub mod sdk_ops;
 pub use broker::JavaBroker;
 pub use cluster::{JavaCluster, JavaSendRecord};
 pub use java::{JavaVersion, cache_root};
+pub use java_client::{
+    ConsumeSpec, ConsumerRun, JavaClient, Lookup, ProduceSpec, QueryOutcome, RunningConsumer,
+    SendMode,
+};
+pub use java_records::{
+    Allocation, ConsumerEvent, Delivery, ReceivedMessage, SentMessage, check_each_once,
+    message_mismatches,
+};
+pub use namesrv::JavaNameServer;
+pub use ports::ScratchDir;

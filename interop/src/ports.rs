@@ -34,12 +34,13 @@ pub(crate) fn free_broker_port() -> anyhow::Result<u16> {
 
 /// A fresh directory under the system temp dir, removed on drop.
 #[derive(Debug)]
-pub(crate) struct ScratchDir {
+pub struct ScratchDir {
     path: PathBuf,
 }
 
 impl ScratchDir {
-    pub(crate) fn new(prefix: &str) -> anyhow::Result<Self> {
+    /// Creates `<temp>/<prefix>-<pid>-<n>-<nanos>`.
+    pub fn new(prefix: &str) -> anyhow::Result<Self> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -54,7 +55,8 @@ impl ScratchDir {
         Ok(Self { path })
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    /// The directory.
+    pub fn path(&self) -> &Path {
         &self.path
     }
 }
