@@ -864,3 +864,23 @@ async fn sql92_subscriptions_filter_on_properties() {
         Some("The broker does not support consumer to filter message by SQL92")
     );
 }
+
+#[tokio::test]
+async fn a_full_disk_refuses_sends_as_java_does() {
+    // Any use of the disk is over a warning ratio of 0.
+    let env = start_with(|c| c.store.disk_warning_ratio = 0.0).await;
+    let r = env
+        .send_v2(&v2_header(&unique("Full"), 0, ""), b"x", Version::V5_3_3)
+        .await;
+    assert_eq!(
+        r.code,
+        ResponseCode::SERVICE_NOT_AVAILABLE.0,
+        "{:?}",
+        r.remark
+    );
+    let remark = r.remark.unwrap();
+    assert!(
+        remark.starts_with("service not available now. It may be caused by one of the following reasons: the broker's disk is full [CL: "),
+        "{remark}"
+    );
+}
