@@ -125,3 +125,15 @@ async fn go_and_node_clients_against_java_cluster() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn go_and_node_clients_against_broker_lite() -> anyhow::Result<()> {
+    let lite = broker_lite::BrokerLite::start().await?;
+    let (namesrv, broker) = (
+        lite.namesrv_addr().to_string(),
+        lite.broker_addr().to_string(),
+    );
+    let result = all_steps(&namesrv, &broker, "broker-lite").await;
+    lite.shutdown().await;
+    result
+}
