@@ -1,71 +1,30 @@
 //! The broker's consumer-group side in-process on 127.0.0.1:0, driven by the SDK's
 //! RemotingClient with requests built as Java's clients send them: heartbeats and
-//! membership notices, offsets, queue locks, send-back to retry/DLQ, delayed delivery.
+//! membership notices, offsets, queue locks, subscription checks and filtered pulls.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod group_support;
+
 use std::time::Duration;
 
-use broker_lite::broker::Broker;
-use broker_lite::config::BrokerConfig;
+use group_support::{TIMEOUT, TempDir, config, ok, pull, records, send, start};
 use rocketmq::protocol::body::{
     ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerList, ExpressionType, Heartbeat,
     LockBatchRequest, LockBatchResponse, MessageModel, ProducerData, SubscriptionData,
     UnlockBatchRequest,
 };
 use rocketmq::protocol::header::{
-    ConsumerSendMsgBackRequestHeader, GetConsumerListByGroupRequestHeader,
-    GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader,
-    GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader, NotifyConsumerIdsChangedRequestHeader,
-    PullMessageRequestHeader, QueryConsumerOffsetRequestHeader, QueryConsumerOffsetResponseHeader,
-    SendMessageRequestHeader, SendMessageResponseHeader, UnregisterClientRequestHeader,
+    GetConsumerListByGroupRequestHeader, GetEarliestMsgStoretimeRequestHeader,
+    GetEarliestMsgStoretimeResponseHeader, GetMaxOffsetRequestHeader, GetMaxOffsetResponseHeader,
+    NotifyConsumerIdsChangedRequestHeader, QueryConsumerOffsetRequestHeader,
+    QueryConsumerOffsetResponseHeader, UnregisterClientRequestHeader,
     UpdateConsumerOffsetRequestHeader,
 };
 use rocketmq::protocol::json::JsonBody;
-use rocketmq::protocol::message::{DecodeOptions, OffsetMsgId, Properties, Records, StoredMessage};
 use rocketmq::protocol::{MessageQueue, RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::{RemotingClient, RequestContext};
 use tokio::sync::mpsc;
-
-const TIMEOUT: Duration = Duration::from_secs(5);
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "bl-groups-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn config(dir: &TempDir) -> BrokerConfig {
-    let mut c = BrokerConfig::default();
-    c.store.dir = dir.0.clone();
-    c.namesrv_addrs = Vec::new();
-    c
-}
-
-async fn start(config: BrokerConfig) -> (Broker, String) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let broker = Broker::start(listener, config).await.unwrap();
-    let addr = broker.local_addr().to_string();
-    (broker, addr)
-}
 
 /// A client that records the groups of the NOTIFY_CONSUMER_IDS_CHANGED it receives.
 fn notified_client() -> (RemotingClient, mpsc::UnboundedReceiver<String>) {
@@ -108,12 +67,6 @@ fn heartbeat_request(client_id: &str, consumers: Vec<ConsumerData>) -> RemotingC
         without_sub: None,
     };
     RemotingCommand::request(RequestCode::HEART_BEAT).with_body(hb.to_json())
-}
-
-async fn ok(client: &RemotingClient, addr: &str, request: RemotingCommand) -> RemotingCommand {
-    let r = client.invoke(addr, request, TIMEOUT).await.unwrap();
-    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
-    r
 }
 
 async fn consumer_ids(client: &RemotingClient, addr: &str, group: &str) -> Option<Vec<String>> {
@@ -632,254 +585,6 @@ async fn check_client_config_compiles_sql92() {
         r.remark.as_deref(),
         Some("The broker does not support consumer to filter message by SQL92")
     );
-    broker.shutdown().await;
-}
-
-/// Sends one message (SEND_MESSAGE) and returns the commit-log offset it was stored at.
-async fn send(client: &RemotingClient, addr: &str, topic: &str, props: &[(&str, &str)]) -> i64 {
-    let mut properties = Properties::new();
-    for (k, v) in props {
-        properties.insert(*k, *v);
-    }
-    let h = SendMessageRequestHeader {
-        producer_group: "pg".into(),
-        topic: topic.into(),
-        default_topic: "TBW102".into(),
-        default_topic_queue_nums: 4,
-        queue_id: 0,
-        sys_flag: 0,
-        born_timestamp: 1,
-        flag: 0,
-        properties: Some(properties.encode()),
-        ..Default::default()
-    };
-    let r = ok(
-        client,
-        addr,
-        RemotingCommand::request(RequestCode::SEND_MESSAGE)
-            .with_header(&h)
-            .with_body(&b"hello"[..]),
-    )
-    .await;
-    let rh: SendMessageResponseHeader = r.read_header().unwrap();
-    rh.msg_id
-        .parse::<OffsetMsgId>()
-        .unwrap()
-        .commit_log_offset()
-}
-
-async fn max_offset(client: &RemotingClient, addr: &str, topic: &str, queue_id: i32) -> i64 {
-    let r = ok(
-        client,
-        addr,
-        RemotingCommand::request(RequestCode::GET_MAX_OFFSET).with_header(
-            &GetMaxOffsetRequestHeader {
-                topic: topic.into(),
-                queue_id,
-                ..Default::default()
-            },
-        ),
-    )
-    .await;
-    r.read_header::<GetMaxOffsetResponseHeader>()
-        .unwrap()
-        .offset
-}
-
-/// Waits until `topic`/`queue_id` holds `count` messages; returns when it did.
-async fn wait_for_messages(
-    client: &RemotingClient,
-    addr: &str,
-    topic: &str,
-    queue_id: i32,
-    count: i64,
-) -> tokio::time::Instant {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        if max_offset(client, addr, topic, queue_id).await >= count {
-            return tokio::time::Instant::now();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{topic}/{queue_id} never got {count} messages"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-#[tokio::test]
-async fn delay_levels_deliver_no_earlier_than_due_and_persist_progress() {
-    let dir = TempDir::new("delay");
-    let mut c = config(&dir);
-    c.message_delay_level = "1s 2s".into();
-    let (broker, addr) = start(c.clone()).await;
-    let client = RemotingClient::builder().build();
-    let sent = tokio::time::Instant::now();
-    send(&client, &addr, "DelayT", &[("DELAY", "1"), ("TAGS", "a")]).await;
-    assert_eq!(
-        max_offset(&client, &addr, "SCHEDULE_TOPIC_XXXX", 0).await,
-        1
-    );
-    assert_eq!(max_offset(&client, &addr, "DelayT", 0).await, 0);
-    let delivered = wait_for_messages(&client, &addr, "DelayT", 0, 1).await;
-    assert!(
-        delivered - sent >= Duration::from_millis(999),
-        "delivered after {:?}",
-        delivered - sent
-    );
-    broker.shutdown().await;
-    let text = std::fs::read_to_string(dir.0.join("config/delayOffset.json")).unwrap();
-    assert!(text.contains(r#""offsetTable":{1:1}"#), "{text}");
-
-    // After a restart the level continues from its offset: nothing is delivered twice,
-    // and a message sent before the shutdown is delivered after it.
-    let (broker, addr) = start(c.clone()).await;
-    send(&client, &addr, "DelayT", &[("DELAY", "2")]).await;
-    broker.shutdown().await;
-    let (broker, addr) = start(c).await;
-    wait_for_messages(&client, &addr, "DelayT", 0, 2).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(max_offset(&client, &addr, "DelayT", 0).await, 2);
-    broker.shutdown().await;
-}
-
-#[tokio::test]
-async fn send_back_goes_to_retry_after_its_delay_then_to_the_dlq() {
-    let dir = TempDir::new("sendback");
-    let mut c = config(&dir);
-    c.message_delay_level = "1s 2s".into();
-    let (broker, addr) = start(c).await;
-    let client = RemotingClient::builder().build();
-    let offset = send(&client, &addr, "SbT", &[("TAGS", "a")]).await;
-    let back = |delay_level: i32, max: Option<i32>| {
-        RemotingCommand::request(RequestCode::CONSUMER_SEND_MSG_BACK).with_header(
-            &ConsumerSendMsgBackRequestHeader {
-                offset,
-                group: "sb_group".into(),
-                delay_level,
-                origin_msg_id: None,
-                origin_topic: Some("SbT".into()),
-                unit_mode: false,
-                max_reconsume_times: max,
-                rpc: Default::default(),
-            },
-        )
-    };
-    let sent = tokio::time::Instant::now();
-    ok(&client, &addr, back(2, None)).await;
-    assert_eq!(
-        max_offset(&client, &addr, "SCHEDULE_TOPIC_XXXX", 1).await,
-        1
-    );
-    let delivered = wait_for_messages(&client, &addr, "%RETRY%sb_group", 0, 1).await;
-    assert!(delivered - sent >= Duration::from_millis(1999));
-    // No retries allowed: straight to the DLQ, no delay.
-    ok(&client, &addr, back(0, Some(0))).await;
-    assert_eq!(max_offset(&client, &addr, "%DLQ%sb_group", 0).await, 1);
-    // An unknown offset.
-    let r = client
-        .invoke(
-            &addr,
-            RemotingCommand::request(RequestCode::CONSUMER_SEND_MSG_BACK).with_header(
-                &ConsumerSendMsgBackRequestHeader {
-                    offset: 1 << 40,
-                    group: "sb_group".into(),
-                    ..Default::default()
-                },
-            ),
-            TIMEOUT,
-        )
-        .await
-        .unwrap();
-    assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.0);
-    broker.shutdown().await;
-}
-
-/// Pull sysFlag bit: the subscription travels in the request (Java `PullSysFlag`).
-const PULL_SUBSCRIPTION: i32 = 4;
-
-async fn pull(
-    client: &RemotingClient,
-    addr: &str,
-    group: &str,
-    topic: &str,
-    expression: &str,
-    kind: &str,
-) -> RemotingCommand {
-    let h = PullMessageRequestHeader {
-        consumer_group: group.into(),
-        topic: topic.into(),
-        queue_id: 0,
-        queue_offset: 0,
-        max_msg_nums: 32,
-        sys_flag: PULL_SUBSCRIPTION,
-        commit_offset: 0,
-        suspend_timeout_millis: 0,
-        subscription: Some(expression.into()),
-        sub_version: 0,
-        expression_type: Some(kind.into()),
-        ..Default::default()
-    };
-    client
-        .invoke(
-            addr,
-            RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(&h),
-            TIMEOUT,
-        )
-        .await
-        .unwrap()
-}
-
-fn records(r: &RemotingCommand) -> Vec<StoredMessage> {
-    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
-    Records::new(r.body.clone(), DecodeOptions::default())
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
-}
-
-#[tokio::test]
-async fn retried_message_carries_java_properties_when_pulled() {
-    let dir = TempDir::new("retry-pull");
-    let mut c = config(&dir);
-    c.message_delay_level = "1s".into();
-    let (broker, addr) = start(c).await;
-    let client = RemotingClient::builder().build();
-    let offset = send(&client, &addr, "RpT", &[("TAGS", "a"), ("color", "red")]).await;
-    let h = ConsumerSendMsgBackRequestHeader {
-        offset,
-        group: "rp_group".into(),
-        delay_level: 0, // 3 + 0, capped at the only level
-        origin_msg_id: None,
-        origin_topic: Some("RpT".into()),
-        ..Default::default()
-    };
-    ok(
-        &client,
-        &addr,
-        RemotingCommand::request(RequestCode::CONSUMER_SEND_MSG_BACK).with_header(&h),
-    )
-    .await;
-    wait_for_messages(&client, &addr, "%RETRY%rp_group", 0, 1).await;
-    let r = pull(&client, &addr, "rp_group", "%RETRY%rp_group", "*", "TAG").await;
-    let got = records(&r);
-    assert_eq!(got.len(), 1);
-    let m = &got[0];
-    assert_eq!(m.reconsume_times, 1);
-    assert_eq!(m.message.body().as_ref(), b"hello");
-    let p = m.message.properties();
-    assert_eq!(p.get("RETRY_TOPIC"), Some("RpT"));
-    assert_eq!(p.get("color"), Some("red"));
-    assert_eq!(p.get("TAGS"), Some("a"));
-    assert_eq!(p.get("WAIT"), Some("false"));
-    assert_eq!(p.get("DELAY"), None, "cleared on delivery");
-    assert_eq!(
-        p.get("REAL_TOPIC"),
-        Some("%RETRY%rp_group"),
-        "Java keeps it"
-    );
-    assert_eq!(p.get("REAL_QID"), Some("0"));
-    let origin = OffsetMsgId::new(broker.addr(), offset).to_string();
-    assert_eq!(p.get("ORIGIN_MESSAGE_ID"), Some(origin.as_str()));
     broker.shutdown().await;
 }
 
