@@ -1,5 +1,5 @@
 //! The SDK producer against the real Java name server and broker (4.9.8 and the newest
-//! 5.x in the cache): every send kind, compression types, delay, ordered sends, the three
+//! 5.x in the cache), and against broker-lite in-process: every send kind, compression types, delay, ordered sends, the three
 //! transaction outcomes (including unknown-then-check), failover between two brokers, and
 //! the typed errors. Messages are verified by pulling them back with the SDK's transport
 //! (`interop::sdk_ops`) and comparing body, tags, keys, properties and flags.
@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail, ensure};
+use broker_lite::config::BrokerLiteConfig;
+use broker_lite::{BrokerLite, Listeners};
 use bytes::Bytes;
 use interop::sdk_ops::{create_topic, pull_raw, wait_for_route};
 use interop::{JavaBroker, JavaCluster, JavaVersion};
@@ -32,6 +34,7 @@ use rocketmq::protocol::message::{
 use rocketmq::protocol::request::{CreateTopic, GetMaxOffset, PutKVConfig};
 use rocketmq::protocol::{MessageQueue, RemotingCommand, RequestCode, ResponseCode, SerializeType};
 use rocketmq::remoting::RemotingClient;
+use tokio::net::TcpListener;
 
 const QUEUES: i32 = 4;
 /// How long a stored message may take to become pullable.
@@ -63,8 +66,8 @@ struct Env {
     namesrv: String,
     broker: String,
     broker_name: String,
-    /// The broker runs Java 5.x (timer messages).
-    v5: bool,
+    /// The broker delivers 5.x timer messages (`TIMER_DELIVER_MS`).
+    timer: bool,
     client: RemotingClient,
 }
 
@@ -77,7 +80,7 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         namesrv: cluster.namesrv_addr(),
         broker: cluster.broker_addr(),
         broker_name: cluster.broker_name().to_owned(),
-        v5: version == JavaVersion::V5,
+        timer: version == JavaVersion::V5,
         client: RemotingClient::builder().build(),
     };
     let result = async {
@@ -93,11 +96,72 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
     result
 }
 
+/// broker-lite's settings for these tests: the Java broker's, in broker-lite's terms.
+fn lite_config() -> BrokerLiteConfig {
+    let mut config = BrokerLiteConfig::default();
+    config.broker.auto_create_topic_enable = false;
+    config.broker.transaction_check_interval = Duration::from_secs(1);
+    config.broker.transaction_timeout = Duration::from_secs(3);
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_against_broker_lite() -> anyhow::Result<()> {
+    let config = lite_config();
+    let lite = BrokerLite::builder().config(config.clone()).build().await?;
+    let env = Env {
+        label: "broker-lite".to_owned(),
+        namesrv: lite.namesrv_addr().to_string(),
+        broker: lite.broker_addr().to_string(),
+        broker_name: config.broker.broker_name.clone(),
+        timer: true,
+        client: RemotingClient::builder().build(),
+    };
+    let result = async {
+        scenarios(&env).await?;
+        failover_lite(&env, &config)
+            .await
+            .context("failover between two brokers")
+    }
+    .await
+    .context("against broker-lite");
+    env.client.close().await;
+    lite.shutdown().await;
+    result
+}
+
+/// A second broker-lite broker registering with the first's name server, killed (its
+/// task aborted, no unregistration) during the stream.
+async fn failover_lite(env: &Env, base: &BrokerLiteConfig) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(unique("sdk-producer-lite-b"));
+    std::fs::create_dir_all(&dir)?;
+    let mut config = base.clone();
+    config.broker.broker_name = "broker-b".to_owned();
+    config.broker.namesrv_addrs = vec![env.namesrv.clone()];
+    config.broker.store.dir = dir.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    let listeners = Listeners {
+        namesrv: None,
+        broker: Some(listener),
+    };
+    let task = tokio::spawn(broker_lite::run(listeners, config, std::future::pending()));
+    let result = failover_to(env, &addr, async move || {
+        task.abort();
+        // The task ends cancelled; its result says nothing more.
+        let _ = task.await;
+        Ok(())
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 async fn scenarios(env: &Env) -> anyhow::Result<()> {
     send_kinds(env).await.context("send kinds")?;
     compression(env).await.context("compression")?;
     delayed(env).await.context("delay level")?;
-    if env.v5 {
+    if env.timer {
         timer(env).await.context("5.x delivery time")?;
     }
     ordered(env).await.context("ordered sends")?;
@@ -728,9 +792,20 @@ async fn failover(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
         "broker-b",
     )
     .await?;
+    let addr = second.addr();
+    failover_to(env, &addr, async move || second.stop().await).await
+}
+
+/// The failover stream: a topic on `env`'s broker and on broker-b at `second`, sync sends,
+/// `stop` called on broker-b after 30 of them.
+async fn failover_to(
+    env: &Env,
+    second: &str,
+    stop: impl AsyncFnOnce() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let topic = unique("SdkFailover");
     create_topic(&env.client, &env.broker, &topic, 2).await?;
-    create_topic(&env.client, &second.addr(), &topic, 2).await?;
+    create_topic(&env.client, second, &topic, 2).await?;
     let deadline = Instant::now() + Duration::from_secs(45);
     loop {
         let route = wait_for_route(&env.client, &env.namesrv, &topic).await?;
@@ -750,7 +825,7 @@ async fn failover(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
         .build()
         .await?;
     let mut acked = Vec::new();
-    let mut second = Some(second);
+    let mut stop = Some(stop);
     for i in 0..80 {
         if i == 30 {
             let on_b = acked
@@ -758,8 +833,8 @@ async fn failover(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
                 .filter(|(r, _): &&(SendResult, Bytes)| r.queue.broker_name == "broker-b")
                 .count();
             ensure!(on_b > 0, "no send went to broker-b before it stopped");
-            if let Some(broker) = second.take() {
-                broker.stop().await?;
+            if let Some(stop) = stop.take() {
+                stop().await?;
             }
         }
         let body = Bytes::from(format!("failover-{i}"));
