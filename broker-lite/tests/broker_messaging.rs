@@ -316,7 +316,7 @@ async fn batch_send_stores_consecutive_messages() {
         .call(
             RemotingCommand::request(RequestCode::SEND_BATCH_MESSAGE)
                 .with_header(&header)
-                .with_body(body),
+                .with_body(body.clone()),
         )
         .await;
     assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
@@ -334,9 +334,30 @@ async fn batch_send_stores_consecutive_messages() {
         assert_eq!(m.message.flag(), i as i32);
         assert_eq!(m.message.unique_key(), Some(format!("UNIQ{i}").as_str()));
         assert_eq!(m.message.tags(), Some(format!("t{i}").as_str()));
+        // 5.x stores each message's own properties only.
+        assert_eq!(m.message.property("CLUSTER"), None);
+        assert_eq!(m.message.property("WAIT"), None);
+        assert_eq!(m.offset_msg_id().to_string(), ids[i]);
+    }
+
+    // 4.9.8 appends the batch's properties (here a batch UNIQ_KEY too) and CLUSTER.
+    let mut v4_header = header.clone();
+    v4_header.properties = Some("WAIT\u{1}true".into());
+    let r = env
+        .call(
+            RemotingCommand::request(RequestCode::SEND_BATCH_MESSAGE)
+                .with_version(Version::V4_9_8)
+                .with_header(&v4_header)
+                .with_body(body.clone()),
+        )
+        .await;
+    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
+    let pulled = env.pull_messages(&topic, 1, 4).await;
+    assert_eq!(pulled.len(), 3);
+    for (i, m) in pulled.iter().enumerate() {
+        assert_eq!(m.message.unique_key(), Some(format!("UNIQ{i}").as_str()));
         assert_eq!(m.message.property("CLUSTER"), Some("DefaultCluster"));
         assert_eq!(m.message.property("WAIT"), Some("true"));
-        assert_eq!(m.offset_msg_id().to_string(), ids[i]);
     }
 
     // A malformed batch body is refused.

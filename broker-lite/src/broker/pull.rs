@@ -15,7 +15,9 @@
 //! sysFlag's suspend bit set is held (long polling, see `long_poll`) until a message
 //! arrives or `suspendTimeoutMillis` (or `short_polling_time` when long polling is off)
 //! passes, then answered with the result of a fresh read; a held pull whose connection
-//! closes is dropped. The commit offset carried by the pull (commit bit) is stored first.
+//! closes is dropped. The commit offset carried by the pull (commit bit) is stored first;
+//! a pending server-side offset reset (5.x) is answered first instead, with
+//! PULL_OFFSET_MOVED / `OFFSET_RESET` and the reset offset as the next one.
 //!
 //! Not done: Java's OFFSET_MOVED_EVENT message on PULL_OFFSET_MOVED.
 
@@ -87,6 +89,14 @@ async fn pull(state: &Arc<State>, ctx: &RequestContext, request: RemotingCommand
         Err(refusal) => return refusal,
     };
     let h = &pull.header;
+    // A pending server-side reset (5.x `useServerSideResetOffset`, set by an admin reset)
+    // answers at once and keeps the reset offset rather than the pull's commit.
+    if let Some(reset) = state
+        .offsets
+        .take_reset(&h.consumer_group, &h.topic, h.queue_id)
+    {
+        return Ok(Some(reset_response(state, &pull, reset)));
+    }
     if h.sys_flag & FLAG_COMMIT_OFFSET != 0 {
         state
             .offsets
@@ -373,6 +383,22 @@ fn as_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// Java 5.x's OFFSET_RESET answer: PULL_OFFSET_MOVED to the reset offset.
+fn reset_response(state: &State, pull: &Pull, offset: i64) -> RemotingCommand {
+    let h = &pull.header;
+    let result = GetResult {
+        status: GetStatus::Found,
+        records: Vec::new(),
+        next_begin_offset: u64::try_from(offset).unwrap_or(0),
+        min_offset: state.store.min_offset(&h.topic, h.queue_id),
+        max_offset: state.store.max_offset(&h.topic, h.queue_id),
+    };
+    let mut r = respond(state, pull, result);
+    r.code = ResponseCode::PULL_OFFSET_MOVED.0;
+    r.remark = Some("OFFSET_RESET".into());
+    r
+}
+
 fn respond(state: &State, pull: &Pull, result: GetResult) -> RemotingCommand {
     let h = &pull.header;
     let code = code_of(&result, h.queue_offset);
@@ -440,6 +466,39 @@ mod tests {
             code_of(&r(GetStatus::OffsetTooSmall), 3),
             ResponseCode::PULL_OFFSET_MOVED
         );
+    }
+
+    #[tokio::test]
+    async fn pending_reset_moves_the_consumer() {
+        use crate::broker::put::{put, test_support::test_state};
+        use rocketmq::protocol::message::{Message, StoredMessage};
+        let (state, _dir) = test_state("pull-reset");
+        for _ in 0..3 {
+            let msg = StoredMessage {
+                message: Message::new("R", &b"x"[..]),
+                ..StoredMessage::default()
+            };
+            put(&state, msg).await.unwrap();
+        }
+        state.offsets.assign_reset("g", "R", 0, 1);
+        let pull = Pull {
+            header: PullMessageRequestHeader {
+                consumer_group: "g".into(),
+                topic: "R".into(),
+                ..Default::default()
+            },
+            flavour: ProtocolFlavour::V5,
+            filter: MessageFilter::All,
+            topic_sys_flag: 0,
+            group_sys_flag: 0,
+        };
+        let reset = state.offsets.take_reset("g", "R", 0).unwrap();
+        let r = reset_response(&state, &pull, reset);
+        assert_eq!(r.response_code(), ResponseCode::PULL_OFFSET_MOVED);
+        assert_eq!(r.remark.as_deref(), Some("OFFSET_RESET"));
+        let h: PullMessageResponseHeader = r.read_header().unwrap();
+        assert_eq!((h.next_begin_offset, h.min_offset, h.max_offset), (1, 0, 3));
+        assert!(state.offsets.take_reset("g", "R", 0).is_none());
     }
 
     #[test]

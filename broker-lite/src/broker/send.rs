@@ -15,8 +15,9 @@
 //! (SYSTEM_ERROR vs INVALID_PARAMETER), the stored properties (4.9.8 drops `WAIT` and writes
 //! no separator after the last property; 5.x keeps `WAIT`, ends with a separator, adds
 //! `UNIQ_KEY` when missing and `__transactionId__` on half messages), the response's
-//! `transactionId` (5.x), the DLQ threshold (`>=` vs `>`) and batches to retry topics
-//! (refused by 5.x).
+//! `transactionId` (5.x), the DLQ threshold (`>=` vs `>`), batches to retry topics
+//! (refused by 5.x) and a batch message's properties (4.9.8 appends the batch header's
+//! properties and `CLUSTER`; 5.5.0 stores the message's own, as sent).
 //!
 //! Difference from Java: Java checks the broker's write permission only for ordered topics
 //! and never a topic's permission on send (clients avoid unwritable queues by their
@@ -589,8 +590,14 @@ async fn send_batch(state: &Arc<State>, ctx: SendContext) -> Reply {
     if messages.is_empty() {
         return illegal();
     }
-    let cluster = state.config().cluster_name;
-    let extra = batch_properties(&batch_props, ctx.flavour, &cluster);
+    // 4.9.8 appends the batch's properties and CLUSTER to every message; 5.x (since the
+    // fix of apache/rocketmq#9416, in the 5.5.0 under test) stores each message's own.
+    let extra = match ctx.flavour {
+        ProtocolFlavour::V4 => {
+            batch_properties(&batch_props, ctx.flavour, &state.config().cluster_name)
+        }
+        _ => String::new(),
+    };
     let reconsume_times = ctx.header.reconsume_times.unwrap_or(0);
     let stored: Vec<StoredMessage> = messages
         .into_iter()
