@@ -15,8 +15,9 @@ use broker_lite::namesrv::NameServer;
 use bytes::Bytes;
 use rocketmq::protocol::body::{ClusterInfo, TopicRoute};
 use rocketmq::protocol::header::{
-    GetRouteInfoRequestHeader, PullMessageRequestHeader, PullMessageResponseHeader,
-    SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
+    CreateTopicRequestHeader, GetRouteInfoRequestHeader, PullMessageRequestHeader,
+    PullMessageResponseHeader, SendMessageRequestHeader, SendMessageRequestHeaderV2,
+    SendMessageResponseHeader,
 };
 use rocketmq::protocol::json::JsonBody;
 use rocketmq::protocol::message::{
@@ -405,7 +406,7 @@ async fn topics_are_auto_created_from_the_default_topic() {
 }
 
 #[tokio::test]
-async fn permissions_and_system_topics_are_refused() {
+async fn permissions_and_system_topics_as_java_checks_them() {
     let env = start().await;
     for topic in ["SCHEDULE_TOPIC_XXXX", "RMQ_SYS_TRANS_HALF_TOPIC"] {
         let r = env
@@ -422,16 +423,40 @@ async fn permissions_and_system_topics_are_refused() {
         .await;
     assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.0);
 
+    // As Java: a topic's own permission is not checked on a send.
+    let topic = unique("ReadOnlyTopic");
+    let create = |topic: &str, perm: i32, order: bool| {
+        RemotingCommand::request(RequestCode::UPDATE_AND_CREATE_TOPIC).with_header(
+            &CreateTopicRequestHeader {
+                topic: topic.into(),
+                default_topic: "TBW102".into(),
+                read_queue_nums: 1,
+                write_queue_nums: 1,
+                perm,
+                topic_filter_type: CreateTopicRequestHeader::SINGLE_TAG.into(),
+                order,
+                ..Default::default()
+            },
+        )
+    };
+    let r = env.call(create(&topic, 4, false)).await;
+    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
+    env.send_ok(&topic, 0, "").await;
+
+    // A read-only broker refuses sends to ordered topics only.
     let read_only = start_with(|c| c.broker_permission = 4).await;
-    let topic = unique("ReadOnly");
+    let ordered = unique("Ordered");
+    let r = read_only.call(create(&ordered, 6, true)).await;
+    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
     let r = read_only
-        .send_v2(&v2_header(&topic, 0, ""), b"x", Version::V5_3_3)
+        .send_v2(&v2_header(&ordered, 0, ""), b"x", Version::V5_3_3)
         .await;
     assert_eq!(r.code, ResponseCode::NO_PERMISSION.0);
     assert_eq!(
         r.remark.unwrap(),
         "the broker[127.0.0.1] sending message is forbidden"
     );
+    read_only.send_ok(&topic, 0, "").await;
 
     let write_only = start_with(|c| c.broker_permission = 2).await;
     write_only.send_ok(&topic, 0, "").await;

@@ -19,10 +19,10 @@
 //! (refused by 5.x) and a batch message's properties (4.9.8 appends the batch header's
 //! properties and `CLUSTER`; 5.5.0 stores the message's own, as sent).
 //!
-//! Difference from Java: Java checks the broker's write permission only for ordered topics
-//! and never a topic's permission on send (clients avoid unwritable queues by their
-//! routes); broker-lite refuses any send the broker or topic permission forbids, with
-//! Java's NO_PERMISSION remarks.
+//! Permissions as Java checks them on a send: a broker without write permission refuses
+//! sends to ordered topics only (NO_PERMISSION); a topic's own permission is not checked
+//! (clients keep away from unwritable queues through their routes; a send aimed at one is
+//! stored, as by Java 4.9.8 and 5.x).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, LazyLock};
@@ -312,7 +312,7 @@ struct SendContext {
     request_version: rocketmq::protocol::Version,
 }
 
-/// Java `msgCheck` (plus the permission checks, see the module docs): the topic config,
+/// Java `msgCheck`: the topic config,
 /// or the refusal to send back.
 fn check(
     state: &State,
@@ -323,6 +323,17 @@ fn check(
     let config = state.config();
     let topic = header.topic.as_str();
     let refusal = |code, remark: String| response(code, Some(remark));
+    if config.broker_permission & PERM_WRITE == 0
+        && state.topics.get(topic).is_some_and(|t| t.order)
+    {
+        return Err(refusal(
+            ResponseCode::NO_PERMISSION,
+            format!(
+                "the broker[{}] sending message is forbidden",
+                state.addr.ip()
+            ),
+        ));
+    }
     if let Some(problem) = topic_problem(topic) {
         let code = match flavour {
             ProtocolFlavour::V4 => ResponseCode::SYSTEM_ERROR,
@@ -370,21 +381,6 @@ fn check(
             }
         }
     };
-    if config.broker_permission & PERM_WRITE == 0 {
-        return Err(refusal(
-            ResponseCode::NO_PERMISSION,
-            format!(
-                "the broker[{}] sending message is forbidden",
-                state.addr.ip()
-            ),
-        ));
-    }
-    if topic_config.perm & PERM_WRITE == 0 {
-        return Err(refusal(
-            ResponseCode::NO_PERMISSION,
-            format!("the topic[{topic}] sending message is forbidden"),
-        ));
-    }
     let valid = topic_config
         .write_queue_nums
         .max(topic_config.read_queue_nums);
