@@ -20,7 +20,7 @@ use broker_lite::config::BrokerLiteConfig;
 use broker_lite::{BrokerLite, Listeners};
 use bytes::Bytes;
 use interop::sdk_ops::{create_topic, pull_raw, wait_for_route};
-use interop::{JavaBroker, JavaCluster, JavaVersion};
+use interop::{ConsumeSpec, JavaBroker, JavaClient, JavaCluster, JavaVersion};
 use rocketmq::Error;
 use rocketmq::producer::{
     LocalTransactionState, Producer, SendResult, SendStatus, TransactionProducer,
@@ -29,7 +29,7 @@ use rocketmq::protocol::header::{
     CreateTopicRequestHeader, GetMaxOffsetRequestHeader, PutKVConfigRequestHeader,
 };
 use rocketmq::protocol::message::{
-    CompressionType, DecodeOptions, Message, StoredMessage, SysFlag,
+    CompressionType, DecodeOptions, Message, StoredMessage, SysFlag, property,
 };
 use rocketmq::protocol::request::{CreateTopic, GetMaxOffset, PutKVConfig};
 use rocketmq::protocol::{MessageQueue, RemotingCommand, RequestCode, ResponseCode, SerializeType};
@@ -37,6 +37,8 @@ use rocketmq::remoting::RemotingClient;
 use tokio::net::TcpListener;
 
 const QUEUES: i32 = 4;
+/// How long a Java consumer run may take.
+const JAVA_LIMIT: Duration = Duration::from_secs(120);
 /// How long a stored message may take to become pullable.
 const SETTLE: Duration = Duration::from_secs(15);
 
@@ -68,6 +70,8 @@ struct Env {
     broker_name: String,
     /// The broker delivers 5.x timer messages (`TIMER_DELIVER_MS`).
     timer: bool,
+    /// The Java client release whose push consumer reads what the SDK sent.
+    java: JavaVersion,
     client: RemotingClient,
 }
 
@@ -81,6 +85,7 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         broker: cluster.broker_addr(),
         broker_name: cluster.broker_name().to_owned(),
         timer: version == JavaVersion::V5,
+        java: version,
         client: RemotingClient::builder().build(),
     };
     let result = async {
@@ -115,6 +120,7 @@ async fn producer_against_broker_lite() -> anyhow::Result<()> {
         broker: lite.broker_addr().to_string(),
         broker_name: config.broker.broker_name.clone(),
         timer: true,
+        java: JavaVersion::V5,
         client: RemotingClient::builder().build(),
     };
     let result = async {
@@ -165,6 +171,9 @@ async fn scenarios(env: &Env) -> anyhow::Result<()> {
         timer(env).await.context("5.x delivery time")?;
     }
     ordered(env).await.context("ordered sends")?;
+    java_consumers(env)
+        .await
+        .context("consumed by the real Java push consumer")?;
     transactions(env).await.context("transactions")?;
     typed_errors(env).await.context("typed errors")?;
     Ok(())
@@ -540,6 +549,168 @@ async fn ordered(env: &Env) -> anyhow::Result<()> {
             steps.push(step.parse::<u32>()?);
         }
         ensure!(steps == (0..10).collect::<Vec<_>>(), "{key}: {steps:?}");
+    }
+    producer.close().await;
+    Ok(())
+}
+
+/// What the SDK sent, keyed by body (bodies are unique in a run).
+struct Sent {
+    message: Message,
+    /// The id the send result reported (none for oneway sends).
+    msg_id: Option<String>,
+    /// The message was sent with a delay level.
+    delayed: bool,
+}
+
+/// Every send kind, consumed by the real Java push consumer (concurrent listener), then
+/// ordered sends consumed by the Java orderly listener: what Java receives is what was
+/// sent (body, decompressed body, tags, keys, properties, unique id, delay).
+async fn java_consumers(env: &Env) -> anyhow::Result<()> {
+    let topic = new_topic(env, "SdkToJava", QUEUES).await?;
+    let producer = producer(env, "to_java").await?;
+    let mut sent: Vec<Sent> = Vec::new();
+    let record = |sent: &mut Vec<Sent>, message: &Message, msg_id: Option<String>| {
+        sent.push(Sent {
+            message: message.clone(),
+            msg_id,
+            delayed: message.delay_level().ok().flatten().is_some(),
+        });
+    };
+    for i in 0..3 {
+        let m = message(&topic, 100 + i);
+        let r = producer.send(m.clone()).await?;
+        record(&mut sent, &m, Some(r.msg_id));
+    }
+    let mut pending = Vec::new();
+    for i in 0..3 {
+        let m = message(&topic, 200 + i);
+        pending.push((m.clone(), producer.send_async(m).await?));
+    }
+    for (m, f) in pending {
+        let r = f.await?;
+        record(&mut sent, &m, Some(r.msg_id));
+    }
+    for i in 0..2 {
+        let m = message(&topic, 300 + i);
+        producer.send_oneway(m.clone()).await?;
+        record(&mut sent, &m, None);
+    }
+    let batch: Vec<Message> = (0..4).map(|i| message(&topic, 400 + i)).collect();
+    let r = producer.send_batch(batch.clone()).await?;
+    for (m, id) in batch.iter().zip(r.msg_id.split(',')) {
+        record(&mut sent, m, Some(id.to_owned()));
+    }
+    for (i, kind) in [
+        CompressionType::Zlib,
+        CompressionType::Lz4,
+        CompressionType::Zstd,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let compressing = Producer::builder()
+            .namesrv_addr(env.namesrv.clone())
+            .group(unique("to_java_compress"))
+            .compression(kind)
+            .build()
+            .await?;
+        let mut m = message(&topic, 500 + i);
+        let text = format!("{} {} ", kind.name(), String::from_utf8_lossy(m.body()));
+        m.set_body(text.repeat(400));
+        let r = compressing.send(m.clone()).await?;
+        compressing.close().await;
+        record(&mut sent, &m, Some(r.msg_id));
+    }
+    let mut delayed = message(&topic, 600);
+    delayed.set_delay_level(1);
+    let r = producer.send(delayed.clone()).await?;
+    record(&mut sent, &delayed, Some(r.msg_id));
+
+    let client = JavaClient::new(env.java, &env.namesrv)?;
+    let mut spec = ConsumeSpec::new(&topic, &unique("SdkToJavaG"));
+    spec.expect = sent.len();
+    let run = client.consume(&spec)?.finish(JAVA_LIMIT).await?;
+    for s in &sent {
+        let got: Vec<_> = run
+            .deliveries
+            .iter()
+            .filter(|d| d.message.body == s.message.body().as_ref())
+            .collect();
+        ensure!(
+            got.len() == 1,
+            "{} deliveries of {:?} ({} deliveries in all)",
+            got.len(),
+            String::from_utf8_lossy(&s.message.body()[..s.message.body().len().min(40)]),
+            run.deliveries.len()
+        );
+        let got = &got[0].message;
+        ensure!(got.topic == topic, "topic {}", got.topic);
+        ensure!(
+            got.tags.as_deref() == s.message.tags(),
+            "tags {:?}",
+            got.tags
+        );
+        let keys = s.message.property(property::KEYS);
+        ensure!(got.keys.as_deref() == keys, "keys {:?}", got.keys);
+        for (k, v) in s.message.properties().iter() {
+            if k == property::DELAY {
+                continue;
+            }
+            ensure!(
+                got.properties.get(k).map(String::as_str) == Some(v),
+                "property {k}: sent {v:?}, got {:?}",
+                got.properties.get(k)
+            );
+        }
+        let uniq = got
+            .properties
+            .get(property::UNIQ_KEY)
+            .context("no UNIQ_KEY")?;
+        if let Some(id) = &s.msg_id {
+            ensure!(
+                uniq == id && &got.msg_id == id,
+                "ids {uniq} / {} vs {id}",
+                got.msg_id
+            );
+        }
+        if s.delayed {
+            ensure!(got.delay_level == 1, "delay level {}", got.delay_level);
+            ensure!(
+                got.store_timestamp - got.born_timestamp >= 900,
+                "delayed message stored {} ms after birth",
+                got.store_timestamp - got.born_timestamp
+            );
+        }
+    }
+
+    // Ordered sends, read by the Java orderly listener: per-key order holds.
+    let ordered_topic = new_topic(env, "SdkToJavaOrdered", QUEUES).await?;
+    let keys = ["o-1", "o-2", "o-3", "o-4"];
+    for step in 0..8 {
+        for key in keys {
+            let m = Message::new(ordered_topic.clone(), format!("{key}:{step}"));
+            producer.send_ordered(m, key).await?;
+        }
+    }
+    let mut spec = ConsumeSpec::new(&ordered_topic, &unique("SdkToJavaOrderly"));
+    spec.orderly = true;
+    spec.expect = keys.len() * 8;
+    let run = client.consume(&spec)?.finish(JAVA_LIMIT).await?;
+    for key in keys {
+        let steps: Vec<u32> = run
+            .deliveries
+            .iter()
+            .filter_map(|d| {
+                let text = String::from_utf8_lossy(&d.message.body).into_owned();
+                let (k, step) = text.split_once(':')?;
+                (k == key).then(|| step.parse().ok()).flatten()
+            })
+            .collect();
+        ensure!(
+            steps == (0..8).collect::<Vec<_>>(),
+            "{key}: Java saw {steps:?}"
+        );
     }
     producer.close().await;
     Ok(())
