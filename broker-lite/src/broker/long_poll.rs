@@ -96,6 +96,7 @@ impl PullHolds {
     }
 
     /// How many pulls wait, over all queues.
+    #[cfg(test)]
     pub(crate) fn waiting(&self) -> usize {
         lock(&self.queues)
             .values()

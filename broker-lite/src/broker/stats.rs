@@ -216,6 +216,7 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
         Self::with_cluster("DefaultCluster")
     }
