@@ -43,6 +43,7 @@ use super::put::{self, PutOutcome};
 use super::schedule::timer::rewrite_timer;
 use super::topics::{AUTO_CREATE_TOPIC, PERM_INHERIT, PERM_READ, PERM_WRITE};
 use super::{Reply, State, on};
+use crate::config::BrokerConfig;
 
 mod props;
 
@@ -272,7 +273,8 @@ fn peer(ctx: &RequestContext) -> SocketAddr {
 async fn send(state: &Arc<State>, ctx: &RequestContext, request: RemotingCommand) -> Reply {
     let header = parse_header(&request)?;
     let flavour = request.version.flavour();
-    let topic_config = match check(state, ctx, &header, flavour) {
+    let config = state.config();
+    let topic_config = match check(state, &config, ctx, &header, flavour) {
         Ok(t) => t,
         Err(refusal) => return Ok(Some(refusal)),
     };
@@ -293,6 +295,7 @@ async fn send(state: &Arc<State>, ctx: &RequestContext, request: RemotingCommand
         born_host: peer(ctx),
         body: request.body.clone(),
         request_version: request.version,
+        config,
     };
     if ctx.header.batch {
         send_batch(state, ctx).await
@@ -310,17 +313,18 @@ struct SendContext {
     born_host: SocketAddr,
     body: Bytes,
     request_version: rocketmq::protocol::Version,
+    config: BrokerConfig,
 }
 
 /// Java `msgCheck`: the topic config,
 /// or the refusal to send back.
 fn check(
     state: &State,
+    config: &BrokerConfig,
     ctx: &RequestContext,
     header: &SendMessageRequestHeader,
     flavour: ProtocolFlavour,
 ) -> Result<TopicConfig, RemotingCommand> {
-    let config = state.config();
     let topic = header.topic.as_str();
     let refusal = |code, remark: String| response(code, Some(remark));
     if config.broker_permission & PERM_WRITE == 0
@@ -444,8 +448,11 @@ async fn send_one(state: &Arc<State>, ctx: SendContext) -> Reply {
         Ok(d) => d,
         Err(refusal) => return Ok(Some(refusal)),
     };
-    let cluster = state.config().cluster_name;
-    let mut props = stored_properties(ctx.header.properties.as_deref(), ctx.flavour, &cluster);
+    let mut props = stored_properties(
+        ctx.header.properties.as_deref(),
+        ctx.flavour,
+        &ctx.config.cluster_name,
+    );
     if ctx.flavour == ProtocolFlavour::V5 {
         if props.get(property::UNIQ_KEY).is_none_or(str::is_empty) {
             props.insert(property::UNIQ_KEY, UNIQ_IDS.next_id());
@@ -484,7 +491,7 @@ async fn send_one(state: &Arc<State>, ctx: SendContext) -> Reply {
     }
     let recall = match ctx.flavour {
         ProtocolFlavour::V4 => None,
-        _ => recall_handle(&msg, &state.config().broker_name),
+        _ => recall_handle(&msg, &ctx.config.broker_name),
     };
     match put::put(state, msg).await {
         Ok(outcome) => {
@@ -568,7 +575,7 @@ async fn send_batch(state: &Arc<State>, ctx: SendContext) -> Reply {
     let illegal = || {
         refuse(
             ResponseCode::MESSAGE_ILLEGAL,
-            illegal_remark(state.config().store.max_message_size),
+            illegal_remark(ctx.config.store.max_message_size),
         )
     };
     // Java's putMessages refuses transactional and delayed batches.
@@ -590,7 +597,7 @@ async fn send_batch(state: &Arc<State>, ctx: SendContext) -> Reply {
     // fix of apache/rocketmq#9416, in the 5.5.0 under test) stores each message's own.
     let extra = match ctx.flavour {
         ProtocolFlavour::V4 => {
-            batch_properties(&batch_props, ctx.flavour, &state.config().cluster_name)
+            batch_properties(&batch_props, ctx.flavour, &ctx.config.cluster_name)
         }
         _ => String::new(),
     };
