@@ -930,3 +930,25 @@ async fn a_full_disk_refuses_sends_as_java_does() {
         "{remark}"
     );
 }
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_is_illegal() {
+    let env = start_with(|c| c.store.max_message_size = 1024).await;
+    let topic = unique("Big");
+    let r = env
+        .call(
+            RemotingCommand::request(RequestCode::SEND_MESSAGE_V2)
+                .with_header(&v2_header(&topic, 0, ""))
+                .with_body(vec![b'x'; 2000]),
+        )
+        .await;
+    assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.0, "{:?}", r.remark);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some(
+            "the message is illegal, maybe msg body or properties length not matched. msg body length limit 1024B, msg properties length limit 32KB."
+        )
+    );
+    // A small one still goes through.
+    env.send_ok(&topic, 0, "").await;
+}
