@@ -2,7 +2,7 @@
 //! producers send, serves pulls, keeps consumer groups, offsets and queue locks, and
 //! registers its topics with the name servers.
 //!
-//! Built on the SDK's [`RemotingServer`]. [`State`] holds one manager per concern, each in
+//! Built on the SDK's [`RemotingServer`]. `State` holds one manager per concern, each in
 //! its own file; each request family's processors live in one file and add themselves to
 //! the server with a `register` function. Background work (name-server registration,
 //! persistence, expiry scans, the delay schedule, transaction checks) is spawned by the
@@ -123,6 +123,7 @@ impl Broker {
             stats::spawn,
             transaction::spawn,
             persist_spawn,
+            clean_spawn,
         ] {
             spawn(&state, &mut tasks);
         }
@@ -207,6 +208,27 @@ fn persist_spawn(state: &Arc<State>, tasks: &mut JoinSet<()>) {
             let s = Arc::clone(&state);
             if let Err(e) = tokio::task::spawn_blocking(move || s.persist_all()).await {
                 warn!("persisting broker state panicked: {e}");
+            }
+        }
+    });
+}
+
+/// How often the store deletes old segments and re-checks the disk (Java
+/// `cleanResourceInterval`).
+const CLEAN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Deletes expired segments, and the oldest ones while the disk is too full, every
+/// [`CLEAN_INTERVAL`]; this also sets and clears the store's disk-full refusal.
+fn clean_spawn(state: &Arc<State>, tasks: &mut JoinSet<()>) {
+    let store = state.store.clone();
+    tasks.spawn(async move {
+        loop {
+            tokio::time::sleep(CLEAN_INTERVAL).await;
+            let s = store.clone();
+            match tokio::task::spawn_blocking(move || s.clean(SystemTime::now())).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => warn!("store clean failed: {e}"),
+                Err(e) => warn!("store clean panicked: {e}"),
             }
         }
     });
