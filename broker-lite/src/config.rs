@@ -331,6 +331,9 @@ pub struct StoreSettings {
     /// Delete old segments when the disk is fuller than this (Java
     /// `diskMaxUsedSpaceRatio`). Default 0.75.
     pub disk_max_used_ratio: f64,
+    /// Delete the oldest segments, expired or not, when the disk is fuller than this
+    /// (Java `diskSpaceCleanForciblyRatio`). Default 0.85.
+    pub disk_force_clean_ratio: f64,
     /// Refuse writes when the disk is fuller than this. Default 0.90.
     pub disk_warning_ratio: f64,
     /// Build the key / unique-key index (Java `messageIndexEnable`). Default `true`.
@@ -352,6 +355,7 @@ impl Default for StoreSettings {
             max_message_size: java.max_record_size,
             file_reserved_time: java.file_reserved_time,
             disk_max_used_ratio: java.disk_max_used_ratio,
+            disk_force_clean_ratio: java.disk_force_clean_ratio,
             disk_warning_ratio: java.disk_warning_ratio,
             index_enabled: java.index_enabled,
             index_hash_slots: java.index_hash_slots,
@@ -374,6 +378,7 @@ impl StoreSettings {
         c.max_record_size = self.max_message_size;
         c.file_reserved_time = self.file_reserved_time;
         c.disk_max_used_ratio = self.disk_max_used_ratio;
+        c.disk_force_clean_ratio = self.disk_force_clean_ratio;
         c.disk_warning_ratio = self.disk_warning_ratio;
         c.index_enabled = self.index_enabled;
         c.index_hash_slots = self.index_hash_slots;

@@ -68,6 +68,8 @@ fn config(root: &Path, disk: &Arc<FakeDisk>) -> StoreConfig {
     c.index_hash_slots = 16;
     c.index_entries = 30;
     c.disk_usage = disk.clone();
+    // Forced deletion from 0.75 here (the default is Java's 0.85).
+    c.disk_force_clean_ratio = 0.75;
     c
 }
 

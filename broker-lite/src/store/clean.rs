@@ -6,7 +6,7 @@
 //!
 //! 1. deletes commit-log segments last written more than
 //!    [`StoreConfig::file_reserved_time`] ago;
-//! 2. while the disk is fuller than [`StoreConfig::disk_max_used_ratio`], deletes the
+//! 2. while the disk is fuller than [`StoreConfig::disk_force_clean_ratio`], deletes the
 //!    oldest segments whatever their age, at most [`FORCED_BATCH`] per call (Java
 //!    `deleteFileBatchMax`);
 //! 3. drops consume-queue entries and index files that only point below the new minimum
@@ -15,10 +15,10 @@
 //!    [`StoreConfig::disk_warning_ratio`]: appends then fail with [`Error::DiskFull`] until a
 //!    later check finds room (Java `RunningFlags` disk-full bit).
 //!
-//! The segment being written is never deleted. Differences from Java: expired segments
+//! The segment being written is never deleted. Difference from Java: expired segments
 //! are deleted at any hour (Java waits for `deleteWhen`, 4 a.m., unless the disk is over
-//! `diskMaxUsedSpaceRatio`), and forced deletion starts at `disk_max_used_ratio` (Java's
-//! `diskSpaceCleanForciblyRatio`, 0.85, is not a separate setting).
+//! `diskMaxUsedSpaceRatio`, [`StoreConfig::disk_max_used_ratio`]); broker-lite stores are
+//! small and short-lived, so waiting for the night buys nothing.
 
 use std::time::SystemTime;
 
@@ -56,7 +56,8 @@ impl Store {
             report.expired += 1;
         }
         let mut ratio = self.probe_disk();
-        while ratio.is_some_and(|r| r > config.disk_max_used_ratio) && report.forced < FORCED_BATCH
+        while ratio.is_some_and(|r| r > config.disk_force_clean_ratio)
+            && report.forced < FORCED_BATCH
         {
             if !state.commit_log.remove_first()? {
                 break;
@@ -79,7 +80,7 @@ impl Store {
                 "commit-log segments deleted"
             );
         }
-        if report.forced > 0 && ratio.is_some_and(|r| r > config.disk_max_used_ratio) {
+        if report.forced > 0 && ratio.is_some_and(|r| r > config.disk_force_clean_ratio) {
             tracing::warn!(ratio = ?ratio, "disk still over the maximum used ratio");
         }
         report.used_ratio = ratio;

@@ -60,6 +60,9 @@ pub struct StoreConfig {
     /// Delete the oldest segments, whatever their age, when the disk is fuller than this
     /// (`diskMaxUsedSpaceRatio`, default 0.75); see [`Store::clean`](super::Store::clean).
     pub disk_max_used_ratio: f64,
+    /// Delete the oldest segments whatever their age when the disk is fuller than this
+    /// (Java `diskSpaceCleanForciblyRatio`, default 0.85).
+    pub disk_force_clean_ratio: f64,
     /// Refuse writes when the disk is fuller than this (Java
     /// `diskSpaceWarningLevelRatio`, default 0.90).
     pub disk_warning_ratio: f64,
@@ -84,6 +87,7 @@ impl StoreConfig {
             record_crc: true,
             file_reserved_time: Duration::from_secs(72 * 3600),
             disk_max_used_ratio: 0.75,
+            disk_force_clean_ratio: 0.85,
             disk_warning_ratio: 0.90,
             disk_usage: Arc::new(Statvfs),
         }
@@ -121,6 +125,7 @@ impl StoreConfig {
         }
         for (field, r) in [
             ("disk_max_used_ratio", self.disk_max_used_ratio),
+            ("disk_force_clean_ratio", self.disk_force_clean_ratio),
             ("disk_warning_ratio", self.disk_warning_ratio),
         ] {
             if !(0.0..=1.0).contains(&r) {
