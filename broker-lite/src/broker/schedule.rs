@@ -244,20 +244,35 @@ async fn deliver_level(state: Arc<State>, level: i32, delay: Duration) {
                 );
                 tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())).await;
             }
-            let this = u64::try_from(msg.queue_offset).unwrap_or(offset);
-            match deliver(&state, msg).await {
-                Delivered::Done => {}
-                Delivered::Retry => {
-                    tokio::time::sleep(RETRY_PUT_AFTER).await;
-                    break;
+            let next = u64::try_from(msg.queue_offset).unwrap_or(offset) + 1;
+            let task_state = Arc::clone(&state);
+            let delivered = finish_even_if_aborted(async move {
+                let outcome = deliver(&task_state, msg).await;
+                if matches!(outcome, Delivered::Done) {
+                    task_state
+                        .schedule
+                        .set_delay_offset(level, i64::try_from(next).unwrap_or(0));
                 }
+                outcome
+            })
+            .await;
+            if !matches!(delivered, Some(Delivered::Done)) {
+                tokio::time::sleep(RETRY_PUT_AFTER).await;
+                break;
             }
-            offset = this + 1;
-            state
-                .schedule
-                .set_delay_offset(level, i64::try_from(offset).unwrap_or(0));
+            offset = next;
         }
     }
+}
+
+/// Runs a re-put and its progress record to the end even when the calling task is aborted
+/// (a broker shutdown): a message already stored again must not be left without its
+/// progress, or it would be delivered twice after a restart. The spawned task ends by
+/// itself after one put; `None` if it panicked.
+pub(super) async fn finish_even_if_aborted<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    tokio::spawn(work).await.ok()
 }
 
 /// When a message stored at `store_time` in a level with this delay is due (Java

@@ -305,7 +305,8 @@ async fn run(state: Arc<State>) {
                 break;
             }
             heap.pop();
-            if !deliver(&state, next).await {
+            let delivered = super::finish_even_if_aborted(deliver(Arc::clone(&state), next)).await;
+            if delivered != Some(true) {
                 heap.push(Reverse(Due {
                     at: now_ms().saturating_add(
                         i64::try_from(RETRY_PUT_AFTER.as_millis()).unwrap_or(i64::MAX),
@@ -379,7 +380,7 @@ async fn ingest(state: &Arc<State>, heap: &mut BinaryHeap<Reverse<Due>>) {
 }
 
 /// Re-puts one due timer message; false when the put failed and should be retried.
-async fn deliver(state: &Arc<State>, due: Due) -> bool {
+async fn deliver(state: Arc<State>, due: Due) -> bool {
     let store = state.store.clone();
     let read =
         tokio::task::spawn_blocking(move || store.read_by_phys_offset(due.phys_offset)).await;
@@ -411,7 +412,7 @@ async fn deliver(state: &Arc<State>, due: Due) -> bool {
         return true;
     };
     let topic = msg.message.topic().to_owned();
-    match super::super::put::put_raw(state, msg).await {
+    match super::super::put::put_raw(&state, msg).await {
         Ok(_) => {
             debug!(topic = %topic, offset = due.queue_offset, "timer message delivered");
             state.schedule.timer.delivered(due.queue_offset);
@@ -612,7 +613,15 @@ mod tests {
         assert_eq!(state.store.max_offset(TIMER_TOPIC, 0), 2);
         wait_for(&state, "TT", 1).await;
         assert!(now_ms() - start >= 300);
-        assert_eq!(state.schedule.timers_pending(), 1);
+        // The progress is recorded right after the put returns.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while state.schedule.timers_pending() != 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "progress not recorded"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         tasks.shutdown().await;
         state.persist_all();
         state.store.close().unwrap();
