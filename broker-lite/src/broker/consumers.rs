@@ -20,7 +20,9 @@
 //! ClientTable::producer_connection)), and a producer group's connection for
 //! CHECK_TRANSACTION_STATE ([`producer_channel`](ClientTable::producer_channel)).
 //!
-//! Differences from Java: an UNREGISTER_CLIENT that removes nothing notifies nobody; a
+//! Differences from Java: an UNREGISTER_CLIENT that removes nothing notifies nobody; the
+//! group's `notifyConsumerIdsChangedEnable` also governs notices for closed and expired
+//! members (Java checks it only on register/unregister); a
 //! 5.x heartbeat without subscriptions for a group the broker has no fingerprint of
 //! (e.g. after a restart) answers `IS_SUB_CHANGE=true` so the client resends them.
 
