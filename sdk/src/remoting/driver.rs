@@ -70,7 +70,21 @@ pub(crate) async fn run_framed<R, W>(
             }
             frame = reader.next() => match frame {
                 Some(Ok(command)) => on_frame(&connection, command, &mut handlers),
-                Some(Err(err)) => break err.to_string(),
+                Some(Err(err)) => {
+                    // A peer that sends what is not a frame is worth an operator's
+                    // attention (Java logs its decode failures at ERROR); a reset or
+                    // an ordinary close is not.
+                    if matches!(
+                        err,
+                        Error::Decode { .. }
+                            | Error::TooLarge { .. }
+                            | Error::MissingField { .. }
+                            | Error::InvalidField { .. }
+                    ) {
+                        warn!(peer = connection.peer_addr(), "malformed frame, closing the connection: {err}");
+                    }
+                    break err.to_string();
+                }
                 None => break "closed by peer".to_owned(),
             },
             Some(joined) = handlers.join_next(), if !handlers.is_empty() => log_join(joined),
