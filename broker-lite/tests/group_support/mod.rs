@@ -55,14 +55,23 @@ pub(crate) async fn start(config: BrokerConfig) -> (Broker, String) {
     (broker, addr)
 }
 
-pub(crate) async fn ok(client: &RemotingClient, addr: &str, request: RemotingCommand) -> RemotingCommand {
+pub(crate) async fn ok(
+    client: &RemotingClient,
+    addr: &str,
+    request: RemotingCommand,
+) -> RemotingCommand {
     let r = client.invoke(addr, request, TIMEOUT).await.unwrap();
     assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
     r
 }
 
 /// Sends one message (SEND_MESSAGE) and returns the commit-log offset it was stored at.
-pub(crate) async fn send(client: &RemotingClient, addr: &str, topic: &str, props: &[(&str, &str)]) -> i64 {
+pub(crate) async fn send(
+    client: &RemotingClient,
+    addr: &str,
+    topic: &str,
+    props: &[(&str, &str)],
+) -> i64 {
     let mut properties = Properties::new();
     for (k, v) in props {
         properties.insert(*k, *v);
@@ -94,7 +103,12 @@ pub(crate) async fn send(client: &RemotingClient, addr: &str, topic: &str, props
         .commit_log_offset()
 }
 
-pub(crate) async fn max_offset(client: &RemotingClient, addr: &str, topic: &str, queue_id: i32) -> i64 {
+pub(crate) async fn max_offset(
+    client: &RemotingClient,
+    addr: &str,
+    topic: &str,
+    queue_id: i32,
+) -> i64 {
     let r = ok(
         client,
         addr,
