@@ -189,8 +189,9 @@ impl Client {
 
     /// The cached route of `topic`, fetching it from a name server when it is not cached.
     /// A topic the name server does not know fails with [`Error::Broker`] and
-    /// `TOPIC_NOT_EXIST`.
+    /// `TOPIC_NOT_EXIST`; a closed client with [`Error::Shutdown`].
     pub async fn topic_route(&self, topic: &str) -> Result<Arc<TopicRouteInfo>> {
+        self.check_open()?;
         if let Some(info) = self.cached_route(topic) {
             return Ok(info);
         }
@@ -212,6 +213,7 @@ impl Client {
         default_topic: &str,
         queue_nums: i32,
     ) -> Result<Arc<TopicRouteInfo>> {
+        self.check_open()?;
         if let Some(info) = self.cached_route(topic) {
             return Ok(info);
         }
@@ -236,6 +238,7 @@ impl Client {
 
     /// Fetches the route of `topic` now and caches it.
     pub async fn update_route(&self, topic: &str) -> Result<Arc<TopicRouteInfo>> {
+        self.check_open()?;
         let route: TopicRoute = self.call_namesrv(&GetRouteInfo::new(topic)).await?;
         if let Some(old) = self.cached_route(topic)
             && !old.is_from_default_topic()
@@ -293,6 +296,7 @@ impl Client {
         group: &str,
         checker: Option<Arc<dyn CheckTransaction>>,
     ) -> Result<GroupRegistration> {
+        self.check_open()?;
         self.inner.groups.add_producer(group, checker)?;
         self.inner.wake.notify_one();
         Ok(GroupRegistration {
@@ -309,6 +313,7 @@ impl Client {
         group: &str,
         member: Arc<dyn ConsumerGroup>,
     ) -> Result<GroupRegistration> {
+        self.check_open()?;
         self.inner.groups.add_consumer(group, member)?;
         self.inner.wake.notify_one();
         Ok(GroupRegistration {
@@ -343,6 +348,14 @@ impl Client {
             }
         }
         self.inner.remoting.close().await;
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            Err(Error::Shutdown)
+        } else {
+            Ok(())
+        }
     }
 
     /// Whether [`close`](Self::close) has been called.
