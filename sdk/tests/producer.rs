@@ -604,3 +604,34 @@ async fn env_and_builder_name_servers() {
     assert_eq!(ns.lookups.lock().unwrap().as_slice(), ["t"]);
     producer.close().await;
 }
+
+/// Adds a field to every request, as an ACL hook adds its signature.
+struct Stamp;
+
+impl rocketmq::remoting::RpcHook for Stamp {
+    fn before_request(&self, _addr: &str, request: &mut RemotingCommand) -> rocketmq::Result<()> {
+        request.ext_fields_mut().insert("Stamp", "rs");
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn vip_channel_and_rpc_hooks() {
+    let ns = MockNamesrv::start().await;
+    let (broker, vip) = MockBroker::start_with_vip("broker-a").await;
+    ns.route("t", &[&broker], 1, RW);
+    let producer = Producer::builder()
+        .namesrv_addr(ns.addr.clone())
+        .vip_channel(true)
+        .rpc_hook(Stamp)
+        .build()
+        .await
+        .unwrap();
+    producer.send(Message::new("t", "fast")).await.unwrap();
+    // The send went to port - 2, with the hook's field.
+    assert!(broker.state.seen(RequestCode::SEND_MESSAGE_V2).is_empty());
+    let sent = vip.state.seen(RequestCode::SEND_MESSAGE_V2);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].ext_field("Stamp"), Some("rs"));
+    producer.close().await;
+}

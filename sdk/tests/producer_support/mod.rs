@@ -76,8 +76,28 @@ pub(crate) struct MockBroker {
 
 impl MockBroker {
     pub(crate) async fn start(name: &str) -> MockBroker {
-        let state = Arc::new(BrokerState::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::serve(name, listener)
+    }
+
+    /// A broker and its VIP twin on the port 2 below (Java's fast channel), both serving
+    /// `name`: `(broker, vip)`.
+    pub(crate) async fn start_with_vip(name: &str) -> (MockBroker, MockBroker) {
+        for _ in 0..100 {
+            let vip = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = vip.local_addr().unwrap().port();
+            let Some(main_port) = port.checked_add(2) else {
+                continue;
+            };
+            if let Ok(main) = tokio::net::TcpListener::bind(("127.0.0.1", main_port)).await {
+                return (Self::serve(name, main), Self::serve(name, vip));
+            }
+        }
+        panic!("no free port pair for a VIP channel");
+    }
+
+    fn serve(name: &str, listener: tokio::net::TcpListener) -> MockBroker {
+        let state = Arc::new(BrokerState::default());
         let local: SocketAddr = listener.local_addr().unwrap();
         let s = Arc::clone(&state);
         let server = RemotingServer::builder()
