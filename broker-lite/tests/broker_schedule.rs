@@ -36,6 +36,13 @@ async fn delay_levels_deliver_no_earlier_than_due_and_persist_progress() {
         "delivered after {:?}",
         delivered - sent
     );
+    // Delivered with the properties Java stores: the schedule topic's, DELAY included.
+    let got = records(&pull(&client, &addr, "dg", "DelayT", "*", "TAG").await);
+    let p = got[0].message.properties();
+    assert_eq!(p.get("DELAY"), Some("1"));
+    assert_eq!(p.get("REAL_TOPIC"), Some("DelayT"));
+    assert_eq!(p.get("REAL_QID"), Some("0"));
+    assert_eq!(p.get("TAGS"), Some("a"));
     broker.shutdown().await;
     let text = std::fs::read_to_string(dir.0.join("config/delayOffset.json")).unwrap();
     assert!(text.contains(r#""offsetTable":{1:1}"#), "{text}");
@@ -138,7 +145,8 @@ async fn retried_message_carries_java_properties_when_pulled() {
     assert_eq!(p.get("color"), Some("red"));
     assert_eq!(p.get("TAGS"), Some("a"));
     assert_eq!(p.get("WAIT"), Some("false"));
-    assert_eq!(p.get("DELAY"), None, "cleared on delivery");
+    // Java 4.9.8 and 5.5.0 deliver the properties they stored in the schedule topic.
+    assert_eq!(p.get("DELAY"), Some("1"), "3, capped at the only level");
     assert_eq!(
         p.get("REAL_TOPIC"),
         Some("%RETRY%rp_group"),
@@ -168,7 +176,11 @@ async fn timer_messages_wait_in_the_wheel_topic_until_due() {
     let p = got[0].message.properties();
     assert!(p.get("TIMER_OUT_MS").is_some());
     assert!(p.get("TIMER_DEQUEUE_MS").is_some());
-    assert_eq!(p.get("REAL_TOPIC"), None);
+    assert_eq!(
+        p.get("REAL_TOPIC"),
+        Some("TimerT"),
+        "kept, as Java stores it"
+    );
     // Beyond the 3-day maximum: refused as Java does.
     let mut properties = Properties::new();
     properties.insert("TIMER_DELAY_SEC", "259201");

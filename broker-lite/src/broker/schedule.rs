@@ -8,10 +8,13 @@
 //! a due time more than one delay ahead, after a clock step back, means now). The task
 //! sleeps until the head message is due, or until a message arrives in an empty queue,
 //! then re-puts it as Java's `messageTimeUp` does: same body, flag, sysFlag, born
-//! time/host and reconsume times, properties without `DELAY`, `TIMER_DELIVER_MS` and
-//! `TIMER_DELAY_SEC` and with `WAIT=false`, into `REAL_TOPIC`/`REAL_QID` (both kept, as in
-//! Java). A message without a valid real topic/queue, or whose real topic is the
-//! transaction half topic, is skipped; a failed put is retried after 10 s.
+//! time/host and reconsume times, into `REAL_TOPIC`/`REAL_QID`, with the stored properties
+//! unchanged. (Java clears `DELAY` and sets `WAIT=false` only in the message's property
+//! map after it has already serialized the properties string it stores, so the delivered
+//! message keeps `DELAY`, `REAL_TOPIC`, `REAL_QID` and the original `WAIT`, as Java 4.9.8
+//! and 5.5.0 brokers deliver it.) A message without a valid real topic/queue, or whose
+//! real topic is the transaction half topic, is skipped; a failed put is retried after
+//! 10 s.
 //!
 //! Progress is persisted in `config/delayOffset.json` in Java's
 //! `DelayOffsetSerializeWrapper` JSON (`{"dataVersion":..,"offsetTable":{1:5,2:0}}`, level
@@ -332,11 +335,6 @@ fn time_up(delayed: StoredMessage) -> Option<StoredMessage> {
         );
         return None;
     }
-    let props = message.properties_mut();
-    props.insert(property::WAIT, "false");
-    props.remove(property::DELAY);
-    props.remove(property::TIMER_DELIVER_MS);
-    props.remove(property::TIMER_DELAY_SEC);
     message.set_topic(topic);
     Some(StoredMessage {
         message,
@@ -406,16 +404,13 @@ mod tests {
             ..StoredMessage::default()
         };
         let out = time_up(delayed.clone()).unwrap();
+        assert_eq!(out.message.body(), delayed.message.body());
         assert_eq!(out.message.topic(), "T");
         assert_eq!(out.queue_id, 3);
         assert_eq!(out.reconsume_times, 2);
         assert_eq!(out.born_timestamp, 11);
-        let p = out.message.properties();
-        assert_eq!(p.get(property::DELAY), None);
-        assert_eq!(p.get(property::TIMER_DELAY_SEC), None);
-        assert_eq!(p.get(property::WAIT), Some("false"));
-        assert_eq!(p.get(property::REAL_TOPIC), Some("T"), "Java keeps it");
-        assert_eq!(p.get(property::TAGS), Some("t"));
+        // The stored properties are kept as they are, as Java stores them.
+        assert_eq!(out.message.properties(), delayed.message.properties());
 
         let mut bad = delayed.clone();
         bad.message.properties_mut().insert(property::REAL_QID, "x");

@@ -13,7 +13,9 @@
 //! (`TIMER_OUT_MS` + 1 s, so never before the requested time), rebuilt on start by
 //! reading the timer queue from the persisted low-water mark. Due messages are re-put into
 //! their real topic and queue with `TIMER_ENQUEUE_MS` (the timer message's store time)
-//! and `TIMER_DEQUEUE_MS` (now) added, `REAL_TOPIC`/`REAL_QID` removed and `WAIT=false`.
+//! and `TIMER_DEQUEUE_MS` (now) added to the stored properties, which otherwise stay as
+//! they are (`REAL_TOPIC`, `REAL_QID`, `TIMER_OUT_MS` included: Java removes the real
+//! topic and sets `WAIT=false` only after serializing the properties it stores).
 //!
 //! Progress lives in `config/timerOffset.json` (broker-lite's own format):
 //! `{"watermark":N,"delivered":[..]}` — every entry below `watermark` is delivered, plus
@@ -425,7 +427,8 @@ async fn deliver(state: Arc<State>, due: Due) -> bool {
     }
 }
 
-/// The message to re-put for a due timer message (Java `convert` + `convertMessage`).
+/// The message to re-put for a due timer message (Java `convert` + `convertMessage`, as
+/// stored).
 fn time_up(timer: StoredMessage, now: i64) -> Option<StoredMessage> {
     let mut message = timer.message;
     let topic = message.property(property::REAL_TOPIC)?.to_owned();
@@ -436,9 +439,6 @@ fn time_up(timer: StoredMessage, now: i64) -> Option<StoredMessage> {
         timer.store_timestamp.to_string(),
     );
     props.insert(property::TIMER_DEQUEUE_MS, now.to_string());
-    props.insert(property::WAIT, "false");
-    props.remove(property::REAL_TOPIC);
-    props.remove(property::REAL_QID);
     message.set_topic(topic);
     Some(StoredMessage {
         message,
@@ -550,8 +550,12 @@ mod tests {
         assert_eq!(p.get(property::TIMER_ENQUEUE_MS), Some("42"));
         assert_eq!(p.get(property::TIMER_DEQUEUE_MS), Some("1000"));
         assert_eq!(p.get(property::TIMER_OUT_MS), Some("99"));
-        assert_eq!(p.get(property::REAL_TOPIC), None);
-        assert_eq!(p.get(property::WAIT), Some("false"));
+        assert_eq!(
+            p.get(property::REAL_TOPIC),
+            Some("Real"),
+            "kept, as Java stores it"
+        );
+        assert_eq!(p.get(property::WAIT), None);
         assert!(time_up(msg(&[]), 0).is_none());
     }
 
