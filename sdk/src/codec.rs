@@ -84,6 +84,21 @@ impl Decoder for RemotingCodec {
         let frame = src.split_to(len).freeze();
         RemotingCommand::decode_frame(frame).map(Some)
     }
+
+    /// At end of stream, leftover bytes are a frame the peer cut short.
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<RemotingCommand>> {
+        match self.decode(src)? {
+            Some(command) => Ok(Some(command)),
+            None if src.is_empty() => Ok(None),
+            None => Err(Error::decode(
+                "remoting command frame",
+                format!(
+                    "stream ended inside a frame ({} bytes of it received)",
+                    src.len()
+                ),
+            )),
+        }
+    }
 }
 
 impl Encoder<&RemotingCommand> for RemotingCodec {
@@ -125,6 +140,18 @@ mod tests {
             .with_opaque(opaque)
             .with_ext_field("k", "v")
             .with_body(vec![7u8; 100])
+    }
+
+    #[test]
+    fn a_frame_cut_by_end_of_stream_is_a_decode_error() {
+        let mut codec = RemotingCodec::default();
+        let mut buf = BytesMut::from(&[0u8, 0, 0, 10, 1, 2][..]);
+        let err = codec.decode_eof(&mut buf).unwrap_err();
+        assert!(
+            err.to_string().contains("stream ended inside a frame"),
+            "{err}"
+        );
+        assert!(codec.decode_eof(&mut BytesMut::new()).unwrap().is_none());
     }
 
     #[test]
