@@ -21,10 +21,10 @@ use rocketmq::protocol::header::{
     CreateTopicRequestHeader, DeleteSubscriptionGroupRequestHeader, DeleteTopicRequestHeader,
     GetConsumeStatsRequestHeader, GetConsumerConnectionListRequestHeader,
     GetConsumerRunningInfoRequestHeader, GetConsumerStatusRequestHeader,
-    GetProducerConnectionListRequestHeader, GetTopicStatsInfoRequestHeader,
-    QueryMessageRequestHeader, QueryMessageResponseHeader, QueryTopicConsumeByWhoRequestHeader,
-    ResetOffsetRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
-    UpdateConsumerOffsetRequestHeader, ViewMessageRequestHeader,
+    GetProducerConnectionListRequestHeader, GetTopicConfigRequestHeader,
+    GetTopicStatsInfoRequestHeader, QueryMessageRequestHeader, QueryMessageResponseHeader,
+    QueryTopicConsumeByWhoRequestHeader, ResetOffsetRequestHeader, SendMessageRequestHeaderV2,
+    SendMessageResponseHeader, UpdateConsumerOffsetRequestHeader, ViewMessageRequestHeader,
 };
 use rocketmq::protocol::json::{self, JsonBody, JsonValue};
 use rocketmq::protocol::message::{DecodeOptions, OffsetMsgId, Records, StoredMessage};
@@ -317,6 +317,34 @@ async fn topics_create_stats_delete() {
     assert!(
         table.mapping_data_version.is_some(),
         "5.x shape for a 5.x caller"
+    );
+
+    // GET_TOPIC_CONFIG (5.x mqadmin topicStatus/consumerProgress ask it first): the
+    // config as the 5.5.0 broker writes it, or TOPIC_NOT_EXIST.
+    let one = |t: &str| {
+        request(
+            RequestCode::GET_TOPIC_CONFIG,
+            &GetTopicConfigRequestHeader {
+                topic: t.to_owned(),
+                lo: Some(true),
+                ..Default::default()
+            },
+        )
+    };
+    let r = env.call(one(&topic)).await;
+    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
+    let text = String::from_utf8(r.body.to_vec()).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "{{\"attributes\":{{\"message.type\":\"NORMAL\"}},\"order\":false,\"perm\":6,\"readQueueNums\":3,\"topicFilterType\":\"SINGLE_TAG\",\"topicName\":\"{topic}\",\"topicSysFlag\":0,\"writeQueueNums\":3}}"
+        )
+    );
+    let r = env.call(one("NoSuchTopic")).await;
+    assert_eq!(r.code, ResponseCode::TOPIC_NOT_EXIST.0);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("No topic in this broker. topic: NoSuchTopic")
     );
 
     // Java's refusals.

@@ -1,5 +1,5 @@
 //! Topic admin: UPDATE_AND_CREATE_TOPIC, DELETE_TOPIC_IN_BROKER, GET_ALL_TOPIC_CONFIG,
-//! GET_TOPIC_STATS_INFO, QUERY_TOPIC_CONSUME_BY_WHO.
+//! GET_TOPIC_STATS_INFO, QUERY_TOPIC_CONSUME_BY_WHO, GET_TOPIC_CONFIG (5.x).
 //!
 //! A changed topic table reaches the name servers through the registration loop, which
 //! registers whenever the table's data version moves (Java registers at once).
@@ -14,8 +14,8 @@ use rocketmq::protocol::body::{
     DataVersion, LinkedMap, TopicConfig, TopicFilterType, TopicOffset, TopicStats,
 };
 use rocketmq::protocol::header::{
-    CreateTopicRequestHeader, DeleteTopicRequestHeader, GetTopicStatsInfoRequestHeader,
-    QueryTopicConsumeByWhoRequestHeader,
+    CreateTopicRequestHeader, DeleteTopicRequestHeader, GetTopicConfigRequestHeader,
+    GetTopicStatsInfoRequestHeader, QueryTopicConsumeByWhoRequestHeader,
 };
 use rocketmq::protocol::json::JsonBody;
 use rocketmq::remoting::{RemotingServerBuilder, RequestContext};
@@ -35,12 +35,30 @@ pub(super) fn register(
     let b = on(b, RequestCode::DELETE_TOPIC_IN_BROKER, state, delete);
     let b = on(b, RequestCode::GET_ALL_TOPIC_CONFIG, state, all_configs);
     let b = on(b, RequestCode::GET_TOPIC_STATS_INFO, state, stats_info);
+    let b = on(b, RequestCode::GET_TOPIC_CONFIG, state, one_config);
     on(
         b,
         RequestCode::QUERY_TOPIC_CONSUME_BY_WHO,
         state,
         consumed_by,
     )
+}
+
+/// GET_TOPIC_CONFIG (5.x `AdminBrokerProcessor.getTopicConfig`): the topic's config as
+/// JSON (5.x writes `attributes` as `{}` when there are none; broker-lite keeps no static
+/// topics, so no `mappingDetail`), or TOPIC_NOT_EXIST with Java's remark.
+async fn one_config(state: Arc<State>, _ctx: RequestContext, request: RemotingCommand) -> Reply {
+    let h: GetTopicConfigRequestHeader = request.read_header()?;
+    match state.topics.get(&h.topic) {
+        Some(mut config) => {
+            config.attributes.get_or_insert_with(LinkedMap::default);
+            success_with(config.to_json())
+        }
+        None => refuse(
+            ResponseCode::TOPIC_NOT_EXIST,
+            format!("No topic in this broker. topic: {}", h.topic),
+        ),
+    }
 }
 
 /// Java `TopicValidator.isSystemTopic` plus the topics the broker adds to the system

@@ -63,6 +63,7 @@ impl JsonBody for ConsumerList {}
 impl JsonBody for ConsumerRunningInfo {}
 impl JsonBody for ResetOffset {}
 impl JsonBody for TopicConfigTable {}
+impl JsonBody for TopicConfig {}
 impl JsonBody for SubscriptionGroupTable {}
 impl JsonBody for ConsumeTimeSpans {}
 impl JsonBody for DataVersion {}

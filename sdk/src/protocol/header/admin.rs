@@ -46,6 +46,18 @@ command_header! {
 }
 
 command_header! {
+    /// `GetTopicConfigRequestHeader` (`GET_TOPIC_CONFIG`; 5.x): one topic's config,
+    /// answered with a `TopicConfig` body (plus `mappingDetail` for static topics).
+    pub struct GetTopicConfigRequestHeader {
+        /// Topic (`topic`).
+        pub topic: String => "topic",
+        /// Logical (static-topic) view (`lo`).
+        pub lo: Option<bool> => "lo",
+    }
+    + rpc
+}
+
+command_header! {
     /// `GetConsumeStatsRequestHeader` (`GET_CONSUME_STATS`).
     pub struct GetConsumeStatsRequestHeader {
         /// Consumer group (`consumerGroup`).
