@@ -2,8 +2,8 @@
 //! (rocketmq-client-go v2) and ali-ons (Node.js). Each produces messages with tags, keys
 //! and user properties and consumes them with its push consumer; every message produced
 //! (of the subscribed tags) must be consumed with identical body, tags, keys and
-//! properties, and none outside the subscription. Then the Go client produces and the
-//! Node client consumes, so each decodes what the other encoded.
+//! properties, and none outside the subscription. Then each client consumes what the other
+//! produced, so each decodes what the other encoded.
 //!
 //! The same steps run against the real Java cluster (4.9.8 and 5.x), so a failure against
 //! broker-lite can be told apart from a problem of the client programs themselves.
@@ -72,8 +72,19 @@ async fn round_trip(
     Ok(())
 }
 
-/// The Go client produces, the Node client consumes (each decodes the other's encoding).
-async fn go_to_node(namesrv: &str, broker: &str, target: &str) -> anyhow::Result<()> {
+/// One client produces, the other consumes (each decodes what the other encoded).
+async fn cross(
+    producer: OtherClient,
+    consumer: OtherClient,
+    namesrv: &str,
+    broker: &str,
+    target: &str,
+) -> anyhow::Result<()> {
+    let what = format!(
+        "{} -> {} against {target}",
+        producer.name(),
+        consumer.name()
+    );
     let topic = new_topic(namesrv, broker, "cross").await?;
     let run = run_id("cross");
     let mut args = ClientArgs {
@@ -86,25 +97,18 @@ async fn go_to_node(namesrv: &str, broker: &str, target: &str) -> anyhow::Result
         expect: None,
         timeout: CONSUME_TIMEOUT,
     };
-    let produced = OtherClient::Go.run(&args).await?;
+    let produced = producer.run(&args).await?;
     ensure!(
         produced.sent().len() == MESSAGES,
-        "go produced {:?}",
+        "{what}: produced {:?}",
         produced.records
     );
     args.mode = Mode::Consume;
-    let consumed = OtherClient::Node.run(&args).await?;
-    check_round_trip(&produced.sent(), &consumed.received(), &run).with_context(|| {
-        format!(
-            "go -> node against {target}; node log:\n{}",
-            consumed.log_tail
-        )
-    })?;
-    ensure!(consumed.success, "go -> node against {target}: timeout");
-    eprintln!(
-        "go -> node against {target}: {} messages",
-        consumed.received().len()
-    );
+    let consumed = consumer.run(&args).await?;
+    let expected = check_round_trip(&produced.sent(), &consumed.received(), &run)
+        .with_context(|| format!("{what}; consumer log:\n{}", consumed.log_tail))?;
+    ensure!(consumed.success, "{what}: timeout");
+    eprintln!("{what}: {expected} messages");
     Ok(())
 }
 
@@ -112,7 +116,8 @@ async fn all_steps(namesrv: &str, broker: &str, target: &str) -> anyhow::Result<
     for client in OtherClient::ALL {
         round_trip(client, namesrv, broker, target).await?;
     }
-    go_to_node(namesrv, broker, target).await
+    cross(OtherClient::Go, OtherClient::Node, namesrv, broker, target).await?;
+    cross(OtherClient::Node, OtherClient::Go, namesrv, broker, target).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
