@@ -50,7 +50,14 @@ const BROKER_CONF: &[(&str, &str)] = &[
     // 5.x writes the op records of ended transactions in batches (every 3 s by default);
     // a check before they are written would ask about decided transactions again.
     ("transactionOpBatchInterval", "200"),
+    // A loaded 2-core CI machine: let sends wait in the broker's queue up to 1 s before it
+    // sheds them with SYSTEM_BUSY (default 200 ms).
+    ("waitTimeMillsInSendQueue", "1000"),
 ];
+
+/// One broker setup at a time: each starts JVMs or an embedded broker, and the machine
+/// may have two cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_against_java_4_9_8() -> anyhow::Result<()> {
@@ -76,6 +83,7 @@ struct Env {
 }
 
 async fn run(version: JavaVersion) -> anyhow::Result<()> {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let cluster = JavaCluster::start_with(version, BROKER_CONF)
         .await
         .with_context(|| format!("starting Java RocketMQ {version:?}"))?;
@@ -112,6 +120,7 @@ fn lite_config() -> BrokerLiteConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producer_against_broker_lite() -> anyhow::Result<()> {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let config = lite_config();
     let lite = BrokerLite::builder().config(config.clone()).build().await?;
     let env = Env {
