@@ -17,6 +17,10 @@
 //! they are (`REAL_TOPIC`, `REAL_QID`, `TIMER_OUT_MS` included: Java removes the real
 //! topic and sets `WAIT=false` only after serializing the properties it stores).
 //!
+//! A delete marker (a timer message with `TIMER_DEL_UNIQKEY=<topic>+<uniqKey>`, what a 5.3
+//! recall stores) is never delivered: the timer of that topic and unique key due at the
+//! same time is dropped instead.
+//!
 //! Progress lives in `config/timerOffset.json` (broker-lite's own format):
 //! `{"watermark":N,"delivered":[..]}` — every entry below `watermark` is delivered, plus
 //! the listed ones above it. Deliveries after the last write are repeated after a crash
@@ -158,6 +162,9 @@ struct Progress {
     pending: BTreeSet<u64>,
     /// Delivered at or above the watermark.
     delivered: BTreeSet<u64>,
+    /// `REAL_TOPIC+UNIQ_KEY` of timers recalled by a pending delete marker (rebuilt from
+    /// the markers when the queue is read again after a restart).
+    cancelled: std::collections::HashSet<String>,
     dirty: bool,
 }
 
@@ -224,6 +231,19 @@ impl TimerProgress {
             p.scanned = scanned;
             p.advance();
         }
+    }
+
+    /// A delete marker for `key` (`topic+uniqKey`) was read.
+    fn cancel(&self, key: &str) {
+        lock(&self.inner).cancelled.insert(key.to_owned());
+    }
+
+    fn is_cancelled(&self, key: &str) -> bool {
+        lock(&self.inner).cancelled.contains(key)
+    }
+
+    fn uncancel(&self, key: &str) {
+        lock(&self.inner).cancelled.remove(key);
     }
 
     fn delivered(&self, offset: u64) {
@@ -358,6 +378,9 @@ async fn ingest(state: &Arc<State>, heap: &mut BinaryHeap<Reverse<Due>>) {
                 continue;
             };
             if state.schedule.timer.read(queue_offset) {
+                if let Some(key) = msg.message.property(property::TIMER_DEL_UNIQKEY) {
+                    state.schedule.timer.cancel(key);
+                }
                 heap.push(Reverse(Due {
                     at: due_of(&msg, now),
                     queue_offset,
@@ -405,7 +428,33 @@ async fn deliver(state: Arc<State>, due: Due) -> bool {
             return false;
         }
     };
-    let Some(msg) = decode(&record).and_then(|m| time_up(m, now_ms())) else {
+    let Some(timer) = decode(&record) else {
+        warn!(
+            offset = due.queue_offset,
+            "undecodable timer message dropped"
+        );
+        state.schedule.timer.delivered(due.queue_offset);
+        return true;
+    };
+    // A delete marker (5.3 recall) is never delivered; it cancels the timer it names.
+    if let Some(key) = timer.message.property(property::TIMER_DEL_UNIQKEY) {
+        state.schedule.timer.uncancel(key);
+        state.schedule.timer.delivered(due.queue_offset);
+        return true;
+    }
+    if let (Some(topic), Some(uniq)) = (
+        timer.message.property(property::REAL_TOPIC),
+        timer.message.property(property::UNIQ_KEY),
+    ) && state
+        .schedule
+        .timer
+        .is_cancelled(&format!("{topic}+{uniq}"))
+    {
+        debug!(offset = due.queue_offset, "recalled timer message dropped");
+        state.schedule.timer.delivered(due.queue_offset);
+        return true;
+    }
+    let Some(msg) = time_up(timer, now_ms()) else {
         warn!(
             offset = due.queue_offset,
             "timer message without a valid real topic dropped"
@@ -596,6 +645,45 @@ mod tests {
             assert!(tokio::time::Instant::now() < deadline, "timer never fired");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    #[tokio::test]
+    async fn a_delete_marker_recalls_its_timer() {
+        use super::super::super::put::put_raw;
+
+        let dir = TestDir::new("timer-recall");
+        let state = open_state(&dir);
+        let mut tasks = JoinSet::new();
+        spawn(&state, &mut tasks);
+        let at = (now_ms() + 400).to_string();
+        for (uniq, del) in [("A", None), ("B", None), ("X", Some("RT+A"))] {
+            let mut m = msg(&[(property::TIMER_DELIVER_MS, at.as_str())]);
+            m.message.set_topic("RT");
+            m.queue_id = 0;
+            m.message.properties_mut().insert(property::UNIQ_KEY, uniq);
+            if let Some(key) = del {
+                m.message
+                    .properties_mut()
+                    .insert(property::TIMER_DEL_UNIQKEY, key);
+            }
+            rewrite_timer(&mut m, now_ms()).unwrap();
+            put_raw(&state, m).await.unwrap();
+        }
+        wait_for(&state, "RT", 1).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while state.schedule.timers_pending() != 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timers left pending"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let got = state.store.get_messages("RT", 0, 0, 8, None).unwrap();
+        assert_eq!(got.records.len(), 1, "A recalled, the marker not delivered");
+        let m = decode(&got.records[0]).unwrap();
+        assert_eq!(m.message.property(property::UNIQ_KEY), Some("B"));
+        tasks.shutdown().await;
+        state.store.close().unwrap();
     }
 
     #[tokio::test]
