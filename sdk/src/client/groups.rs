@@ -30,6 +30,22 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>
 pub trait ConsumerGroup: Send + Sync + 'static {
     /// The group's name, settings and subscriptions, as of now.
     fn consumer_data(&self) -> ConsumerData;
+
+    /// Answers a request a broker sent to this group (one naming the group in its
+    /// `consumerGroup` or `group` field, such as `GET_CONSUMER_RUNNING_INFO`), so several
+    /// consumers can share a client (Java's `ClientRemotingProcessor` looks the group up
+    /// in the consumer table). `None` leaves the request to the handler set for its code
+    /// with [`Client::set_request_handler`](super::Client::set_request_handler). Default:
+    /// `None`.
+    fn handle_request(
+        &self,
+        ctx: RequestContext,
+        request: RemotingCommand,
+    ) -> Option<Pin<Box<dyn Future<Output = Result<Option<RemotingCommand>>> + Send + 'static>>>
+    {
+        let _ = (ctx, request);
+        None
+    }
 }
 
 /// A broker's `CHECK_TRANSACTION_STATE` request, decoded, with the connection it came on
@@ -172,6 +188,9 @@ impl Groups {
             self.check_transaction(ctx, request).await;
             return Ok(None);
         }
+        if let Some(answer) = self.to_consumer(&ctx, &request) {
+            return answer.await;
+        }
         match self.handler(request.code) {
             Some(handler) => handler(ctx, request).await,
             None => Ok(Some(RemotingCommand::error_response(
@@ -179,6 +198,19 @@ impl Groups {
                 format!(" request type {} not supported", request.code),
             ))),
         }
+    }
+
+    /// The answer of the consumer group the request names, if it handles the request.
+    fn to_consumer(
+        &self,
+        ctx: &RequestContext,
+        request: &RemotingCommand,
+    ) -> Option<BoxFuture<Result<Option<RemotingCommand>>>> {
+        let group = request
+            .ext_field("consumerGroup")
+            .or_else(|| request.ext_field("group"))?;
+        let member = lock(&self.consumers).get(group).cloned()?;
+        member.handle_request(ctx.clone(), request.clone())
     }
 
     /// Java's `ClientRemotingProcessor.checkTransactionState`: decode the half message and
