@@ -473,9 +473,9 @@ impl JavaClient {
         }
         let what = format!("mqadmin {}", args.join(" "));
         let run = run_collect(cmd, &what, RUN_LIMIT).await?;
-        let ok = run.status.success()
-            && !run.stdout.contains("command failed")
-            && !run.stdout.contains("SubCommandException");
+        let failed =
+            |text: &str| text.contains("command failed") || text.contains("SubCommandException");
+        let ok = run.status.success() && !failed(&run.stdout) && !failed(&run.stderr);
         let mut out = without_log_noise(&run.stdout);
         if !run.stderr.trim().is_empty() {
             out.push_str(&without_log_noise(&run.stderr));
