@@ -90,7 +90,8 @@ impl Broker {
         config.validate()?;
         let local = listener.local_addr()?;
         let addr = advertised(&config, local);
-        let store_config = config.store.store_config(addr);
+        let mut store_config = config.store.store_config(addr);
+        store_config.delay_levels = config.delay_levels()?;
         let store = tokio::task::spawn_blocking(move || Store::open(store_config))
             .await
             .map_err(|e| std::io::Error::other(format!("store open task failed: {e}")))??;

@@ -68,6 +68,10 @@ pub struct StoreConfig {
     pub disk_warning_ratio: f64,
     /// How the disk's used ratio is read (default [`Statvfs`]); tests inject their own.
     pub disk_usage: Arc<dyn DiskUsage>,
+    /// The delay of each level, level 1 first (Java `messageDelayLevel`): consume-queue
+    /// entries of `SCHEDULE_TOPIC_XXXX` carry the delivery time computed from it, as
+    /// Java's do. Default: Java's 18 levels.
+    pub delay_levels: Vec<Duration>,
 }
 
 impl StoreConfig {
@@ -90,6 +94,12 @@ impl StoreConfig {
             disk_force_clean_ratio: 0.85,
             disk_warning_ratio: 0.90,
             disk_usage: Arc::new(Statvfs),
+            delay_levels: [
+                1, 5, 10, 30, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600, 1200, 1800, 3600,
+                7200,
+            ]
+            .map(Duration::from_secs)
+            .to_vec(),
         }
     }
 

@@ -246,7 +246,7 @@ impl Store {
             let at = state.commit_log.place(record.len())?;
             record::seal(&mut record, at, config.record_crc);
             state.commit_log.append(at, &record)?;
-            let entry = recovery::entry_of(&msg, at, record.len());
+            let entry = recovery::entry_of(&msg, at, record.len(), &config.delay_levels);
             state
                 .queue(&config.root, per_file, &topic, msg.queue_id)?
                 .put(queue_offset, entry)?;

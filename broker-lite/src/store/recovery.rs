@@ -45,7 +45,7 @@ impl Store {
                     msg.message.topic().to_owned(),
                     msg.queue_id,
                     msg.queue_offset,
-                    entry_of(msg, pos, len),
+                    entry_of(msg, pos, len, &config.delay_levels),
                 ));
                 Ok(())
             })?;
@@ -157,13 +157,41 @@ fn recover_index(root: &Path, config: &StoreConfig, log: &CommitLog) -> Result<I
     Ok(index)
 }
 
-pub(super) fn entry_of(msg: &StoredMessage, pos: u64, len: usize) -> Entry {
+/// The consume-queue entry of a record. Its third field is the tag hash, except in
+/// `SCHEDULE_TOPIC_XXXX`, where Java writes the delivery time instead: store time plus the
+/// delay of the record's `DELAY` level (capped at the highest level; level 0 or a
+/// non-number keeps the tag hash).
+pub(super) fn entry_of(
+    msg: &StoredMessage,
+    pos: u64,
+    len: usize,
+    delay_levels: &[std::time::Duration],
+) -> Entry {
+    let mut code = msg.message.tags().map_or(0, tag_hash);
+    if msg.message.topic() == SCHEDULE_TOPIC
+        && let Some(level) = msg
+            .message
+            .properties()
+            .get(rocketmq::protocol::message::property::DELAY)
+            .and_then(|l| l.trim().parse::<i64>().ok())
+            .filter(|l| *l > 0)
+        && let Some(delay) = usize::try_from(level)
+            .ok()
+            .map(|l| l.min(delay_levels.len()))
+            .and_then(|l| delay_levels.get(l.checked_sub(1)?))
+    {
+        let ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+        code = msg.store_timestamp.saturating_add(ms);
+    }
     Entry {
         phys_offset: pos,
         size: len as u32,
-        tag_hash: msg.message.tags().map_or(0, tag_hash),
+        tag_hash: code,
     }
 }
+
+/// The delay-level topic (Java `TopicValidator.RMQ_SYS_SCHEDULE_TOPIC`).
+const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 
 /// The consume queues found on disk.
 fn load_queues(root: &Path, per_file: u64) -> Result<HashMap<(String, i32), ConsumeQueue>> {
@@ -222,4 +250,38 @@ fn scan_start(
         from = from.min(need.max(log.min_offset()));
     }
     Ok(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rocketmq::protocol::message::{Message, property};
+
+    use super::*;
+
+    fn record(topic: &str, delay: Option<&str>) -> StoredMessage {
+        let mut m = Message::new(topic, "b");
+        m.set_tags("t");
+        if let Some(level) = delay {
+            m.properties_mut().insert(property::DELAY, level);
+        }
+        StoredMessage {
+            message: m,
+            store_timestamp: 1_000_000,
+            ..StoredMessage::default()
+        }
+    }
+
+    #[test]
+    fn schedule_entries_carry_the_delivery_time() {
+        let levels = [1, 5, 10].map(Duration::from_secs);
+        let code = |topic, delay| entry_of(&record(topic, delay), 0, 10, &levels).tag_hash;
+        assert_eq!(code(SCHEDULE_TOPIC, Some("2")), 1_005_000);
+        assert_eq!(code(SCHEDULE_TOPIC, Some("9")), 1_010_000, "capped");
+        for plain in [Some("0"), Some("x"), None] {
+            assert_eq!(code(SCHEDULE_TOPIC, plain), tag_hash("t"));
+        }
+        assert_eq!(code("T", Some("2")), tag_hash("t"), "only the schedule topic");
+    }
 }
