@@ -37,6 +37,7 @@ pub trait ConsumerGroup: Send + Sync + 'static {
     /// in the consumer table). `None` leaves the request to the handler set for its code
     /// with [`Client::set_request_handler`](super::Client::set_request_handler). Default:
     /// `None`.
+    #[allow(clippy::type_complexity)] // spelled out so implementors see the whole contract
     fn handle_request(
         &self,
         ctx: RequestContext,
