@@ -282,6 +282,10 @@ mod tests {
         for plain in [Some("0"), Some("x"), None] {
             assert_eq!(code(SCHEDULE_TOPIC, plain), tag_hash("t"));
         }
-        assert_eq!(code("T", Some("2")), tag_hash("t"), "only the schedule topic");
+        assert_eq!(
+            code("T", Some("2")),
+            tag_hash("t"),
+            "only the schedule topic"
+        );
     }
 }
