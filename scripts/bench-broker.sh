@@ -276,8 +276,10 @@ EOF
 }
 
 mkdir -p "$WORK/client-home"
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 [[ "$ONLY" == "java" ]] || bench_lite
 [[ "$ONLY" == "lite" ]] || bench_java
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 ratio() { python3 -c "
 a, b = '$1', '$2'
@@ -291,7 +293,7 @@ row() { # label key
 }
 
 echo
-echo "Benchmark: Java $V5 benchmark tools (16 threads, 128-byte messages, topic with 8 queues), ${DURATION} s per phase after ${WARMUP} s warm-up, $(nproc) cores, $(uname -r)"
+echo "Benchmark: Java $V5 benchmark tools (16 threads, 128-byte messages, topic with 8 queues), ${DURATION} s per phase after ${WARMUP} s warm-up, $(nproc) cores, $(uname -r); load average before $LOAD_BEFORE, after $LOAD_AFTER (other work on the machine skews both columns)"
 echo
 echo "| metric | broker-lite | Java $V5 broker | broker-lite / Java |"
 echo "|---|---|---|---|"
