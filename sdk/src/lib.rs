@@ -12,10 +12,12 @@
 //!   routes, broker table, heartbeats, client id, namespaces.
 //! * [`producer`]: [`Producer`](producer::Producer) and
 //!   [`TransactionProducer`](producer::TransactionProducer).
+//! * [`consumer`]: [`PullConsumer`](consumer::PullConsumer), queue allocation, offsets.
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod codec;
+pub mod consumer;
 mod error;
 pub mod producer;
 pub mod protocol;

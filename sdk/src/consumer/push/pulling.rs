@@ -1,0 +1,171 @@
+//! The pull loop of one queue (Java `DefaultMQPushConsumerImpl.pullMessage` and the
+//! `PullMessageService`): flow control, long-polling pulls, handing what was found to the
+//! consume service, and the broker's answers about offsets.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::core::Core;
+use super::{concurrent, orderly, rebalance};
+use crate::Error;
+use crate::consumer::fetch::PullSpec;
+use crate::consumer::process_queue::ProcessQueue;
+use crate::protocol::request::PullStatus;
+use crate::protocol::{MessageQueue, ResponseCode};
+
+/// Java's re-pull delay when the cached messages exceed a limit (50 ms).
+const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
+/// Java's re-pull delay when the broker answers `FLOW_CONTROL` (20 ms).
+const BROKER_FLOW_CONTROL_DELAY: Duration = Duration::from_millis(20);
+/// Java's re-pull delay while the consumer is paused (1 s).
+const PAUSED_DELAY: Duration = Duration::from_secs(1);
+
+/// Starts pulling `queue` from `offset` until its process queue is dropped.
+pub(crate) fn start(core: &Arc<Core>, queue: MessageQueue, pq: Arc<ProcessQueue>, offset: i64) {
+    let core2 = Arc::clone(core);
+    core.background.spawn(async move {
+        let dropped = pq.dropped_token().clone();
+        let closing = core2.background.token().clone();
+        tokio::select! {
+            () = dropped.cancelled() => {}
+            () = closing.cancelled() => {}
+            () = run(&core2, &queue, &pq, offset) => {}
+        }
+    });
+}
+
+/// What to do after one round.
+enum Next {
+    Now,
+    After(Duration),
+    Stop,
+}
+
+async fn run(core: &Arc<Core>, queue: &MessageQueue, pq: &Arc<ProcessQueue>, offset: i64) {
+    let mut next_offset = offset;
+    let mut previously_locked = false;
+    loop {
+        let next = round(core, queue, pq, &mut next_offset, &mut previously_locked).await;
+        match next {
+            Next::Now => {}
+            Next::After(delay) => tokio::time::sleep(delay).await,
+            Next::Stop => return,
+        }
+    }
+}
+
+async fn round(
+    core: &Arc<Core>,
+    queue: &MessageQueue,
+    pq: &Arc<ProcessQueue>,
+    next_offset: &mut i64,
+    previously_locked: &mut bool,
+) -> Next {
+    if pq.is_dropped() {
+        return Next::Stop;
+    }
+    pq.touch_pull();
+    let s = &core.settings;
+    if core.paused.load(std::sync::atomic::Ordering::Acquire) {
+        return Next::After(PAUSED_DELAY);
+    }
+    let (count_limit, size_limit) = core.queue_limits(&queue.topic);
+    let (count, size) = pq.cached();
+    if count > count_limit || size / (1024 * 1024) > size_limit {
+        return Next::After(FLOW_CONTROL_DELAY);
+    }
+    if core.orderly() {
+        if !pq.is_locked() {
+            return Next::After(s.delay_on_error);
+        }
+        if !*previously_locked {
+            // The queue may have been consumed elsewhere before the lock: start again from
+            // the stored offset.
+            match core.start_offset(queue).await {
+                Ok(offset) => {
+                    *next_offset = offset;
+                    *previously_locked = true;
+                }
+                Err(err) => {
+                    tracing::debug!(?queue, %err, "cannot read the offset of a locked queue");
+                    return Next::After(s.delay_on_error);
+                }
+            }
+        }
+    } else if pq.max_span() > s.max_span {
+        return Next::After(FLOW_CONTROL_DELAY);
+    }
+    let Some(sub) = core.subscription(&queue.topic) else {
+        return Next::After(s.delay_on_error);
+    };
+    let commit_offset = if core.clustering() {
+        core.offsets.read_memory(queue).filter(|o| *o > 0)
+    } else {
+        None
+    };
+    let began = Instant::now();
+    let result = core
+        .fetcher
+        .pull(PullSpec {
+            queue,
+            sub: &sub,
+            offset: *next_offset,
+            max_nums: s.pull_batch_size,
+            commit_offset,
+            post_subscription: s.post_subscription_when_pull,
+            suspend: Some(s.broker_suspend),
+            timeout: s.pull_timeout,
+        })
+        .await;
+    let found = match result {
+        Ok(found) => found,
+        Err(Error::Broker { code, .. }) if code == ResponseCode::FLOW_CONTROL => {
+            return Next::After(BROKER_FLOW_CONTROL_DELAY);
+        }
+        Err(err) => {
+            tracing::debug!(group = %core.group, ?queue, %err, "pull failed");
+            return Next::After(s.delay_on_error);
+        }
+    };
+    match found.status {
+        PullStatus::Found => {
+            core.stats
+                .pulled(&queue.topic, began.elapsed(), found.messages.len());
+            *next_offset = found.next_begin_offset;
+            if found.messages.is_empty() {
+                return Next::Now;
+            }
+            let dispatch = pq.put(&found.messages);
+            if core.orderly() {
+                orderly::submit(core, queue, pq, dispatch);
+            } else {
+                concurrent::submit(core, queue, pq, found.messages);
+            }
+            if s.pull_interval.is_zero() {
+                Next::Now
+            } else {
+                Next::After(s.pull_interval)
+            }
+        }
+        PullStatus::NoNewMsg | PullStatus::NoMatchedMsg => {
+            *next_offset = found.next_begin_offset;
+            // Java `correctTagsOffset`: nothing held, so the offset can move on.
+            if pq.cached().0 == 0 {
+                core.offsets.update(queue, *next_offset, true);
+            }
+            Next::Now
+        }
+        PullStatus::OffsetIllegal => {
+            tracing::warn!(group = %core.group, ?queue, requested = *next_offset, next = found.next_begin_offset, "offset moved by the broker");
+            core.offsets
+                .update_and_freeze(queue, found.next_begin_offset);
+            // Off this loop: removing the queue drops it, which ends this loop.
+            let (core2, queue2) = (Arc::clone(core), queue.clone());
+            core.background.spawn_cancellable(async move {
+                core2.offsets.persist(&queue2, true).await;
+                rebalance::remove_queue(&core2, &queue2).await;
+            });
+            Next::Stop
+        }
+    }
+}
