@@ -8,7 +8,8 @@
 #               tool: TPS and average RT from its 10-s lines, CPU from /proc/<pid>/stat)
 #   java-sync   examples/bench/JavaSyncProducerBench.java: the same loop with one
 #               DefaultMQProducer, recording every latency (p50/p99) and its CPU time
-#   rust        examples/producer_bench.rs (release build): the SDK Producer, same loop
+#   rust        examples/producer_bench.rs (release build): the SDK Producer, same loop,
+#               senders as tasks on one thread, then on a 2-worker runtime ("rust-mt")
 #
 # Usage: examples/bench/producer-bench.sh [--version 4.9.8|5] [--duration S] [--warmup S]
 # Needs: java (17), python3, cargo. Prints one line per client and a markdown table.
@@ -124,13 +125,19 @@ JAVA_LINE="$(java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$WORK/cla
   JavaSyncProducerBench "$NS" "$TOPIC" "$SENDERS" "$SIZE" "$DURATION" "$WARMUP" 2>/dev/null | grep '^java ')"
 echo "$JAVA_LINE"
 
-# 3. The SDK.
-log "rust: $WARMUP s warm-up + $DURATION s"
-RUST_LINE="$("$ROOT/target/release/examples/producer_bench" --namesrv "$NS" --topic "$TOPIC" \
-  --senders "$SENDERS" --size "$SIZE" --duration "$DURATION" --warmup "$WARMUP")"
+# 3. The SDK, on one thread and on two.
+rust() {
+  "$ROOT/target/release/examples/producer_bench" --namesrv "$NS" --topic "$TOPIC" \
+    --senders "$SENDERS" --size "$SIZE" --duration "$DURATION" --warmup "$WARMUP" --threads "$1"
+}
+log "rust: $WARMUP s warm-up + $DURATION s, one thread"
+RUST_LINE="$(rust 0)"
 echo "$RUST_LINE"
+log "rust: $WARMUP s warm-up + $DURATION s, two worker threads"
+RUST_MT_LINE="$(rust 2 | sed 's/^rust /rust-mt /')"
+echo "$RUST_MT_LINE"
 
-python3 - "$LABEL" "$TOOL_LINE" "$JAVA_LINE" "$RUST_LINE" <<'EOF'
+python3 - "$LABEL" "$TOOL_LINE" "$JAVA_LINE" "$RUST_LINE" "$RUST_MT_LINE" <<'EOF'
 import sys
 label, lines = sys.argv[1], sys.argv[2:]
 rows = []
