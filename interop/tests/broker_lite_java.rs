@@ -169,8 +169,33 @@ async fn send_modes_round_trip(version: JavaVersion) -> anyhow::Result<()> {
         assert_eq!(d.message.topic, topic);
         assert_eq!(d.message.reconsume_times, 0);
         assert!(d.message.store_timestamp >= d.message.born_timestamp - 1000);
+        assert_eq!(d.message.born_host, "127.0.0.1");
+        assert_eq!(
+            d.message.store_host.as_deref(),
+            Some(format!("/{}", target.broker_addr()).as_str())
+        );
+        if d.message.body.len() < 4096 {
+            // Java's UtilAll.crc32 of the stored (uncompressed) body.
+            assert_eq!(d.message.body_crc, java_crc32(&d.message.body), "{d:?}");
+        }
     }
     target.stop().await
+}
+
+/// `java.util.zip.CRC32` of `data`, masked to 31 bits as Java's `UtilAll.crc32` does.
+fn java_crc32(data: &[u8]) -> i32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    (!crc & 0x7FFF_FFFF) as i32
 }
 
 async fn batch_round_trip(version: JavaVersion) -> anyhow::Result<()> {
