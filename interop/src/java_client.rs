@@ -140,6 +140,8 @@ pub struct ConsumeSpec {
     pub group: String,
     /// Tag expression (`*`, `TagA || TagB`).
     pub expr: String,
+    /// A SQL92 selector instead of the tag expression (`MessageSelector.bySql`).
+    pub sql: Option<String>,
     /// Orderly listener (else concurrent).
     pub orderly: bool,
     /// Broadcasting (else clustering).
@@ -167,6 +169,7 @@ impl ConsumeSpec {
             topic: topic.to_owned(),
             group: group.to_owned(),
             expr: "*".to_owned(),
+            sql: None,
             orderly: false,
             broadcast: false,
             expect: 0,
@@ -218,6 +221,9 @@ impl ConsumeSpec {
                 "--retry-delay-level".to_owned(),
                 self.retry_delay_level.to_string(),
             ]);
+        }
+        if let Some(sql) = &self.sql {
+            a.push(format!("--sql={sql}"));
         }
         if let Some(i) = &self.instance {
             a.extend(["--instance".to_owned(), i.clone()]);

@@ -52,6 +52,7 @@ for_each_version!(
     delay_levels_are_not_early,
     query_by_key_and_id,
     lite_broker_registers_with_java_namesrv,
+    tag_and_sql_filters,
 );
 
 // The 5.x variant waits for broker-lite to keep inner UNIQ_KEYs of a 5.x client's batch
@@ -527,6 +528,38 @@ async fn query_by_key_and_id(version: JavaVersion) -> anyhow::Result<()> {
         .await?;
     assert!(none[0].found.is_empty(), "{:?}", none[0]);
     assert!(none[0].error.is_some(), "the client reports no message");
+    target.stop().await
+}
+
+async fn tag_and_sql_filters(version: JavaVersion) -> anyhow::Result<()> {
+    let target = Target::start(version).await?;
+    let client = target.client(version)?;
+    let topic = unique("Filter");
+    // One queue: messages are delivered in send order, so once the last matching message
+    // (sent last) arrives, a wrongly passed earlier one would have arrived too.
+    target.create_topic(&topic, 1).await?;
+    let mut spec = ProduceSpec::new(&topic, SendMode::Sync, 8);
+    spec.tags = "Tag{i}".into();
+    spec.props.push(("num".into(), "{i}".into()));
+    let sent = client.produce(&spec).await?;
+
+    let mut by_tag = ConsumeSpec::new(&topic, &unique("TagG"));
+    by_tag.expr = "Tag1 || Tag4 || Tag7".into();
+    by_tag.expect = 3;
+    let mut by_sql = ConsumeSpec::new(&topic, &unique("SqlG"));
+    by_sql.sql = Some("num > 2 AND colour = 'blue' AND TAGS <> 'Tag5'".into());
+    by_sql.expect = 4;
+    let (tag_run, sql_run) = (client.consume(&by_tag)?, client.consume(&by_sql)?);
+    let (tag_run, sql_run) =
+        tokio::join!(tag_run.finish(CONSUME_LIMIT), sql_run.finish(CONSUME_LIMIT));
+    let pick = |idx: &[usize]| -> Vec<SentMessage> {
+        sent.iter()
+            .filter(|s| idx.contains(&s.index))
+            .cloned()
+            .collect()
+    };
+    assert_each_once("tag filter", &pick(&[1, 4, 7]), &tag_run?.deliveries);
+    assert_each_once("SQL92 filter", &pick(&[3, 4, 6, 7]), &sql_run?.deliveries);
     target.stop().await
 }
 

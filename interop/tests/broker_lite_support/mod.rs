@@ -36,8 +36,12 @@ impl Target {
         tweak: impl FnOnce(&mut BrokerConfig),
     ) -> anyhow::Result<Target> {
         if std::env::var("INTEROP_BROKER").as_deref() == Ok("java") {
-            let cluster =
-                JavaCluster::start_with(version, &[("messageDelayLevel", DELAY_LEVELS)]).await?;
+            let conf = [
+                ("messageDelayLevel", DELAY_LEVELS),
+                // SQL92 subscriptions (broker-lite evaluates them by default).
+                ("enablePropertyFilter", "true"),
+            ];
+            let cluster = JavaCluster::start_with(version, &conf).await?;
             return Ok(Target::Java(Box::new(cluster)));
         }
         let mut broker = lite_config(None);
