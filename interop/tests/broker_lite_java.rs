@@ -53,6 +53,8 @@ for_each_version!(
     query_by_key_and_id,
     lite_broker_registers_with_java_namesrv,
     tag_and_sql_filters,
+    orderly_failures_go_to_dlq,
+    clustering_member_leaves,
 );
 
 // The 5.x variant waits for broker-lite to keep inner UNIQ_KEYs of a 5.x client's batch
@@ -289,6 +291,52 @@ async fn orderly_consumer_keeps_queue_order(version: JavaVersion) -> anyhow::Res
     target.stop().await
 }
 
+async fn orderly_failures_go_to_dlq(version: JavaVersion) -> anyhow::Result<()> {
+    let target = Target::start(version).await?;
+    let client = target.client(version)?;
+    let topic = unique("OrderlyDlq");
+    let group = unique("OrderlyDlqG");
+    target.create_topic(&topic, 1).await?;
+    let mut spec = ProduceSpec::new(&topic, SendMode::Orderly, 2);
+    spec.order_keys = 1;
+    let sent = client.produce(&spec).await?;
+
+    // An orderly consumer retries locally (SUSPEND_CURRENT_QUEUE_A_MOMENT) up to
+    // maxReconsumeTimes, then sends the message back itself (SEND_MESSAGE_V2 to the
+    // retry topic with reconsumeTimes >= maxReconsumeTimes), which the broker stores in the
+    // DLQ; the queue then moves on.
+    let mut c = ConsumeSpec::new(&topic, &group);
+    c.orderly = true;
+    c.fail_first = u32::MAX;
+    c.max_reconsume = Some(1);
+    let failing = client.consume(&c)?;
+    failing
+        .wait_deliveries(sent.len() * 2, CONSUME_LIMIT)
+        .await?;
+    let dlq_topic = format!("%DLQ%{group}");
+    target.wait_for_route(&dlq_topic).await?;
+    let mut dlq = ConsumeSpec::new(&dlq_topic, &unique("OrderlyDlqReader"));
+    dlq.expect = sent.len();
+    let dead = client.consume(&dlq)?.finish(CONSUME_LIMIT).await?;
+    let failing = failing.stop().await?;
+
+    assert_each_once(target.label(), &sent, &dead.deliveries);
+    let order: Vec<(String, i32)> = failing
+        .deliveries
+        .iter()
+        .map(|d| (d.message.msg_id.clone(), d.message.reconsume_times))
+        .collect();
+    let expected: Vec<(String, i32)> = sent
+        .iter()
+        .flat_map(|s| [(s.msg_id.clone(), 0), (s.msg_id.clone(), 1)])
+        .collect();
+    assert_eq!(
+        order, expected,
+        "local retries, in queue order, then the next message"
+    );
+    target.stop().await
+}
+
 async fn clustering_shares_the_queues(version: JavaVersion) -> anyhow::Result<()> {
     let target = Target::start(version).await?;
     let client = target.client(version)?;
@@ -339,6 +387,66 @@ async fn clustering_shares_the_queues(version: JavaVersion) -> anyhow::Result<()
         q1.is_disjoint(&q2),
         "a queue consumed by both: {q1:?} {q2:?}"
     );
+    target.stop().await
+}
+
+async fn clustering_member_leaves(version: JavaVersion) -> anyhow::Result<()> {
+    let target = Target::start(version).await?;
+    let client = target.client(version)?;
+    let topic = unique("Leave");
+    let group = unique("LeaveG");
+    target.create_topic(&topic, 4).await?;
+    let mut spec = ConsumeSpec::new(&topic, &group);
+    spec.instance = Some("stays".into());
+    let stays = client.consume(&spec)?;
+    spec.instance = Some("leaves".into());
+    let leaves = client.consume(&spec)?;
+    wait_for_group_size(&stays, &topic, 2).await?;
+    wait_for_group_size(&leaves, &topic, 2).await?;
+    let first = client
+        .produce(&ProduceSpec::new(&topic, SendMode::Sync, 8))
+        .await?;
+    poll("the first 8 deliveries", CONSUME_LIMIT, async || {
+        (stays.deliveries().len() + leaves.deliveries().len() >= first.len()).then_some(())
+    })
+    .await?;
+
+    // A clean shutdown persists the leaver's offsets and unregisters it: the broker tells
+    // the other member, which takes every queue over from the committed offsets.
+    let left = leaves.stop().await?;
+    assert!(!left.deliveries.is_empty(), "the leaver had a share");
+    wait_for_group_size(&stays, &topic, 1).await?;
+    let mut p = ProduceSpec::new(&topic, SendMode::Sync, 8);
+    p.body_prefix = "second".into();
+    let second = client.produce(&p).await?;
+    let all_sent: Vec<SentMessage> = first.iter().chain(&second).cloned().collect();
+    stays
+        .wait_for("every message", CONSUME_LIMIT, |ev| {
+            let got: BTreeSet<&str> = ev
+                .iter()
+                .filter_map(|e| match e {
+                    ConsumerEvent::Msg(d) => Some(d.message.msg_id.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let left_ids: BTreeSet<&str> = left
+                .deliveries
+                .iter()
+                .map(|d| d.message.msg_id.as_str())
+                .collect();
+            all_sent
+                .iter()
+                .all(|s| got.contains(s.msg_id.as_str()) || left_ids.contains(s.msg_id.as_str()))
+        })
+        .await?;
+    let stayed = stays.stop().await?;
+    let all: Vec<Delivery> = left
+        .deliveries
+        .iter()
+        .chain(&stayed.deliveries)
+        .cloned()
+        .collect();
+    assert_each_once(target.label(), &all_sent, &all);
     target.stop().await
 }
 
