@@ -7,7 +7,7 @@
 
 mod sdk_consumer_support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, ensure};
@@ -19,7 +19,9 @@ use rocketmq::consumer::{
 use rocketmq::protocol::MessageQueue;
 use rocketmq::protocol::header::{GetConsumerRunningInfoRequestHeader, ResetOffsetRequestHeader};
 use rocketmq::protocol::request::{GetConsumerRunningInfo, InvokeBrokerToResetOffset, PullStatus};
-use sdk_consumer_support::{Env, Got, OrderlyRecorder, Record, Recorder, exactly_once, unique};
+use sdk_consumer_support::{
+    Env, Got, OrderlyRecorder, Record, Recorder, exactly_once, in_queue_order, unique, wait_split,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -157,36 +159,6 @@ async fn two_members_split(env: &Env) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Waits until the members' queues of `topic` are disjoint and cover `total` queues.
-async fn wait_split(
-    members: &[PushConsumer],
-    topic: &str,
-    total: usize,
-) -> anyhow::Result<Vec<Vec<MessageQueue>>> {
-    let deadline = std::time::Instant::now() + LIMIT;
-    loop {
-        let split: Vec<Vec<MessageQueue>> = members
-            .iter()
-            .map(|m| {
-                m.assigned_queues()
-                    .into_iter()
-                    .filter(|q| q.topic == topic)
-                    .collect()
-            })
-            .collect();
-        let all: BTreeSet<&MessageQueue> = split.iter().flatten().collect();
-        let count: usize = split.iter().map(Vec::len).sum();
-        if all.len() == total && count == total {
-            return Ok(split);
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "no clean split: {split:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// A message failing every time arrives 1 + max times with reconsume counts 0, 1, ...
 /// and then lands in `%DLQ%<group>`; one failing twice arrives three times and stays.
 async fn retry_then_dlq(env: &Env) -> anyhow::Result<()> {
@@ -271,30 +243,6 @@ async fn pull_all(env: &Env, topic: &str) -> anyhow::Result<Vec<Got>> {
     }
     puller.close().await;
     Ok(out)
-}
-
-/// Checks that in each queue no message arrived for the first time before every smaller
-/// offset had arrived (orderly consumption's promise), and that all `total` arrived.
-fn in_queue_order(got: &[Got], total: usize) -> anyhow::Result<()> {
-    let mut seen: BTreeMap<i32, BTreeSet<i64>> = BTreeMap::new();
-    let mut first: BTreeMap<i32, i64> = BTreeMap::new();
-    for g in got {
-        let s = seen.entry(g.queue.queue_id).or_default();
-        let start = *first.entry(g.queue.queue_id).or_insert(g.offset);
-        if !s.contains(&g.offset) {
-            let expected = start + s.len() as i64;
-            ensure!(
-                g.offset == expected,
-                "queue {} delivered offset {} first, expected {expected}",
-                g.queue.queue_id,
-                g.offset
-            );
-            s.insert(g.offset);
-        }
-    }
-    let n: usize = seen.values().map(BTreeSet::len).sum();
-    ensure!(n == total, "{n} of {total} messages delivered");
-    Ok(())
 }
 
 /// Orderly: per-queue order with suspends (each message fails once), then a second

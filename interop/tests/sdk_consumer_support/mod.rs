@@ -3,16 +3,16 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test helpers; not every file uses all
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use bytes::Bytes;
 use interop::sdk_ops::{create_topic, wait_for_route};
 use rocketmq::consumer::{
     ConsumeContext, ConsumeStatus, MessageListener, OrderlyContext, OrderlyListener, OrderlyStatus,
-    ReceivedMessage,
+    PushConsumer, ReceivedMessage,
 };
 use rocketmq::producer::{Producer, SendResult};
 use rocketmq::protocol::MessageQueue;
@@ -309,5 +309,118 @@ pub(crate) fn exactly_once(got: &[Got], expected: &[String]) -> anyhow::Result<(
     if !problems.is_empty() {
         bail!("not exactly once: {problems:?}");
     }
+    Ok(())
+}
+
+/// Waits until the members' queues of `topic` are disjoint and cover `total` queues.
+pub(crate) async fn wait_split(
+    members: &[PushConsumer],
+    topic: &str,
+    total: usize,
+) -> anyhow::Result<Vec<Vec<MessageQueue>>> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let split: Vec<Vec<MessageQueue>> = members
+            .iter()
+            .map(|m| {
+                m.assigned_queues()
+                    .into_iter()
+                    .filter(|q| q.topic == topic)
+                    .collect()
+            })
+            .collect();
+        let all: BTreeSet<&MessageQueue> = split.iter().flatten().collect();
+        let count: usize = split.iter().map(Vec::len).sum();
+        if all.len() == total && count == total {
+            return Ok(split);
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no clean split: {split:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Checks that in each queue no message arrived for the first time before every smaller
+/// offset had arrived (orderly consumption's promise), and that all `total` arrived.
+pub(crate) fn in_queue_order(got: &[Got], total: usize) -> anyhow::Result<()> {
+    let mut seen: BTreeMap<i32, BTreeSet<i64>> = BTreeMap::new();
+    let mut first: BTreeMap<i32, i64> = BTreeMap::new();
+    for g in got {
+        let s = seen.entry(g.queue.queue_id).or_default();
+        let start = *first.entry(g.queue.queue_id).or_insert(g.offset);
+        if !s.contains(&g.offset) {
+            let expected = start + s.len() as i64;
+            ensure!(
+                g.offset == expected,
+                "queue {} delivered offset {} first, expected {expected}",
+                g.queue.queue_id,
+                g.offset
+            );
+            s.insert(g.offset);
+        }
+    }
+    let n: usize = seen.values().map(BTreeSet::len).sum();
+    ensure!(n == total, "{n} of {total} messages delivered");
+    Ok(())
+}
+
+/// What differs between a message the Java producer sent and the SDK's delivery of it:
+/// body, keys, tags, each user property and the unique id must be identical.
+pub(crate) fn mismatches(sent: &interop::SentMessage, got: &Got) -> Vec<String> {
+    let mut out = Vec::new();
+    if sent.body != got.body.as_ref() {
+        out.push(format!(
+            "body: sent {} bytes, got {}",
+            sent.body.len(),
+            got.body.len()
+        ));
+    }
+    let keys = (!got.keys.is_empty()).then(|| got.keys.join(" "));
+    if sent.keys != keys {
+        out.push(format!("keys: sent {:?}, got {keys:?}", sent.keys));
+    }
+    if sent.tags != got.tags {
+        out.push(format!("tags: sent {:?}, got {:?}", sent.tags, got.tags));
+    }
+    for (k, v) in &sent.user_properties {
+        if got.props.get(k) != Some(v) {
+            out.push(format!(
+                "property {k}: sent {v:?}, got {:?}",
+                got.props.get(k)
+            ));
+        }
+    }
+    if got.msg_id != sent.msg_id || got.props.get("UNIQ_KEY") != Some(&sent.msg_id) {
+        out.push(format!("id: sent {}, got {}", sent.msg_id, got.msg_id));
+    }
+    out
+}
+
+/// Every sent message delivered exactly once (by unique id) with identical content.
+pub(crate) fn each_sent_once(sent: &[interop::SentMessage], got: &[Got]) -> anyhow::Result<()> {
+    let mut by_id: BTreeMap<&str, Vec<&Got>> = BTreeMap::new();
+    for g in got {
+        by_id.entry(g.msg_id.as_str()).or_default().push(g);
+    }
+    let mut problems = Vec::new();
+    for s in sent {
+        match by_id.remove(s.msg_id.as_str()) {
+            None => problems.push(format!("{} never delivered", s.index)),
+            Some(ds) => {
+                if ds.len() > 1 {
+                    problems.push(format!("{} delivered {} times", s.index, ds.len()));
+                }
+                for m in mismatches(s, ds[0]) {
+                    problems.push(format!("{}: {m}", s.index));
+                }
+            }
+        }
+    }
+    for id in by_id.keys() {
+        problems.push(format!("{id} delivered but not sent"));
+    }
+    ensure!(problems.is_empty(), "{problems:?}");
     Ok(())
 }

@@ -1,0 +1,540 @@
+//! The SDK push consumer against the real Java name server and broker (4.9.8 and the
+//! newest 5.x in the cache), next to the real Java client: messages from the Java producer
+//! consumed once with identical content, a group shared with Java push consumers, orderly
+//! order across failures and a rebalance, the retry schedule into the DLQ, broadcasting,
+//! `mqadmin resetOffsetByTime` moving the running consumer, `mqadmin consumerStatus`
+//! showing its running info, and close/reopen resuming from the committed offset.
+//!
+//! The broker runs with every delay level at one second (`messageDelayLevel`), so the
+//! retry schedule takes seconds. Fails (never skips) when Java RocketMQ is not in the cache.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod sdk_consumer_support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, ensure};
+use interop::{
+    ConsumeSpec, ConsumerEvent, JavaClient, JavaCluster, JavaVersion, ProduceSpec, SendMode,
+};
+use rocketmq::consumer::{ConsumeFrom, MessageModel, PullConsumer, PushConsumer};
+use rocketmq::protocol::request::PullStatus;
+use sdk_consumer_support::{
+    Env, Got, OrderlyRecorder, Record, Recorder, each_sent_once, in_queue_order, unique, wait_split,
+};
+
+const LIMIT: Duration = Duration::from_secs(90);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumers_against_java_4_9_8() -> anyhow::Result<()> {
+    run(JavaVersion::V4_9_8).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumers_against_java_5() -> anyhow::Result<()> {
+    run(JavaVersion::V5).await
+}
+
+async fn run(version: JavaVersion) -> anyhow::Result<()> {
+    let delays = ["1s"; 18].join(" ");
+    let cluster = JavaCluster::start_with(version, &[("messageDelayLevel", delays.as_str())])
+        .await
+        .with_context(|| format!("starting Java RocketMQ {version:?}"))?;
+    let env = Env::new(
+        cluster.version_label(),
+        cluster.namesrv_addr(),
+        cluster.broker_addr(),
+        cluster.broker_name(),
+    );
+    let java = cluster.client()?;
+    let result = async {
+        java_producer(&env, &java)
+            .await
+            .context("Java producer -> SDK")?;
+        mixed_group(&env, &java)
+            .await
+            .context("group shared with Java")?;
+        orderly(&env, &java).await.context("orderly")?;
+        retry_then_dlq(&env)
+            .await
+            .context("retry schedule and DLQ")?;
+        broadcasting(&env, &java)
+            .await
+            .context("broadcasting with Java")?;
+        reset_by_time(&env, &cluster)
+            .await
+            .context("mqadmin resetOffsetByTime")?;
+        consumer_status(&env, &cluster)
+            .await
+            .context("mqadmin consumerStatus")?;
+        restart_resumes(&env).await.context("close and reopen")
+    }
+    .await
+    .with_context(|| format!("against Java RocketMQ {}", env.label));
+    cluster.stop().await?;
+    result
+}
+
+fn push(env: &Env, group: &str, topic: &str) -> rocketmq::consumer::PushConsumerBuilder {
+    PushConsumer::builder()
+        .namesrv_addr(env.namesrv.as_str())
+        .group(group)
+        .subscribe(topic, "*")
+        .consume_from(ConsumeFrom::FirstOffset)
+        .persist_interval(Duration::from_millis(500))
+        .rebalance_interval(Duration::from_secs(2))
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// Java's producer sends plain, large (compressed) and differently tagged messages; the
+/// SDK consumer subscribed to `TagA` gets each `TagA` message once, identical.
+async fn java_producer(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
+    let topic = env.topic("h7_jprod", 4).await?;
+    let mut sent = java
+        .produce(&ProduceSpec::new(&topic, SendMode::Sync, 30))
+        .await?;
+    let mut big = ProduceSpec::new(&topic, SendMode::Async, 5);
+    big.body_size = 6000;
+    big.body_prefix = "big".into();
+    sent.extend(java.produce(&big).await?);
+    let mut other = ProduceSpec::new(&topic, SendMode::Sync, 5);
+    other.tags = "TagB".into();
+    other.body_prefix = "other".into();
+    java.produce(&other).await?;
+    let record = Record::new();
+    let consumer = push(env, &unique("h7_jprod_cg"), &topic)
+        .subscribe(topic.as_str(), "TagA")
+        .listener(Recorder {
+            name: "sdk".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    record.wait_count(sent.len(), LIMIT).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    each_sent_once(&sent, &record.all())?;
+    consumer.close().await;
+    Ok(())
+}
+
+/// The last allocation a Java consumer reported for `topic`.
+fn java_allocation(events: &[ConsumerEvent], topic: &str) -> Option<(usize, Vec<String>)> {
+    events.iter().rev().find_map(|e| match e {
+        ConsumerEvent::Allocate(a) if a.topic.as_deref() == Some(topic) => {
+            Some((a.cids.len(), a.mine.clone()))
+        }
+        _ => None,
+    })
+}
+
+/// An SDK and a Java push consumer in one group split the queues (Java's averagely
+/// strategy on both sides) with no overlap and none left out; every message is consumed
+/// once; when the SDK member leaves, the Java member takes everything without loss.
+async fn mixed_group(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
+    let topic = env.topic("h7_mixed", 8).await?;
+    let group = unique("h7_mixed_cg");
+    let mut spec = ConsumeSpec::new(&topic, &group);
+    spec.timeout = Duration::from_secs(240);
+    let jc = java.consume(&spec)?;
+    jc.wait_ready(LIMIT).await?;
+    let record = Record::new();
+    let sdk = push(env, &group, &topic)
+        .listener(Recorder {
+            name: "sdk".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    let deadline = std::time::Instant::now() + LIMIT;
+    let (sdk_queues, java_queues) = loop {
+        let mine: BTreeSet<String> = sdk
+            .assigned_queues()
+            .into_iter()
+            .filter(|q| q.topic == topic)
+            .map(|q| format!("{}:{}", q.broker_name, q.queue_id))
+            .collect();
+        let theirs = java_allocation(&jc.events(), &topic);
+        if let Some((2, theirs)) = theirs {
+            let theirs: BTreeSet<String> = theirs.into_iter().collect();
+            if mine.len() + theirs.len() == 8 && mine.union(&theirs).count() == 8 {
+                break (mine, theirs);
+            }
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no clean split: sdk {mine:?}, java {:?}",
+            java_allocation(&jc.events(), &topic)
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    ensure!(sdk_queues.len() == 4 && java_queues.len() == 4);
+    let sent = java
+        .produce(&ProduceSpec::new(&topic, SendMode::Sync, 64))
+        .await?;
+    let ids: BTreeSet<String> = sent.iter().map(|s| s.msg_id.clone()).collect();
+    let deadline = std::time::Instant::now() + LIMIT;
+    loop {
+        let n = record.len() + jc.deliveries().len();
+        if n >= sent.len() {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "{n} of {} delivered",
+            sent.len()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut all: Vec<Got> = record.all();
+    for d in jc.deliveries() {
+        let queue = format!("{}:{}", d.mq_broker, d.mq_queue_id);
+        ensure!(
+            java_queues.contains(&queue),
+            "Java consumed {queue}, not its queue"
+        );
+        all.push(Got {
+            consumer: "java".into(),
+            msg_id: d.message.msg_id.clone(),
+            topic: d.message.topic.clone(),
+            body: d.message.body.clone().into(),
+            tags: d.message.tags.clone(),
+            keys: d
+                .message
+                .keys
+                .clone()
+                .map(|k| k.split(' ').map(str::to_owned).collect())
+                .unwrap_or_default(),
+            props: d.message.properties.clone(),
+            queue: rocketmq::protocol::MessageQueue {
+                topic: d.mq_topic.clone(),
+                broker_name: d.mq_broker.clone(),
+                queue_id: d.mq_queue_id,
+            },
+            offset: d.message.queue_offset,
+            reconsume_times: d.message.reconsume_times,
+            at: std::time::Instant::now(),
+        });
+    }
+    for g in record.all() {
+        let queue = format!("{}:{}", g.queue.broker_name, g.queue.queue_id);
+        ensure!(
+            sdk_queues.contains(&queue),
+            "SDK consumed {queue}, not its queue"
+        );
+    }
+    each_sent_once(&sent, &all)?;
+    // The SDK member leaves: Java gets all eight queues and what follows.
+    sdk.close().await;
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !matches!(java_allocation(&jc.events(), &topic), Some((1, ref m)) if m.len() == 8) {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "Java never took all queues"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let before = jc.deliveries().len();
+    let more = java
+        .produce(&ProduceSpec::new(&topic, SendMode::Sync, 16))
+        .await?;
+    jc.wait_deliveries(before + more.len(), LIMIT).await?;
+    let run = jc.stop().await?;
+    let late: BTreeSet<String> = run.deliveries[before..]
+        .iter()
+        .map(|d| d.message.msg_id.clone())
+        .collect();
+    ensure!(
+        more.iter().all(|s| late.contains(&s.msg_id)),
+        "messages lost after the SDK member left"
+    );
+    ensure!(ids.len() == 64);
+    Ok(())
+}
+
+/// Orderly: Java's ordered sends (one queue per key) consumed in queue order by the SDK,
+/// each batch failing once, while a second SDK member joins and takes half the queues.
+async fn orderly(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
+    let topic = env.topic("h7_jorder", 4).await?;
+    let group = unique("h7_jorder_cg");
+    let record = Record::new();
+    let member = |name: &str| {
+        push(env, &group, &topic)
+            .instance_name(name)
+            .suspend_time(Duration::from_millis(100))
+            .orderly_listener(OrderlyRecorder {
+                name: name.into(),
+                record: record.clone(),
+                fail_below: 1,
+            })
+    };
+    let first = member("o1").build().await?;
+    let mut spec = ProduceSpec::new(&topic, SendMode::Orderly, 40);
+    spec.order_keys = 4;
+    java.produce(&spec).await?;
+    record
+        .wait("half consumed", LIMIT, |g| {
+            g.iter().filter(|x| x.reconsume_times >= 1).count() >= 20
+        })
+        .await?;
+    let second = member("o2").build().await?;
+    spec.body_prefix = "late".into();
+    java.produce(&spec).await?;
+    let got = record
+        .wait("80 consumed", LIMIT, |g| {
+            g.iter()
+                .filter(|x| x.reconsume_times >= 1)
+                .map(Got::body_text)
+                .collect::<BTreeSet<_>>()
+                .len()
+                >= 80
+        })
+        .await?;
+    in_queue_order(&got, 80)?;
+    let split = wait_split(&[first.clone(), second.clone()], &topic, 4).await?;
+    ensure!(split.iter().all(|s| s.len() == 2), "{split:?}");
+    first.close().await;
+    second.close().await;
+    Ok(())
+}
+
+/// A message failing every time arrives 1 + 2 times with growing reconsume counts, then
+/// lands in `%DLQ%<group>` (read back with the SDK's pull consumer).
+async fn retry_then_dlq(env: &Env) -> anyhow::Result<()> {
+    let topic = env.topic("h7_jretry", 1).await?;
+    let group = unique("h7_jretry_cg");
+    let record = Record::new();
+    let consumer = push(env, &group, &topic)
+        .max_reconsume_times(2)
+        .listener(Recorder {
+            name: "r".into(),
+            record: record.clone(),
+            fail_below: i32::MAX,
+        })
+        .build()
+        .await?;
+    env.produce(&topic, 1, "T").await?;
+    let got = record.wait_count(3, LIMIT).await?;
+    let times: Vec<i32> = got.iter().map(|g| g.reconsume_times).collect();
+    ensure!(times == [0, 1, 2], "reconsume counts {times:?}");
+    ensure!(
+        got.iter()
+            .all(|g| g.topic == topic && g.body_text() == "body-0")
+    );
+    let dlq = format!("%DLQ%{group}");
+    interop::sdk_ops::wait_for_route(&env.remoting, &env.namesrv, &dlq).await?;
+    let puller = PullConsumer::builder()
+        .namesrv_addr(env.namesrv.as_str())
+        .group(unique("h7_dlq_reader"))
+        .build()
+        .await?;
+    let mut found = Vec::new();
+    for q in puller.queues(&dlq).await? {
+        let r = puller.pull(&q, "*", 0, 32).await?;
+        if r.status == PullStatus::Found {
+            found.extend(r.messages.iter().map(|m| Got::of("dlq", m)));
+        }
+    }
+    ensure!(
+        found.len() == 1 && found[0].body_text() == "body-0",
+        "DLQ: {found:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    ensure!(record.len() == 3, "delivered after DLQ: {}", record.len());
+    puller.close().await;
+    consumer.close().await;
+    Ok(())
+}
+
+/// Broadcasting: an SDK member and a Java member each get every message.
+async fn broadcasting(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
+    let topic = env.topic("h7_jbcast", 4).await?;
+    let group = unique("h7_jbcast_cg");
+    let mut spec = ConsumeSpec::new(&topic, &group);
+    spec.broadcast = true;
+    let jc = java.consume(&spec)?;
+    jc.wait_ready(LIMIT).await?;
+    let dir = std::env::temp_dir().join(unique("h7-joffsets"));
+    let record = Record::new();
+    let sdk = push(env, &group, &topic)
+        .message_model(MessageModel::Broadcasting)
+        .offset_store_dir(&dir)
+        .listener(Recorder {
+            name: "sdk".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    // Broadcasting consumers do not allocate (so Java reports nothing); both start from
+    // the first offset, so messages sent before they pull are still theirs.
+    let deadline = std::time::Instant::now() + LIMIT;
+    while sdk.assigned_queues().len() < 4 {
+        ensure!(std::time::Instant::now() < deadline, "queues not assigned");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let sent = java
+        .produce(&ProduceSpec::new(&topic, SendMode::Sync, 20))
+        .await?;
+    record.wait_count(20, LIMIT).await?;
+    jc.wait_deliveries(20, LIMIT).await?;
+    each_sent_once(&sent, &record.all())?;
+    let run = jc.stop().await?;
+    let java_ids: BTreeSet<String> = run
+        .deliveries
+        .iter()
+        .map(|d| d.message.msg_id.clone())
+        .collect();
+    ensure!(
+        sent.iter().all(|s| java_ids.contains(&s.msg_id)),
+        "Java missed messages"
+    );
+    sdk.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// `mqadmin resetOffsetByTime` to before the first message moves the running SDK
+/// consumer back: every message comes again.
+async fn reset_by_time(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
+    let topic = env.topic("h7_jreset", 2).await?;
+    let group = unique("h7_jreset_cg");
+    let before = now_millis() - 1000;
+    env.produce(&topic, 10, "T").await?;
+    let record = Record::new();
+    let consumer = push(env, &group, &topic)
+        .listener(Recorder {
+            name: "c".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    record.wait_count(10, LIMIT).await?;
+    // Offsets of both queues on the broker (4.9.8 refuses a reset without them).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let out = cluster
+        .admin(&[
+            "resetOffsetByTime",
+            "-g",
+            &group,
+            "-t",
+            &topic,
+            "-s",
+            &before.to_string(),
+        ])
+        .await?;
+    let got = record
+        .wait_count(20, LIMIT)
+        .await
+        .with_context(|| format!("after reset:\n{out}"))?;
+    let again: BTreeSet<String> = got[10..].iter().map(Got::body_text).collect();
+    ensure!(again.len() == 10, "redelivered {again:?}");
+    consumer.close().await;
+    Ok(())
+}
+
+/// `mqadmin consumerStatus` prints the SDK consumer's running info: properties,
+/// subscriptions, queues with offsets; and judges the group's subscriptions the same.
+async fn consumer_status(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
+    let topic = env.topic("h7_jstatus", 2).await?;
+    let group = unique("h7_jstatus_cg");
+    env.produce(&topic, 4, "T").await?;
+    let record = Record::new();
+    let consumer = push(env, &group, &topic)
+        .listener(Recorder {
+            name: "c".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    record.wait_count(4, LIMIT).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let client_id = consumer.client().client_id().to_owned();
+    let out = cluster
+        .admin(&["consumerStatus", "-g", &group, "-i", &client_id])
+        .await?;
+    for needle in [
+        "#Consumer Properties#",
+        "PROP_CONSUME_TYPE",
+        "CONSUME_PASSIVELY",
+        "PROP_CONSUMER_START_TIMESTAMP",
+        "#Consumer Subscription#",
+        topic.as_str(),
+        "#Consumer Offset#",
+        "#Consumer MQ Detail#",
+        "#Consumer RT&TPS#",
+    ] {
+        ensure!(
+            out.contains(needle),
+            "consumerStatus lacks {needle:?}:\n{out}"
+        );
+    }
+    let offsets = out
+        .lines()
+        .filter(|l| l.starts_with(topic.as_str()) && l.split_whitespace().count() == 4)
+        .count();
+    ensure!(offsets >= 2, "no offset lines for both queues:\n{out}");
+    let all = cluster.admin(&["consumerStatus", "-g", &group]).await?;
+    ensure!(
+        all.contains("Same subscription in the same group of consumer")
+            && all.contains("Rebalance OK"),
+        "consumerStatus of the group:\n{all}"
+    );
+    consumer.close().await;
+    Ok(())
+}
+
+/// Close writes offsets; a new consumer of the group resumes after them.
+async fn restart_resumes(env: &Env) -> anyhow::Result<()> {
+    let topic = env.topic("h7_jrestart", 2).await?;
+    let group = unique("h7_jrestart_cg");
+    env.produce(&topic, 10, "T").await?;
+    let record = Record::new();
+    let consumer = push(env, &group, &topic)
+        .persist_interval(Duration::from_secs(3600))
+        .listener(Recorder {
+            name: "before".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    record.wait_count(10, LIMIT).await?;
+    consumer.close().await;
+    let producer = env.producer().await?;
+    for i in 10..20 {
+        producer
+            .send(rocketmq::protocol::message::Message::new(
+                topic.as_str(),
+                format!("body-{i}"),
+            ))
+            .await?;
+    }
+    producer.close().await;
+    let consumer = push(env, &group, &topic)
+        .listener(Recorder {
+            name: "after".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    record.wait_count(20, LIMIT).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let expected: Vec<String> = (0..20).map(|i| format!("body-{i}")).collect();
+    sdk_consumer_support::exactly_once(&record.all(), &expected)?;
+    consumer.close().await;
+    Ok(())
+}
