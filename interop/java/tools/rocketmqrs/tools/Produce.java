@@ -53,6 +53,9 @@ public final class Produce {
         producer.setNamesrvAddr(namesrv);
         producer.setInstanceName("interop-produce-" + pid);
         producer.setSendMsgTimeout((int) Math.min(timeoutMs, Integer.MAX_VALUE));
+        // Route look-ups time out after 3 s by default, too short on a loaded test machine;
+        // a failed look-up makes the client fall back to the default topic's queue count.
+        producer.setMqClientApiTimeout(15000);
         producer.setRetryTimesWhenSendFailed(0);
         producer.setRetryTimesWhenSendAsyncFailed(0);
         producer.start();

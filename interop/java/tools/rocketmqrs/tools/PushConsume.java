@@ -70,6 +70,8 @@ public final class PushConsume {
         consumer.setConsumeFromWhere("last".equals(cli.str("from", "first"))
             ? ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET : ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
         consumer.setPersistConsumerOffsetInterval(1000);
+        // Route look-ups time out after 3 s by default, too short on a loaded test machine.
+        consumer.setMqClientApiTimeout(15000);
         // On shutdown, let the consume threads finish (offset update, send-back) before the
         // offsets are persisted; by default the client persists without waiting.
         consumer.setAwaitTerminationMillisWhenShutdown(10000);

@@ -45,7 +45,8 @@ public final class QueryMsg {
             cli.fail("give at least one --key, --id or --uniq");
         }
 
-        DefaultMQAdminExt admin = new DefaultMQAdminExt();
+        DefaultMQAdminExt admin = new DefaultMQAdminExt(15000);
+        admin.setMqClientApiTimeout(15000);
         admin.setNamesrvAddr(namesrv);
         admin.setInstanceName("interop-query-" + ProcessHandle.current().pid());
         admin.start();
