@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job for now: fetch the real Java RocketMQ (cached after the first run), start it on
-# loopback, and drive it with the Rust SDK's protocol and transport. Argument: 4.9.8 or 5.
+# The main job on a fresh machine: broker-lite (name server + broker) embedded in one
+# process over a temporary directory, the SDK's producer sending and its push consumer
+# reading the messages back. Needs nothing but Rust. Argument: message count (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/fetch-java.sh
-cargo run --quiet -p interop --bin interop-demo -- "${1:-5}"
+cargo run --quiet -p examples --example quickstart -- "${1:-10}"
