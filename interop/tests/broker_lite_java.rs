@@ -45,6 +45,7 @@ macro_rules! for_each_version {
 
 for_each_version!(
     send_modes_round_trip,
+    batch_round_trip,
     orderly_consumer_keeps_queue_order,
     clustering_shares_the_queues,
     broadcasting_gives_everyone_everything,
@@ -56,17 +57,6 @@ for_each_version!(
     orderly_failures_go_to_dlq,
     clustering_member_leaves,
 );
-
-// The 5.x variant waits for broker-lite to keep inner UNIQ_KEYs of a 5.x client's batch
-// (see /work/notes/findings-h4.md); 4.9.8 passes today.
-mod batch_round_trip {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn java_4_9_8() -> anyhow::Result<()> {
-        super::batch_round_trip(JavaVersion::V4_9_8).await
-    }
-}
 
 /// Successful deliveries only (a failed one is delivered again).
 fn acknowledged(deliveries: &[Delivery]) -> Vec<Delivery> {
