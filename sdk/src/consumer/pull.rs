@@ -29,7 +29,7 @@ pub(crate) const DEFAULT_GROUP: &str = "DEFAULT_CONSUMER";
 /// track of its progress (optionally on the broker, [`commit_offset`](Self::commit_offset)).
 ///
 /// Java's `DefaultMQPullConsumer`, deprecated in Java 5 in favour of the lite pull
-/// consumer (`LitePullConsumer`); kept for the raw operations.
+/// consumer ([`LitePullConsumer`](super::LitePullConsumer)); kept for the raw operations.
 /// Queues and topics here are the application's, without the namespace.
 ///
 /// ```no_run

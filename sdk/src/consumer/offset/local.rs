@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::OffsetTable;
+use crate::client::Client;
 use crate::protocol::MessageQueue;
 use crate::protocol::body::LinkedMap;
 use crate::protocol::json::JsonBody;
@@ -38,6 +39,31 @@ pub(crate) fn default_dir() -> PathBuf {
     }
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
     home.join(".rocketmq_offsets")
+}
+
+/// The `<client id>` part of the broadcasting offsets path: Java only renames a
+/// broadcasting consumer's `DEFAULT` instance for clustering consumers, so its client id
+/// (and offsets file) stays the same across restarts; a client whose instance name was
+/// derived from the process id counts as `DEFAULT` here.
+pub(crate) fn client_key(client: &Client) -> String {
+    let config = client.config();
+    let instance = config.instance_name();
+    let derived = instance.split_once('#').is_some_and(|(pid, nanos)| {
+        !pid.is_empty()
+            && !nanos.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && nanos.bytes().all(|b| b.is_ascii_digit())
+    });
+    let mut key = format!(
+        "{}@{}",
+        config.client_ip(),
+        if derived { "DEFAULT" } else { instance }
+    );
+    if let Some(unit) = config.unit_name() {
+        key.push('@');
+        key.push_str(unit);
+    }
+    key
 }
 
 /// A broadcasting consumer's offsets, kept in a file.

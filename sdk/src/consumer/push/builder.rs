@@ -19,8 +19,8 @@ use super::listener::{
 use super::serve::PushGroup;
 use super::settings::{ConsumeFrom, MessageModel, Settings};
 use super::{Handle, PushConsumer, concurrent, rebalance};
+use crate::client::ConsumerGroup;
 use crate::client::namespace::RETRY_PREFIX;
-use crate::client::{Client, ConsumerGroup};
 use crate::consumer::client_choice::{ClientChoice, client_setters};
 use crate::consumer::fetch::Fetcher;
 use crate::consumer::offset::{LocalStore, OffsetStore, RemoteStore, local};
@@ -336,7 +336,7 @@ impl PushConsumerBuilder {
                     .offset_store_dir
                     .clone()
                     .unwrap_or_else(local::default_dir);
-                OffsetStore::Local(LocalStore::new(&dir, &offsets_key(&client), &group))
+                OffsetStore::Local(LocalStore::new(&dir, &local::client_key(&client), &group))
             }
         };
         offsets.load().await?;
@@ -383,31 +383,6 @@ impl PushConsumerBuilder {
         start_loops(&core);
         Ok(PushConsumer { handle })
     }
-}
-
-/// The `<client id>` part of the broadcasting offsets path: Java only renames a
-/// broadcasting consumer's `DEFAULT` instance for clustering consumers, so its client id
-/// (and offsets file) stays the same across restarts; a client whose instance name was
-/// derived from the process id counts as `DEFAULT` here.
-fn offsets_key(client: &Client) -> String {
-    let config = client.config();
-    let instance = config.instance_name();
-    let derived = instance.split_once('#').is_some_and(|(pid, nanos)| {
-        !pid.is_empty()
-            && !nanos.is_empty()
-            && pid.bytes().all(|b| b.is_ascii_digit())
-            && nanos.bytes().all(|b| b.is_ascii_digit())
-    });
-    let mut key = format!(
-        "{}@{}",
-        config.client_ip(),
-        if derived { "DEFAULT" } else { instance }
-    );
-    if let Some(unit) = config.unit_name() {
-        key.push('@');
-        key.push_str(unit);
-    }
-    key
 }
 
 /// The consumer's periodic duties: rebalance, offset writes, lock renewal (orderly

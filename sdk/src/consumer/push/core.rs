@@ -10,16 +10,15 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::hook::ConsumeHook;
 use super::listener::Listener;
-use super::settings::{ConsumeFrom, MessageModel, Settings};
+use super::settings::{MessageModel, Settings};
 use crate::Result;
 use crate::client::Client;
-use crate::client::namespace::RETRY_PREFIX;
 use crate::consumer::AllocateStrategy;
+use crate::consumer::balance;
 use crate::consumer::broker;
 use crate::consumer::fetch::Fetcher;
 use crate::consumer::offset::OffsetStore;
 use crate::consumer::process_queue::ProcessQueue;
-use crate::consumer::queries;
 use crate::consumer::send_back::SendBack;
 use crate::consumer::stats::Stats;
 use crate::consumer::tasks::TaskSet;
@@ -136,22 +135,16 @@ impl Core {
         lock(&self.topic_limits).insert(topic.to_owned(), (count, size));
     }
 
-    /// Where a new queue starts (Java 5.x `computePullFromWhereWithException`): the
-    /// stored offset, else per [`ConsumeFrom`]; fails when the store cannot be read.
+    /// Where a new queue starts (see [`balance::start_offset`]).
     pub(crate) async fn start_offset(&self, queue: &MessageQueue) -> Result<i64> {
-        if let Some(offset) = self.offsets.read_store(queue).await?
-            && offset >= 0
-        {
-            return Ok(offset);
-        }
-        let retry = queue.topic.starts_with(RETRY_PREFIX);
-        match self.settings.consume_from {
-            ConsumeFrom::LastOffset if retry => Ok(0),
-            ConsumeFrom::LastOffset => queries::max_offset(&self.client, queue).await,
-            ConsumeFrom::FirstOffset => Ok(0),
-            ConsumeFrom::Timestamp(_) if retry => queries::max_offset(&self.client, queue).await,
-            ConsumeFrom::Timestamp(at) => queries::search_offset(&self.client, queue, at).await,
-        }
+        balance::start_offset(
+            &self.client,
+            &self.offsets,
+            self.settings.consume_from,
+            queue,
+            false,
+        )
+        .await
     }
 
     /// Java `removeUnnecessaryMessageQueue`: persist and forget the queue's offset; for

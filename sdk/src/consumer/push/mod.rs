@@ -29,7 +29,6 @@ pub use hook::{ConsumeHook, ConsumeHookContext, ConsumeReturn};
 pub use listener::{
     ConsumeContext, ConsumeStatus, MessageListener, OrderlyContext, OrderlyListener, OrderlyStatus,
 };
-pub use settings::{ConsumeFrom, MessageModel};
 
 use self::core::Core;
 use crate::client::{Client, GroupRegistration};

@@ -7,47 +7,13 @@ use std::time::Duration;
 
 use super::core::Core;
 use super::pulling;
+use crate::Result;
+use crate::consumer::balance;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::protocol::MessageQueue;
-use crate::protocol::header::{GetConsumerListByGroupRequestHeader, RpcFields};
-use crate::protocol::request::GetConsumerListByGroup;
-use crate::{Error, Result};
 
 /// Java's delay before rebalancing again when some queue could not be locked.
 const RELOCK_RETRY: Duration = Duration::from_millis(500);
-
-/// The member ids of the group as a broker of `topic` knows them (Java
-/// `findConsumerIdList`).
-async fn member_ids(core: &Core, topic: &str) -> Result<Vec<String>> {
-    let route = core.client.topic_route(topic).await?;
-    let brokers = &route.route().brokers;
-    if brokers.is_empty() {
-        return Err(Error::NoRoute {
-            topic: topic.to_owned(),
-        });
-    }
-    // Java picks a broker of the topic at random, preferring its master.
-    let pick =
-        usize::try_from(crate::consumer::subscription::now_millis()).unwrap_or(0) % brokers.len();
-    let data = &brokers[pick];
-    let addr = data
-        .broker_addrs
-        .get(&0)
-        .or_else(|| data.broker_addrs.values().next())
-        .cloned()
-        .ok_or_else(|| Error::NoRoute {
-            topic: topic.to_owned(),
-        })?;
-    let request = GetConsumerListByGroup(GetConsumerListByGroupRequestHeader {
-        consumer_group: core.group.clone(),
-        rpc: RpcFields::default(),
-    });
-    let list = core
-        .client
-        .call(&addr, &request, core.client.config().request_timeout())
-        .await?;
-    Ok(list.consumer_id_list)
-}
 
 /// One rebalance of every subscribed topic, then drops queues of topics no longer
 /// subscribed.
@@ -74,24 +40,16 @@ pub(crate) async fn rebalance(core: &Arc<Core>) {
 }
 
 async fn rebalance_topic(core: &Arc<Core>, topic: &str) -> Result<()> {
-    let route = core.client.topic_route(topic).await?;
-    let mut all: Vec<MessageQueue> = route.read_queues().to_vec();
-    if all.is_empty() {
+    let Some(mine) = balance::my_queues(
+        &core.client,
+        &core.group,
+        topic,
+        core.settings.model,
+        core.strategy.as_ref(),
+    )
+    .await?
+    else {
         return Ok(());
-    }
-    let mine: HashSet<MessageQueue> = if core.clustering() {
-        let mut ids = member_ids(core, topic).await?;
-        if ids.is_empty() {
-            return Ok(());
-        }
-        all.sort();
-        ids.sort();
-        core.strategy
-            .allocate(&core.group, core.client.client_id(), &all, &ids)
-            .into_iter()
-            .collect()
-    } else {
-        all.into_iter().collect()
     };
     let lock = core.orderly() && core.clustering();
     if update_queues(core, topic, &mine, lock).await {

@@ -4,8 +4,6 @@
 //! (307, the JSON `mqadmin consumerStatus` prints) and direct consumption (309).
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -33,7 +31,7 @@ use crate::remoting::RequestContext;
 /// Java's wait for consumption in flight before applying an offset reset (10 s).
 const RESET_WAIT: Duration = Duration::from_secs(10);
 
-type Answer = Pin<Box<dyn Future<Output = Result<Option<RemotingCommand>>> + Send + 'static>>;
+use crate::consumer::BrokerAnswer as Answer;
 
 /// The push consumer's entry in the client's consumer table.
 pub(crate) struct PushGroup {
