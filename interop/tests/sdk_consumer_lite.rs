@@ -591,3 +591,132 @@ async fn build_close_cycles_leave_nothing_behind() -> anyhow::Result<()> {
     lite.shutdown().await;
     Ok(())
 }
+
+/// A broker-lite broker run as a task that can be killed: its task aborted (no
+/// unregistration, no clean store close; what it wrote stays, as after SIGKILL).
+async fn start_broker(
+    addr: std::net::SocketAddr,
+    namesrv: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let mut config = BrokerLiteConfig::default();
+    config.broker.namesrv_addrs = vec![namesrv.to_owned()];
+    config.broker.store.dir = dir.to_path_buf();
+    config.broker.persist_interval = Duration::from_millis(200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let listener = loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => break l,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let listeners = broker_lite::Listeners {
+        namesrv: None,
+        broker: Some(listener),
+    };
+    Ok(tokio::spawn(async move {
+        if let Err(err) = broker_lite::run(listeners, config, std::future::pending()).await {
+            eprintln!("broker-lite stopped: {err}");
+        }
+    }))
+}
+
+/// The broker is killed in the middle of a stream and restarted on the same store and
+/// address: every message whose send was acknowledged reaches the push consumer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_killed_mid_stream_loses_nothing_acknowledged() -> anyhow::Result<()> {
+    let ns_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let namesrv = ns_listener.local_addr()?.to_string();
+    let ns_task = tokio::spawn(broker_lite::run(
+        broker_lite::Listeners {
+            namesrv: Some(ns_listener),
+            broker: None,
+        },
+        BrokerLiteConfig::default(),
+        std::future::pending(),
+    ));
+    let dir = std::env::temp_dir().join(unique("h7-crash"));
+    std::fs::create_dir_all(&dir)?;
+    let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let broker_addr = probe.local_addr()?;
+    drop(probe);
+    let broker = start_broker(broker_addr, &namesrv, &dir).await?;
+    let env = Env::new(
+        "broker-lite",
+        namesrv.clone(),
+        broker_addr.to_string(),
+        "broker-a",
+    );
+    let result = async {
+        let topic = env.topic("h7_crash", 4).await?;
+        let record = Record::new();
+        let consumer = push(&env, &unique("h7_crash_cg"), &topic)
+            .route_refresh_interval(Duration::from_secs(1))
+            .listener(Recorder {
+                name: "c".into(),
+                record: record.clone(),
+                fail_below: 0,
+            })
+            .build()
+            .await?;
+        let producer_client = rocketmq::client::Client::builder()
+            .namesrv_addr(namesrv.as_str())
+            .route_refresh_interval(Duration::from_secs(1))
+            .build()?;
+        let producer = rocketmq::producer::Producer::builder()
+            .client(producer_client.clone())
+            .group(unique("h7_crash_pg"))
+            .build()
+            .await?;
+        let mut acked = Vec::new();
+        let mut broker = Some(broker);
+        for i in 0..300 {
+            if i == 100 {
+                if let Some(task) = broker.take() {
+                    task.abort();
+                    let _ = task.await;
+                }
+                broker = Some(start_broker(broker_addr, &namesrv, &dir).await?);
+            }
+            let body = format!("body-{i}");
+            let msg = rocketmq::protocol::message::Message::new(topic.as_str(), body.clone());
+            if let Ok(sent) = producer.send(msg).await
+                && sent.status == rocketmq::producer::SendStatus::SendOk
+            {
+                acked.push(body);
+            }
+        }
+        ensure!(
+            acked.len() >= 200,
+            "only {} sends acknowledged",
+            acked.len()
+        );
+        let want: BTreeSet<String> = acked.iter().cloned().collect();
+        record
+            .wait("every acknowledged message", LIMIT * 2, |g| {
+                let got: BTreeSet<String> = g.iter().map(Got::body_text).collect();
+                want.is_subset(&got)
+            })
+            .await?;
+        eprintln!(
+            "crash: {} of 300 sends acknowledged, {} deliveries",
+            acked.len(),
+            record.len()
+        );
+        producer.close().await;
+        producer_client.close().await;
+        consumer.close().await;
+        if let Some(task) = broker {
+            task.abort();
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    ns_task.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
