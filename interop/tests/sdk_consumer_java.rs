@@ -19,7 +19,10 @@ use anyhow::{Context, ensure};
 use interop::{
     ConsumeSpec, ConsumerEvent, JavaClient, JavaCluster, JavaVersion, ProduceSpec, SendMode,
 };
-use rocketmq::consumer::{ConsumeFrom, MessageModel, PullConsumer, PushConsumer};
+use rocketmq::consumer::{
+    AllocateStrategy, AveragelyByCircle, ConsistentHash, ConsumeFrom, MessageModel, PullConsumer,
+    PushConsumer,
+};
 use rocketmq::protocol::request::PullStatus;
 use sdk_consumer_support::{
     Env, Got, OrderlyRecorder, Record, Recorder, each_sent_once, in_queue_order, unique, wait_split,
@@ -56,6 +59,11 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         mixed_group(&env, &java)
             .await
             .context("group shared with Java")?;
+        for strategy in ["AVG_BY_CIRCLE", "CONSISTENT_HASH"] {
+            strategy_shared(&env, version, strategy)
+                .await
+                .with_context(|| format!("{strategy} shared with Java"))?;
+        }
         orderly(&env, &java).await.context("orderly")?;
         retry_then_dlq(&env)
             .await
@@ -203,28 +211,7 @@ async fn mixed_group(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
             java_queues.contains(&queue),
             "Java consumed {queue}, not its queue"
         );
-        all.push(Got {
-            consumer: "java".into(),
-            msg_id: d.message.msg_id.clone(),
-            topic: d.message.topic.clone(),
-            body: d.message.body.clone().into(),
-            tags: d.message.tags.clone(),
-            keys: d
-                .message
-                .keys
-                .clone()
-                .map(|k| k.split(' ').map(str::to_owned).collect())
-                .unwrap_or_default(),
-            props: d.message.properties.clone(),
-            queue: rocketmq::protocol::MessageQueue {
-                topic: d.mq_topic.clone(),
-                broker_name: d.mq_broker.clone(),
-                queue_id: d.mq_queue_id,
-            },
-            offset: d.message.queue_offset,
-            reconsume_times: d.message.reconsume_times,
-            at: std::time::Instant::now(),
-        });
+        all.push(got_from_java(&d));
     }
     for g in record.all() {
         let queue = format!("{}:{}", g.queue.broker_name, g.queue.queue_id);
@@ -537,4 +524,220 @@ async fn restart_resumes(env: &Env) -> anyhow::Result<()> {
     sdk_consumer_support::exactly_once(&record.all(), &expected)?;
     consumer.close().await;
     Ok(())
+}
+
+/// A Java push consumer with a chosen strategy (`ConsumerStrategyMember`), its output
+/// lines collected while it runs.
+struct JavaMember {
+    child: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+    events: std::sync::Arc<std::sync::Mutex<Vec<ConsumerEvent>>>,
+    _home: std::path::PathBuf,
+}
+
+impl JavaMember {
+    fn start(
+        version: JavaVersion,
+        namesrv: &str,
+        topic: &str,
+        group: &str,
+        strategy: &str,
+    ) -> anyhow::Result<JavaMember> {
+        use tokio::io::AsyncBufReadExt;
+        let home = std::env::temp_dir().join(unique("h7-java-member"));
+        std::fs::create_dir_all(home.join("rocketmq_home").join("conf"))?;
+        let mut cmd = version.java_command(
+            "rocketmqrs.tools.ConsumerStrategyMember",
+            &["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"],
+            &home,
+        )?;
+        cmd.args([
+            "--namesrv",
+            namesrv,
+            "--topic",
+            topic,
+            "--group",
+            group,
+            "--strategy",
+            strategy,
+            "--instance",
+            "java-member",
+        ])
+        .env("ROCKETMQ_HOME", home.join("rocketmq_home"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+        let mut child = cmd.spawn().context("starting ConsumerStrategyMember")?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().context("stdout")?;
+        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&events);
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(ev) = serde_json::from_str::<ConsumerEvent>(&line) {
+                    sink.lock().unwrap().push(ev);
+                }
+            }
+        });
+        Ok(JavaMember {
+            child,
+            stdin,
+            events,
+            _home: home,
+        })
+    }
+
+    fn events(&self) -> Vec<ConsumerEvent> {
+        self.events.lock().unwrap().clone()
+    }
+
+    fn deliveries(&self) -> Vec<interop::Delivery> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                ConsumerEvent::Msg(d) => Some(*d),
+                _ => None,
+            })
+            .collect()
+    }
+
+    async fn stop(mut self) {
+        use tokio::io::AsyncWriteExt;
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.write_all(b"stop\n").await;
+            let _ = stdin.shutdown().await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
+        let _ = std::fs::remove_dir_all(&self._home);
+    }
+}
+
+/// A Java member and an SDK member of one group using the same strategy split the queues
+/// exactly as the strategy says (no overlap, none left out) and consume each message once.
+async fn strategy_shared(env: &Env, version: JavaVersion, strategy: &str) -> anyhow::Result<()> {
+    let topic = env.topic("h7_strategy", 8).await?;
+    let group = unique("h7_strategy_cg");
+    let java = JavaMember::start(version, &env.namesrv, &topic, &group, strategy)?;
+    let record = Record::new();
+    let ours: Box<dyn Fn() -> rocketmq::consumer::PushConsumerBuilder> = Box::new(|| {
+        push(env, &group, &topic).listener(Recorder {
+            name: "sdk".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+    });
+    let sdk = match strategy {
+        "AVG_BY_CIRCLE" => ours().allocate_strategy(AveragelyByCircle).build().await?,
+        _ => {
+            ours()
+                .allocate_strategy(ConsistentHash::default())
+                .build()
+                .await?
+        }
+    };
+    let deadline = std::time::Instant::now() + LIMIT;
+    let (mine, theirs, cids) = loop {
+        let mine: BTreeSet<String> = sdk
+            .assigned_queues()
+            .into_iter()
+            .filter(|q| q.topic == topic)
+            .map(|q| format!("{}:{}", q.broker_name, q.queue_id))
+            .collect();
+        let last = java.events().into_iter().rev().find_map(|e| match e {
+            ConsumerEvent::Allocate(a) if a.topic.as_deref() == Some(topic.as_str()) => Some(a),
+            _ => None,
+        });
+        if let Some(a) = last
+            && a.cids.len() == 2
+        {
+            let theirs: BTreeSet<String> = a.mine.iter().cloned().collect();
+            if mine.len() + theirs.len() == 8 && mine.union(&theirs).count() == 8 {
+                break (mine, theirs, a.cids);
+            }
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "no clean split: sdk {mine:?}, java {:?}",
+            java.events()
+                .iter()
+                .rev()
+                .find(|e| matches!(e, ConsumerEvent::Allocate(_)))
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    // The split is the strategy's, computed here from the same member list.
+    let mut all: Vec<rocketmq::protocol::MessageQueue> = (0..8)
+        .map(|i| rocketmq::protocol::MessageQueue {
+            topic: topic.clone(),
+            broker_name: env.broker_name.clone(),
+            queue_id: i,
+        })
+        .collect();
+    all.sort();
+    let mut ids = cids.clone();
+    ids.sort();
+    let expected: BTreeSet<String> = match strategy {
+        "AVG_BY_CIRCLE" => AveragelyByCircle.allocate(&group, sdk.client().client_id(), &all, &ids),
+        _ => ConsistentHash::default().allocate(&group, sdk.client().client_id(), &all, &ids),
+    }
+    .into_iter()
+    .map(|q| format!("{}:{}", q.broker_name, q.queue_id))
+    .collect();
+    ensure!(
+        mine == expected,
+        "sdk holds {mine:?}, the strategy says {expected:?}"
+    );
+    let sent = env.produce(&topic, 32, "T").await?;
+    let deadline = std::time::Instant::now() + LIMIT;
+    while record.len() + java.deliveries().len() < sent.len() {
+        ensure!(std::time::Instant::now() < deadline, "not all delivered");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut bodies: Vec<Got> = record.all();
+    for d in java.deliveries() {
+        let queue = format!("{}:{}", d.mq_broker, d.mq_queue_id);
+        ensure!(
+            theirs.contains(&queue),
+            "Java consumed {queue}, not its queue"
+        );
+        bodies.push(got_from_java(&d));
+    }
+    for g in record.all() {
+        let queue = format!("{}:{}", g.queue.broker_name, g.queue.queue_id);
+        ensure!(mine.contains(&queue), "SDK consumed {queue}, not its queue");
+    }
+    let expected: Vec<String> = (0..32).map(|i| format!("body-{i}")).collect();
+    sdk_consumer_support::exactly_once(&bodies, &expected)?;
+    sdk.close().await;
+    java.stop().await;
+    Ok(())
+}
+
+/// A Java delivery in the shape of the SDK's.
+fn got_from_java(d: &interop::Delivery) -> Got {
+    Got {
+        consumer: "java".into(),
+        msg_id: d.message.msg_id.clone(),
+        topic: d.message.topic.clone(),
+        body: d.message.body.clone().into(),
+        tags: d.message.tags.clone(),
+        keys: d
+            .message
+            .keys
+            .clone()
+            .map(|k| k.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        props: d.message.properties.clone(),
+        queue: rocketmq::protocol::MessageQueue {
+            topic: d.mq_topic.clone(),
+            broker_name: d.mq_broker.clone(),
+            queue_id: d.mq_queue_id,
+        },
+        offset: d.message.queue_offset,
+        reconsume_times: d.message.reconsume_times,
+        at: std::time::Instant::now(),
+    }
 }
