@@ -27,7 +27,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${ROCKETMQ_RS_CACHE:-$HOME/.cache/rocketmq-rs}/java"
 DURATION=30
-WARMUP=5
+WARMUP=10
 ONLY=""
 KEEP=0
 while [[ $# -gt 0 ]]; do
