@@ -52,37 +52,62 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         cluster.broker_name(),
     );
     let java = cluster.client()?;
-    let result = async {
-        java_producer(&env, &java)
-            .await
-            .context("Java producer -> SDK")?;
-        mixed_group(&env, &java)
-            .await
-            .context("group shared with Java")?;
-        for strategy in ["AVG_BY_CIRCLE", "CONSISTENT_HASH"] {
-            strategy_shared(&env, version, strategy)
-                .await
-                .with_context(|| format!("{strategy} shared with Java"))?;
-        }
-        orderly(&env, &java).await.context("orderly")?;
-        retry_then_dlq(&env)
-            .await
-            .context("retry schedule and DLQ")?;
-        broadcasting(&env, &java)
-            .await
-            .context("broadcasting with Java")?;
-        reset_by_time(&env, &cluster)
-            .await
-            .context("mqadmin resetOffsetByTime")?;
-        consumer_status(&env, &cluster)
-            .await
-            .context("mqadmin consumerStatus")?;
-        restart_resumes(&env).await.context("close and reopen")
-    }
-    .await
-    .with_context(|| format!("against Java RocketMQ {}", env.label));
+    let result = scenarios(&env, &java)
+        .await
+        .with_context(|| format!("against Java RocketMQ {}", env.label));
     cluster.stop().await?;
     result
+}
+
+/// The same scenarios with broker-lite as name server and broker, the Java client 5.x
+/// next to the SDK, Java's mqadmin talking to broker-lite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumers_against_broker_lite_with_java_clients() -> anyhow::Result<()> {
+    let mut config = broker_lite::config::BrokerLiteConfig::default();
+    config.broker.message_delay_level = ["1s"; 18].join(" ");
+    let broker_name = config.broker.broker_name.clone();
+    let lite = broker_lite::BrokerLite::builder()
+        .config(config)
+        .build()
+        .await?;
+    let env = Env::new(
+        "broker-lite",
+        lite.namesrv_addr().to_string(),
+        lite.broker_addr().to_string(),
+        &broker_name,
+    );
+    let java = JavaClient::new(JavaVersion::V5, &env.namesrv)?;
+    let result = scenarios(&env, &java).await.context("against broker-lite");
+    lite.shutdown().await;
+    result
+}
+
+async fn scenarios(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
+    java_producer(env, java)
+        .await
+        .context("Java producer -> SDK")?;
+    mixed_group(env, java)
+        .await
+        .context("group shared with Java")?;
+    for strategy in ["AVG_BY_CIRCLE", "CONSISTENT_HASH"] {
+        strategy_shared(env, java.version(), strategy)
+            .await
+            .with_context(|| format!("{strategy} shared with Java"))?;
+    }
+    orderly(env, java).await.context("orderly")?;
+    retry_then_dlq(env)
+        .await
+        .context("retry schedule and DLQ")?;
+    broadcasting(env, java)
+        .await
+        .context("broadcasting with Java")?;
+    reset_by_time(env, java)
+        .await
+        .context("mqadmin resetOffsetByTime")?;
+    consumer_status(env, java)
+        .await
+        .context("mqadmin consumerStatus")?;
+    restart_resumes(env).await.context("close and reopen")
 }
 
 fn push(env: &Env, group: &str, topic: &str) -> rocketmq::consumer::PushConsumerBuilder {
@@ -393,7 +418,7 @@ async fn broadcasting(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
 
 /// `mqadmin resetOffsetByTime` to before the first message moves the running SDK
 /// consumer back: every message comes again.
-async fn reset_by_time(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
+async fn reset_by_time(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
     let topic = env.topic("h7_jreset", 2).await?;
     let group = unique("h7_jreset_cg");
     let before = now_millis() - 1000;
@@ -410,7 +435,7 @@ async fn reset_by_time(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
     record.wait_count(10, LIMIT).await?;
     // Offsets of both queues on the broker (4.9.8 refuses a reset without them).
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let out = cluster
+    let out = java
         .admin(&[
             "resetOffsetByTime",
             "-g",
@@ -433,7 +458,7 @@ async fn reset_by_time(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
 
 /// `mqadmin consumerStatus` prints the SDK consumer's running info: properties,
 /// subscriptions, queues with offsets; and judges the group's subscriptions the same.
-async fn consumer_status(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()> {
+async fn consumer_status(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
     let topic = env.topic("h7_jstatus", 2).await?;
     let group = unique("h7_jstatus_cg");
     env.produce(&topic, 4, "T").await?;
@@ -449,7 +474,7 @@ async fn consumer_status(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()>
     record.wait_count(4, LIMIT).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let client_id = consumer.client().client_id().to_owned();
-    let out = cluster
+    let out = java
         .admin(&["consumerStatus", "-g", &group, "-i", &client_id])
         .await?;
     for needle in [
@@ -473,7 +498,7 @@ async fn consumer_status(env: &Env, cluster: &JavaCluster) -> anyhow::Result<()>
         .filter(|l| l.starts_with(topic.as_str()) && l.split_whitespace().count() == 4)
         .count();
     ensure!(offsets >= 2, "no offset lines for both queues:\n{out}");
-    let all = cluster.admin(&["consumerStatus", "-g", &group]).await?;
+    let all = java.admin(&["consumerStatus", "-g", &group]).await?;
     ensure!(
         all.contains("Same subscription in the same group of consumer")
             && all.contains("Rebalance OK"),
