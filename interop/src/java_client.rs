@@ -312,7 +312,7 @@ impl JavaClient {
         &self.namesrv
     }
 
-    fn command(&self, main_class: &str, args: &[String]) -> anyhow::Result<Command> {
+    pub(crate) fn command(&self, main_class: &str, args: &[String]) -> anyhow::Result<Command> {
         let mut cmd = self
             .version
             .java_command(main_class, CLIENT_JVM, self.dir.path())?;
@@ -516,18 +516,18 @@ fn without_log_noise(text: &str) -> String {
 static CONSUMER_SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// A finished program's output.
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    fn json_lines(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn json_lines(&self) -> impl Iterator<Item = &str> {
         self.stdout.lines().filter(|l| l.starts_with('{'))
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "--- stdout ---\n{}\n--- stderr ---\n{}",
             tail(&self.stdout, 6000),
@@ -536,7 +536,11 @@ impl Run {
     }
 }
 
-async fn run_collect(mut cmd: Command, what: &str, limit: Duration) -> anyhow::Result<Run> {
+pub(crate) async fn run_collect(
+    mut cmd: Command,
+    what: &str,
+    limit: Duration,
+) -> anyhow::Result<Run> {
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);

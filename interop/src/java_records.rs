@@ -251,7 +251,7 @@ fn hex_prefix(bytes: &[u8]) -> String {
     s
 }
 
-fn hex_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+pub(crate) fn hex_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     let text: Option<String> = Option::deserialize(d)?;
     let text = text.unwrap_or_default();
     decode_hex(&text).ok_or_else(|| serde::de::Error::custom(format!("bad hex {text:?}")))

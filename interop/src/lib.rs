@@ -18,6 +18,8 @@
 //!   `interop/java/tools` (producer in every send mode, push consumer, message queries),
 //!   against any name server; their output as [`SentMessage`], [`Delivery`],
 //!   [`ReceivedMessage`].
+//! - [`TxSpec`] / [`JavaClient::transaction_produce`]: the Java `TransactionMQProducer`
+//!   (commit, rollback, unknown then settled by the broker's check).
 //! - [`sdk_ops`]: SDK-only steps (create a topic, wait for a route, pull one message)
 //!   shared by the tests and the demo.
 
@@ -27,6 +29,7 @@ mod cluster;
 mod java;
 mod java_client;
 mod java_records;
+mod java_tx;
 mod namesrv;
 mod ports;
 mod process;
@@ -43,5 +46,6 @@ pub use java_records::{
     Allocation, ConsumerEvent, Delivery, ReceivedMessage, SentMessage, check_each_once,
     message_mismatches,
 };
+pub use java_tx::{TxCheck, TxMode, TxRun, TxSent, TxSpec};
 pub use namesrv::JavaNameServer;
 pub use ports::ScratchDir;
