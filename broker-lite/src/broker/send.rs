@@ -471,6 +471,15 @@ async fn send_one(state: &Arc<State>, ctx: SendContext) -> Reply {
         .and_then(|d| d.parse::<i32>().ok())
         .unwrap_or(0);
     let half = prepared && !(reconsume_times > 0 && delay > 0);
+    if ctx.flavour == ProtocolFlavour::V4 && delay > 0 && !prepared {
+        // 4.9.8 drops WAIT from the properties string but keeps it in the map, and the
+        // delay rewrite re-writes the string from the map: a delayed message keeps WAIT.
+        if let Some(wait) =
+            Properties::decode(ctx.header.properties.as_deref().unwrap_or("")).get(property::WAIT)
+        {
+            props.insert(property::WAIT, wait);
+        }
+    }
     let uniq = props.get(property::UNIQ_KEY).map(str::to_owned);
     let mut msg = StoredMessage {
         message: Message::from_parts(topic, ctx.header.flag, props, ctx.body.clone()),

@@ -1,7 +1,7 @@
 //! The properties a send stores, as Java's broker writes them.
 //!
 //! Java parses the header's properties into a `HashMap`, adds `CLUSTER` (and, depending on
-//! the path, `UNIQ_KEY`, `DELAY`, `REAL_TOPIC`, ...) and writes the map back with
+//! the path, `UNIQ_KEY`, `DELAY`, `REAL_TOPIC`, and on 5.x `MSG_REGION` and `TRACE_ON`, ...) and writes the map back with
 //! `messageProperties2String`, so a single message's stored properties come out in Java
 //! hash order: a fresh [`Properties`] (built by inserting) reproduces it. 4.9.8's broker
 //! drops `WAIT` before writing and writes no separator after the last entry; 5.x keeps
@@ -30,6 +30,12 @@ pub(super) fn stored_properties(
         if !dropped {
             props.insert(k, v);
         }
+    }
+    if flavour != ProtocolFlavour::V4 {
+        // 5.x `buildMsgContext` adds the broker's region and trace switch to the header
+        // properties before the message is built, so every single send stores both.
+        props.insert(property::MSG_REGION, super::DEFAULT_REGION);
+        props.insert(property::TRACE_ON, "true");
     }
     props.insert(property::CLUSTER, cluster);
     props.set_trailing_separator(flavour != ProtocolFlavour::V4);
@@ -78,8 +84,12 @@ mod tests {
         assert_eq!(v5.get("WAIT"), Some("true"));
         assert_eq!(v5.get("POP_CK"), None);
         assert!(v5.encode().ends_with('\u{2}'));
+        assert_eq!(v5.get("MSG_REGION"), Some("DefaultRegion"));
+        assert_eq!(v5.get("TRACE_ON"), Some("true"));
+        assert_eq!(v4.get("MSG_REGION"), None);
         let none = stored_properties(None, ProtocolFlavour::V5, "C");
-        assert_eq!(none.encode(), "CLUSTER\u{1}C\u{2}");
+        assert_eq!(none.len(), 3);
+        assert_eq!(none.get("CLUSTER"), Some("C"));
     }
 
     #[test]
