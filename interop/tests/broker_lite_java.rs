@@ -171,8 +171,83 @@ async fn send_modes_round_trip(version: JavaVersion) -> anyhow::Result<()> {
             // Java's UtilAll.crc32 of the stored (uncompressed) body.
             assert_eq!(d.message.body_crc, java_crc32(&d.message.body), "{d:?}");
         }
+        check_properties(version, &target, s, &d.message, Stored::Plain);
     }
     target.stop().await
+}
+
+/// How a delivered message got where it is.
+#[derive(Clone, Copy)]
+enum Stored<'a> {
+    /// Sent and delivered as is.
+    Plain,
+    /// Sent with a delay level, re-put by the schedule into its topic.
+    Delayed,
+    /// Sent back by `group` (delay level 1) and delivered from its retry topic.
+    Retry { group: &'a str },
+    /// Sent back by `group` past its max reconsume times: in its DLQ.
+    Dlq { group: &'a str },
+}
+
+/// Checks every property of a delivered message (except the consumer's MIN_OFFSET,
+/// MAX_OFFSET and CONSUME_START_TIME) against what the Java broker of the client's
+/// generation stores: checked against the Java brokers with INTEROP_BROKER=java.
+fn check_properties(
+    version: JavaVersion,
+    target: &Target,
+    sent: &SentMessage,
+    got: &interop::ReceivedMessage,
+    stored: Stored<'_>,
+) {
+    let mut expected: BTreeMap<String, String> = sent.user_properties.clone();
+    let mut put = |k: &str, v: &str| {
+        expected.insert(k.to_owned(), v.to_owned());
+    };
+    put("CLUSTER", target.cluster_name());
+    put("UNIQ_KEY", &sent.msg_id);
+    if let Some(tags) = &sent.tags {
+        put("TAGS", tags);
+    }
+    if let Some(keys) = &sent.keys {
+        put("KEYS", keys);
+    }
+    if version == JavaVersion::V5 {
+        // 5.x's buildMsgContext adds them to every single send.
+        put("MSG_REGION", "DefaultRegion");
+        put("TRACE_ON", "true");
+        put("WAIT", "true");
+    }
+    let origin = sent.offset_msg_id.clone().unwrap_or_default();
+    match stored {
+        Stored::Plain => {}
+        Stored::Delayed => {
+            // 4.9.8 drops WAIT from a plain send only; the delay rewrite stores it again.
+            put("WAIT", "true");
+            put("DELAY", &sent.delay_level.to_string());
+            put("REAL_TOPIC", &sent.topic);
+            put("REAL_QID", &sent.queue_id.to_string());
+        }
+        Stored::Retry { group } | Stored::Dlq { group } => {
+            put("WAIT", "false");
+            put("ORIGIN_MESSAGE_ID", &origin);
+            put("RETRY_TOPIC", &sent.topic);
+            put("REAL_TOPIC", &format!("%RETRY%{group}"));
+            put("REAL_QID", "0");
+            let dlq = matches!(stored, Stored::Dlq { .. });
+            put("DELAY", if dlq { "0" } else { "1" });
+        }
+    }
+    let mut actual = got.properties.clone();
+    for consumer_side in ["MIN_OFFSET", "MAX_OFFSET", "CONSUME_START_TIME"] {
+        actual.remove(consumer_side);
+    }
+    assert_eq!(
+        actual,
+        expected,
+        "properties of {} on {}",
+        sent.msg_id,
+        target.label()
+    );
 }
 
 /// `java.util.zip.CRC32` of `data`, masked to 31 bits as Java's `UtilAll.crc32` does.
@@ -501,6 +576,14 @@ async fn reconsume_later_goes_to_retry_then_dlq(version: JavaVersion) -> anyhow:
 
     assert_each_once(target.label(), &sent, &dead.deliveries);
     for d in &dead.deliveries {
+        let s = sent.iter().find(|s| s.msg_id == d.message.msg_id).unwrap();
+        check_properties(
+            version,
+            &target,
+            s,
+            &d.message,
+            Stored::Dlq { group: &group },
+        );
         assert_eq!(d.mq_topic, dlq_topic);
         assert_eq!(d.message.topic, dlq_topic);
         assert!(d.message.reconsume_times >= 2, "{d:?}");
@@ -521,6 +604,12 @@ async fn reconsume_later_goes_to_retry_then_dlq(version: JavaVersion) -> anyhow:
         let from: Vec<&str> = ds.iter().map(|d| d.mq_topic.as_str()).collect();
         assert_eq!(from, [topic.as_str(), &retry_topic, &retry_topic]);
         for d in &ds {
+            let stored = if d.message.reconsume_times == 0 {
+                Stored::Plain
+            } else {
+                Stored::Retry { group: &group }
+            };
+            check_properties(version, &target, s, &d.message, stored);
             assert_eq!(d.status, "RECONSUME_LATER");
             assert_eq!(d.message.topic, topic, "the client restores the topic");
             let m = message_mismatches(s, &d.message);
@@ -572,6 +661,7 @@ async fn delay_levels_are_not_early(version: JavaVersion) -> anyhow::Result<()> 
             d.message.queue_id, s.queue_id,
             "back in the queue it was sent to"
         );
+        check_properties(version, &target, s, &d.message, Stored::Delayed);
     }
     target.stop().await
 }
