@@ -388,13 +388,6 @@ impl ClientTable {
             .and_then(|g| g.find(client_id).cloned())
     }
 
-    /// Names of the consumer groups with live members.
-    pub(crate) fn consumer_groups(&self) -> Vec<String> {
-        let mut names: Vec<String> = lock(&self.inner).consumers.keys().cloned().collect();
-        names.sort_unstable();
-        names
-    }
-
     /// Consumer groups subscribed to `topic` (Java `queryTopicConsumeByWho`).
     pub(crate) fn groups_of_topic(&self, topic: &str) -> Vec<String> {
         let mut names: Vec<String> = lock(&self.inner)
@@ -420,15 +413,6 @@ impl ClientTable {
         })
     }
 
-    /// The live producers of a group, in registration order.
-    pub(crate) fn producers(&self, group: &str) -> Vec<Client> {
-        lock(&self.inner)
-            .producers
-            .get(group)
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default()
-    }
-
     /// GET_PRODUCER_CONNECTION_LIST's body for a group; None when it has no live member.
     pub(crate) fn producer_connection(&self, group: &str) -> Option<ProducerConnection> {
         let inner = lock(&self.inner);
@@ -450,13 +434,6 @@ impl ClientTable {
             .collect();
         let n = members.len();
         (n > 0).then(|| members[turn % n].connection.clone())
-    }
-
-    /// Names of the producer groups with live members.
-    pub(crate) fn producer_groups(&self) -> Vec<String> {
-        let mut names: Vec<String> = lock(&self.inner).producers.keys().cloned().collect();
-        names.sort_unstable();
-        names
     }
 }
 

@@ -128,6 +128,7 @@ impl GroupTable {
     }
 
     /// One group's config, without creating it.
+    #[cfg(test)]
     pub(crate) fn get(&self, name: &str) -> Option<SubscriptionGroupConfig> {
         lock(&self.inner).groups.get(name).cloned()
     }
@@ -161,6 +162,7 @@ impl GroupTable {
 
     /// Returns the group, creating it with `make()` first when absent regardless of the
     /// auto-create setting (the flag says whether it was created).
+    #[cfg(test)]
     pub(crate) fn get_or_create(
         &self,
         name: &str,
@@ -200,23 +202,20 @@ impl GroupTable {
         removed
     }
 
-    /// Every group name.
-    pub(crate) fn names(&self) -> Vec<String> {
-        lock(&self.inner).groups.keys().cloned().collect()
-    }
-
     /// The whole table with its version (GET_ALL_SUBSCRIPTIONGROUP_CONFIG body).
     pub(crate) fn snapshot(&self) -> SubscriptionGroupTable {
         lock(&self.inner).table()
     }
 
     /// The table's data version.
+    #[cfg(test)]
     pub(crate) fn data_version(&self) -> DataVersion {
         lock(&self.inner).version.clone()
     }
 
     /// The group's maximum redeliveries before the DLQ (Java `retryMaxTimes`, default 16
     /// for an unknown group).
+    #[cfg(test)]
     pub(crate) fn retry_max_times(&self, name: &str) -> i32 {
         self.get(name).map_or_else(
             || SubscriptionGroupConfig::default().retry_max_times,

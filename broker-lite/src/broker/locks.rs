@@ -114,6 +114,7 @@ impl QueueLocks {
     }
 
     /// The client id holding a queue of `group` (None when free or expired).
+    #[cfg(test)]
     pub(crate) fn holder(&self, group: &str, mq: &MessageQueue, now: i64) -> Option<String> {
         let groups = lock(&self.groups);
         let h = groups.get(group)?.get(mq)?;

@@ -22,9 +22,6 @@
 //! # Ok(()) }
 //! ```
 
-// Managers and helpers not yet used by a processor; removed once every processor lands.
-#![allow(dead_code)]
-
 mod admin;
 mod config_file;
 mod consumers;
@@ -48,7 +45,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use rocketmq::protocol::{RemotingCommand, RequestCode};
 use rocketmq::remoting::{RemotingServer, RemotingServerBuilder, RequestContext, RequestHandler};
@@ -297,8 +294,6 @@ pub(crate) struct State {
     config: Mutex<BrokerConfig>,
     /// The advertised address (also the store host of every record).
     pub(crate) addr: SocketAddr,
-    /// When the broker started.
-    pub(crate) started: Instant,
     /// Boot time in epoch ms (Java `bootTimestamp`).
     pub(crate) boot_timestamp: i64,
     /// The message store.
@@ -338,7 +333,6 @@ impl State {
             put_order: put::QueueOrder::default(),
             config: Mutex::new(config),
             addr,
-            started: Instant::now(),
             boot_timestamp: now_ms(),
             store,
         })

@@ -117,6 +117,7 @@ impl OffsetTable {
     /// An admin reset: the offset is stored and the group's next pull of the queue starts
     /// there; commits are ignored until then (Java `assignResetOffset`). Negative offsets
     /// and queue ids are ignored.
+    #[cfg(test)]
     pub(crate) fn assign_reset(&self, group: &str, topic: &str, queue_id: i32, offset: i64) {
         if queue_id < 0 || offset < 0 || group.is_empty() || topic.is_empty() {
             return;

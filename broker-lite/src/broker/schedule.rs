@@ -108,6 +108,7 @@ impl Schedule {
     }
 
     /// Every level's offset (GET_BROKER_RUNTIME_INFO's `scheduleMessageOffset_<level>`).
+    #[cfg(test)]
     pub(crate) fn delay_offsets(&self) -> BTreeMap<i32, i64> {
         lock(&self.inner).offsets.clone()
     }
@@ -120,6 +121,7 @@ impl Schedule {
     }
 
     /// Timer messages stored but not yet delivered.
+    #[cfg(test)]
     pub(crate) fn timers_pending(&self) -> usize {
         self.timer.pending()
     }

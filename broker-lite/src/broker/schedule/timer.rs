@@ -207,6 +207,7 @@ impl TimerProgress {
         })
     }
 
+    #[cfg(test)]
     pub(super) fn pending(&self) -> usize {
         lock(&self.inner).pending.len()
     }
