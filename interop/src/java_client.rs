@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::cluster::write_logback_configs;
@@ -512,6 +512,10 @@ fn without_log_noise(text: &str) -> String {
     out
 }
 
+/// How many run-to-completion Java programs (mqadmin, Produce, QueryMsg) run at once in
+/// this test process.
+static TOOL_SLOTS: Semaphore = Semaphore::const_new(4);
+
 /// Numbers the consumers' stderr logs within one process.
 static CONSUMER_SEQ: AtomicU32 = AtomicU32::new(0);
 
@@ -541,6 +545,10 @@ pub(crate) async fn run_collect(
     what: &str,
     limit: Duration,
 ) -> anyhow::Result<Run> {
+    // A permit for the whole run: starting many JVMs at once on a small machine starves
+    // them so that the Java clients' own 3 s request timeouts (mqadmin's cannot be
+    // configured) expire.
+    let _slot = TOOL_SLOTS.acquire().await.context("tool slots closed")?;
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
