@@ -456,8 +456,19 @@ impl JavaClient {
     /// client's name server (`-n` is added unless given) and returns its standard output
     /// without logging noise (logback status lines). Fails on a non-zero exit and on the
     /// "command failed" report mqadmin prints while still exiting 0.
+    ///
+    /// mqadmin's requests time out after a fixed 3 s; on a loaded machine a JVM that is
+    /// still starting can miss that, so a command that failed only with a client-side
+    /// timeout is run once more (and says so on stderr).
     pub async fn admin(&self, args: &[&str]) -> anyhow::Result<String> {
-        let (ok, out) = self.admin_raw(args).await?;
+        let (mut ok, mut out) = self.admin_raw(args).await?;
+        if !ok && out.contains("RemotingTimeoutException") {
+            eprintln!(
+                "mqadmin {} timed out on the client side; running it again",
+                args.join(" ")
+            );
+            (ok, out) = self.admin_raw(args).await?;
+        }
         if !ok {
             bail!("mqadmin {} failed:\n{out}", args.join(" "));
         }
