@@ -1,0 +1,223 @@
+//! Consumer benchmark: one [`PushConsumer`] counting what it consumes, like Java's
+//! `org.apache.rocketmq.example.benchmark.Consumer` (20 consume threads, one message per
+//! listener call). Prints consume TPS, born-to-consume (B2C) and store-to-consume (S2C)
+//! latency (average, p99, max) and the process's CPU time per message over the measured
+//! window (after a warm-up).
+//!
+//! ```text
+//! cargo run --release -p examples --example consumer_bench -- \
+//!     --namesrv 127.0.0.1:9876 --topic BenchTopic8 --from first --duration 30
+//! ```
+//!
+//! `--expect N` stops once N messages were consumed (draining a backlog) and reports the
+//! rate over that time instead. `examples/bench/consumer-bench.sh` runs it side by side
+//! with the Java tool against one Java broker. CPU time is utime + stime of this process
+//! from `/proc/self/stat` (Linux).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use rocketmq::consumer::{ConsumeFrom, ConsumeStatus, PushConsumer};
+use rocketmq::protocol::SerializeType;
+
+struct Options {
+    namesrv: String,
+    topic: String,
+    group: String,
+    from: ConsumeFrom,
+    duration: Duration,
+    warmup: Duration,
+    expect: u64,
+    consume_threads: usize,
+    batch: usize,
+    threads: usize,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut o = Options {
+        namesrv: std::env::var("NAMESRV_ADDR").unwrap_or_else(|_| "127.0.0.1:9876".to_owned()),
+        topic: "BenchTopic8".to_owned(),
+        group: format!("rust_bench_{}", std::process::id()),
+        from: ConsumeFrom::LastOffset,
+        duration: Duration::from_secs(30),
+        warmup: Duration::from_secs(5),
+        expect: 0,
+        consume_threads: 20,
+        batch: 1,
+        threads: 0,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--namesrv" => o.namesrv = value()?,
+            "--topic" => o.topic = value()?,
+            "--group" => o.group = value()?,
+            "--from" => {
+                o.from = match value()?.as_str() {
+                    "first" => ConsumeFrom::FirstOffset,
+                    "last" => ConsumeFrom::LastOffset,
+                    other => bail!("--from first|last, not {other}"),
+                }
+            }
+            "--duration" => o.duration = Duration::from_secs(value()?.parse()?),
+            "--warmup" => o.warmup = Duration::from_secs(value()?.parse()?),
+            "--expect" => o.expect = value()?.parse()?,
+            "--consume-threads" => o.consume_threads = value()?.parse()?,
+            "--batch" => o.batch = value()?.parse()?,
+            "--threads" => o.threads = value()?.parse()?,
+            other => bail!("unknown flag {other}"),
+        }
+    }
+    Ok(o)
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// utime + stime of this process, in seconds.
+fn cpu_seconds() -> f64 {
+    let ticks = 100.0; // CLK_TCK on Linux
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / ticks)
+        })
+        .unwrap_or(0.0)
+}
+
+/// What the listener counts while measuring.
+#[derive(Default)]
+struct Tally {
+    measuring: AtomicBool,
+    count: AtomicU64,
+    total: AtomicU64,
+    b2c: Mutex<Vec<u32>>,
+    s2c: Mutex<Vec<u32>>,
+}
+
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn average(v: &[u32]) -> f64 {
+    if v.is_empty() {
+        0.0
+    } else {
+        v.iter().map(|x| f64::from(*x)).sum::<f64>() / v.len() as f64
+    }
+}
+
+async fn run(o: Options) -> anyhow::Result<()> {
+    let tally = Arc::new(Tally::default());
+    let t = Arc::clone(&tally);
+    let consumer = PushConsumer::builder()
+        .namesrv_addr(o.namesrv.as_str())
+        .serialize_type(SerializeType::RocketMq)
+        .group(o.group.as_str())
+        .subscribe(o.topic.as_str(), "*")
+        .consume_from(o.from)
+        .consume_threads(o.consume_threads)
+        .consume_batch_size(o.batch)
+        .listener_fn(move |msgs| {
+            let t = Arc::clone(&t);
+            async move {
+                let now = now_millis();
+                t.total.fetch_add(msgs.len() as u64, Ordering::Relaxed);
+                if t.measuring.load(Ordering::Relaxed) {
+                    t.count.fetch_add(msgs.len() as u64, Ordering::Relaxed);
+                    let b2c: Vec<u32> = msgs
+                        .iter()
+                        .map(|m| {
+                            u32::try_from((now - m.born_timestamp()).max(0)).unwrap_or(u32::MAX)
+                        })
+                        .collect();
+                    let s2c: Vec<u32> = msgs
+                        .iter()
+                        .map(|m| {
+                            u32::try_from((now - m.store_timestamp()).max(0)).unwrap_or(u32::MAX)
+                        })
+                        .collect();
+                    if let Ok(mut v) = t.b2c.lock() {
+                        v.extend(b2c);
+                    }
+                    if let Ok(mut v) = t.s2c.lock() {
+                        v.extend(s2c);
+                    }
+                }
+                ConsumeStatus::Success
+            }
+        })
+        .build()
+        .await?;
+    let (elapsed, cpu) = if o.expect > 0 {
+        // Drain: from the first message to the expected count.
+        tally.measuring.store(true, Ordering::Relaxed);
+        while tally.total.load(Ordering::Relaxed) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let (start, cpu0) = (Instant::now(), cpu_seconds());
+        let limit = start + o.duration;
+        while tally.total.load(Ordering::Relaxed) < o.expect && Instant::now() < limit {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        (start.elapsed(), cpu_seconds() - cpu0)
+    } else {
+        tokio::time::sleep(o.warmup).await;
+        tally.measuring.store(true, Ordering::Relaxed);
+        let (start, cpu0) = (Instant::now(), cpu_seconds());
+        tokio::time::sleep(o.duration).await;
+        tally.measuring.store(false, Ordering::Relaxed);
+        (start.elapsed(), cpu_seconds() - cpu0)
+    };
+    let count = tally.count.load(Ordering::Relaxed);
+    consumer.close().await;
+    let mut b2c = tally.b2c.lock().map(|v| v.clone()).unwrap_or_default();
+    let mut s2c = tally.s2c.lock().map(|v| v.clone()).unwrap_or_default();
+    b2c.sort_unstable();
+    s2c.sort_unstable();
+    let tps = count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+    println!(
+        "rust msgs={count} secs={:.1} tps={tps:.0} b2c_avg_ms={:.3} b2c_p99_ms={} b2c_max_ms={} s2c_avg_ms={:.3} s2c_p99_ms={} cpu_s={cpu:.2} cpu_us_per_msg={:.2}",
+        elapsed.as_secs_f64(),
+        average(&b2c),
+        percentile(&b2c, 0.99),
+        b2c.last().copied().unwrap_or(0),
+        average(&s2c),
+        percentile(&s2c, 0.99),
+        if count > 0 {
+            cpu * 1e6 / count as f64
+        } else {
+            0.0
+        },
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let o = options()?;
+    let runtime = if o.threads == 0 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(o.threads)
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run(o))
+}
