@@ -706,9 +706,10 @@ mod tests {
         assert_eq!(state.store.max_offset(TIMER_TOPIC, 0), 2);
         wait_for(&state, "TT", 1).await;
         assert!(now_ms() - start >= 300);
-        // The progress is recorded right after the put returns.
+        // The progress is recorded right after the put returns. On a loaded machine the
+        // second timer may be due (and delivered) already, so at most one is pending.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while state.schedule.timers_pending() != 1 {
+        while state.schedule.timers_pending() > 1 {
             assert!(
                 tokio::time::Instant::now() < deadline,
                 "progress not recorded"
