@@ -23,7 +23,9 @@ use rocketmq::consumer::{
     AllocateStrategy, AveragelyByCircle, ConsistentHash, ConsumeFrom, MessageModel, PullConsumer,
     PushConsumer,
 };
+use rocketmq::protocol::header::GetConsumerStatusRequestHeader;
 use rocketmq::protocol::request::PullStatus;
+use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use sdk_consumer_support::{
     Env, Got, OrderlyRecorder, Record, Recorder, each_sent_once, in_queue_order, unique, wait_split,
 };
@@ -42,9 +44,15 @@ async fn consumers_against_java_5() -> anyhow::Result<()> {
 
 async fn run(version: JavaVersion) -> anyhow::Result<()> {
     let delays = ["1s"; 18].join(" ");
-    let cluster = JavaCluster::start_with(version, &[("messageDelayLevel", delays.as_str())])
-        .await
-        .with_context(|| format!("starting Java RocketMQ {version:?}"))?;
+    let cluster = JavaCluster::start_with(
+        version,
+        &[
+            ("messageDelayLevel", delays.as_str()),
+            ("enablePropertyFilter", "true"),
+        ],
+    )
+    .await
+    .with_context(|| format!("starting Java RocketMQ {version:?}"))?;
     let env = Env::new(
         cluster.version_label(),
         cluster.namesrv_addr(),
@@ -65,6 +73,7 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
 async fn consumers_against_broker_lite_with_java_clients() -> anyhow::Result<()> {
     let mut config = broker_lite::config::BrokerLiteConfig::default();
     config.broker.message_delay_level = ["1s"; 18].join(" ");
+    config.broker.enable_property_filter = true;
     let broker_name = config.broker.broker_name.clone();
     let lite = broker_lite::BrokerLite::builder()
         .config(config)
@@ -94,6 +103,7 @@ async fn scenarios(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("{strategy} shared with Java"))?;
     }
+    sql_filter(env, java).await.context("SQL92 subscription")?;
     orderly(env, java).await.context("orderly")?;
     retry_then_dlq(env)
         .await
@@ -461,7 +471,7 @@ async fn reset_by_time(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
 async fn consumer_status(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
     let topic = env.topic("h7_jstatus", 2).await?;
     let group = unique("h7_jstatus_cg");
-    env.produce(&topic, 4, "T").await?;
+    let sent = env.produce(&topic, 4, "T").await?;
     let record = Record::new();
     let consumer = push(env, &group, &topic)
         .listener(Recorder {
@@ -474,6 +484,49 @@ async fn consumer_status(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
     record.wait_count(4, LIMIT).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let client_id = consumer.client().client_id().to_owned();
+    // The broker asks the consumer for its offsets (GET_CONSUMER_STATUS_FROM_CLIENT).
+    let status = env
+        .remoting
+        .invoke(
+            &env.broker,
+            RemotingCommand::request(RequestCode::INVOKE_BROKER_TO_GET_CONSUMER_STATUS)
+                .with_header(&GetConsumerStatusRequestHeader {
+                    topic: topic.clone(),
+                    group: group.clone(),
+                    client_addr: None,
+                    rpc: Default::default(),
+                }),
+            Duration::from_secs(10),
+        )
+        .await?;
+    let body = String::from_utf8_lossy(&status.body);
+    ensure!(
+        status.response_code() == ResponseCode::SUCCESS
+            && body.contains(&client_id)
+            && body.contains(&topic),
+        "consumer status through the broker: {:?} {body}",
+        status.remark
+    );
+    // mqadmin queryMsgById -g -d: the broker has the consumer consume one message directly.
+    let mut args = vec![
+        "queryMsgById".to_owned(),
+        "-i".to_owned(),
+        sent[0].offset_msg_id.clone(),
+        "-g".to_owned(),
+        group.clone(),
+        "-d".to_owned(),
+        client_id.clone(),
+    ];
+    if java.version() == JavaVersion::V5 {
+        args.extend(["-t".to_owned(), topic.clone()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let direct = java.admin(&args).await?;
+    ensure!(direct.contains("CR_SUCCESS"), "consume directly:\n{direct}");
+    record
+        .wait_count(5, LIMIT)
+        .await
+        .context("the direct consumption")?;
     let out = java
         .admin(&["consumerStatus", "-g", &group, "-i", &client_id])
         .await?;
@@ -765,4 +818,35 @@ fn got_from_java(d: &interop::Delivery) -> Got {
         reconsume_times: d.message.reconsume_times,
         at: std::time::Instant::now(),
     }
+}
+
+/// An SQL-92 subscription: the broker (with `enablePropertyFilter=true`) delivers only
+/// the messages whose properties match.
+async fn sql_filter(env: &Env, java: &JavaClient) -> anyhow::Result<()> {
+    let topic = env.topic("h7_jsql", 2).await?;
+    let sent = java
+        .produce(&ProduceSpec::new(&topic, SendMode::Sync, 20))
+        .await?;
+    let record = Record::new();
+    let consumer = push(env, &unique("h7_jsql_cg"), &topic)
+        .subscribe(
+            topic.as_str(),
+            rocketmq::consumer::Expression::sql("n = 'v3' OR (idx >= 15 AND colour = 'blue')"),
+        )
+        .listener(Recorder {
+            name: "sql".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    let wanted: Vec<interop::SentMessage> = sent
+        .into_iter()
+        .filter(|s| s.index == 3 || s.index >= 15)
+        .collect();
+    record.wait_count(wanted.len(), LIMIT).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    each_sent_once(&wanted, &record.all())?;
+    consumer.close().await;
+    Ok(())
 }
