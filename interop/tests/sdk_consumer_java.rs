@@ -373,6 +373,55 @@ async fn retry_then_dlq(env: &Env) -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     ensure!(record.len() == 3, "delivered after DLQ: {}", record.len());
+    consumer.close().await;
+
+    // Orderly: retried in place, then through the retry topic into the DLQ; the queue
+    // moves on.
+    let topic = env.topic("h7_jorder_dlq", 1).await?;
+    let group = unique("h7_jorder_dlq_cg");
+    let record = Record::new();
+    let consumer = push(env, &group, &topic)
+        .max_reconsume_times(2)
+        .suspend_time(Duration::from_millis(100))
+        .orderly_listener(sdk_consumer_support::FailBody {
+            record: record.clone(),
+            fail: "body-0".into(),
+        })
+        .build()
+        .await?;
+    env.produce(&topic, 2, "T").await?;
+    let got = record
+        .wait("body-1 after the DLQ", LIMIT, |g| {
+            g.iter().any(|x| x.body_text() == "body-1")
+        })
+        .await?;
+    let first: Vec<i32> = got
+        .iter()
+        .filter(|g| g.body_text() == "body-0")
+        .map(|g| g.reconsume_times)
+        .collect();
+    ensure!(first == [0, 1, 2], "orderly body-0 deliveries {first:?}");
+    // 4.9.8 stores the message with the DELAY it was sent with (the broker's reset of
+    // the delay level is overwritten by the sent properties), so it reaches the DLQ only
+    // after that delay: poll.
+    let dlq = format!("%DLQ%{group}");
+    interop::sdk_ops::wait_for_route(&env.remoting, &env.namesrv, &dlq).await?;
+    let deadline = std::time::Instant::now() + LIMIT;
+    let found = loop {
+        let mut found = Vec::new();
+        for q in puller.queues(&dlq).await? {
+            let r = puller.pull(&q, "*", 0, 32).await?;
+            found.extend(r.messages.iter().map(|m| Got::of("dlq", m)));
+        }
+        if !found.is_empty() || std::time::Instant::now() > deadline {
+            break found;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    ensure!(
+        found.len() == 1 && found[0].body_text() == "body-0",
+        "orderly DLQ: {found:?}"
+    );
     puller.close().await;
     consumer.close().await;
     Ok(())

@@ -72,7 +72,12 @@ async fn push_against_broker_lite() -> anyhow::Result<()> {
         reset_and_running_info(&env)
             .await
             .context("offset reset, running info")?;
-        raw_pull(&env).await.context("raw pull consumer")
+        raw_pull(&env).await.context("raw pull consumer")?;
+        orderly_dlq(&env).await.context("orderly to DLQ")?;
+        consume_timeout(&env).await.context("consume timeout")?;
+        flow_control_and_hooks(&env)
+            .await
+            .context("flow control and hooks")
     }
     .await;
     lite.shutdown().await;
@@ -719,4 +724,111 @@ async fn broker_killed_mid_stream_loses_nothing_acknowledged() -> anyhow::Result
     ns_task.abort();
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Orderly: a message failing every time is retried in place (the reconsume count is
+/// the consumer's own), and after the maximum goes to `%DLQ%<group>`; the queue then
+/// moves on.
+async fn orderly_dlq(env: &Env) -> anyhow::Result<()> {
+    let topic = env.topic("h7_orderly_dlq", 1).await?;
+    let group = unique("h7_orderly_dlq_cg");
+    let record = Record::new();
+    let consumer = push(env, &group, &topic)
+        .max_reconsume_times(2)
+        .suspend_time(Duration::from_millis(100))
+        .orderly_listener(sdk_consumer_support::FailBody {
+            record: record.clone(),
+            fail: "body-0".into(),
+        })
+        .build()
+        .await?;
+    env.produce(&topic, 2, "T").await?;
+    let got = record
+        .wait("body-1 after the DLQ", LIMIT, |g| {
+            g.iter().any(|x| x.body_text() == "body-1")
+        })
+        .await?;
+    let first: Vec<i32> = got
+        .iter()
+        .filter(|g| g.body_text() == "body-0")
+        .map(|g| g.reconsume_times)
+        .collect();
+    ensure!(first == [0, 1, 2], "body-0 deliveries {first:?}");
+    let dlq = pull_all(env, &format!("%DLQ%{group}")).await?;
+    ensure!(
+        dlq.len() == 1 && dlq[0].body_text() == "body-0",
+        "DLQ: {dlq:?}"
+    );
+    consumer.close().await;
+    Ok(())
+}
+
+/// A message held by the listener past the consume timeout is sent back and comes again
+/// (with a reconsume count of 1) while the first call still runs.
+async fn consume_timeout(env: &Env) -> anyhow::Result<()> {
+    let topic = env.topic("h7_timeout", 1).await?;
+    let record = Record::new();
+    let consumer = push(env, &unique("h7_timeout_cg"), &topic)
+        .consume_timeout(Duration::from_secs(1))
+        .listener(sdk_consumer_support::SlowFirst {
+            record: record.clone(),
+            hold: Duration::from_secs(6),
+        })
+        .build()
+        .await?;
+    env.produce(&topic, 1, "T").await?;
+    let got = record
+        .wait("the redelivery", LIMIT, |g| {
+            g.iter().any(|x| x.reconsume_times >= 1)
+        })
+        .await?;
+    ensure!(got[0].reconsume_times == 0 && got[0].body_text() == "body-0");
+    consumer.close().await;
+    Ok(())
+}
+
+/// A blocked listener: the queue holds at most the cached-message limit plus one pull;
+/// hooks see every batch before and after.
+async fn flow_control_and_hooks(env: &Env) -> anyhow::Result<()> {
+    let topic = env.topic("h7_flow", 1).await?;
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let hooks = std::sync::Arc::new(sdk_consumer_support::CountingHook::default());
+    let g2 = std::sync::Arc::clone(&gate);
+    let consumer = push(env, &unique("h7_flow_cg"), &topic)
+        .pull_threshold_for_queue(10)
+        .pull_batch_size(8)
+        .consume_threads(2)
+        .consume_hook(sdk_consumer_support::SharedHook(std::sync::Arc::clone(
+            &hooks,
+        )))
+        .listener_fn(move |_msgs| {
+            let gate = std::sync::Arc::clone(&g2);
+            async move {
+                let _ = gate
+                    .acquire()
+                    .await
+                    .map(tokio::sync::SemaphorePermit::forget);
+                rocketmq::consumer::ConsumeStatus::Success
+            }
+        })
+        .build()
+        .await?;
+    env.produce(&topic, 100, "T").await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let info = consumer.running_info().await;
+    let cached: i32 = info.mq_table.values().map(|p| p.cached_msg_count).sum();
+    ensure!(
+        (10..=10 + 8).contains(&cached),
+        "cached {cached} with a limit of 10 and pulls of 8"
+    );
+    ensure!(hooks.before() == 2 && hooks.after() == 0, "hooks {hooks:?}");
+    gate.add_permits(1000);
+    let deadline = std::time::Instant::now() + LIMIT;
+    while hooks.after() < 100 {
+        ensure!(std::time::Instant::now() < deadline, "hooks {hooks:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    ensure!(hooks.before() == 100, "hooks {hooks:?}");
+    consumer.close().await;
+    Ok(())
 }

@@ -424,3 +424,91 @@ pub(crate) fn each_sent_once(sent: &[interop::SentMessage], got: &[Got]) -> anyh
     ensure!(problems.is_empty(), "{problems:?}");
     Ok(())
 }
+
+/// An orderly listener that records deliveries and suspends every delivery of `fail`.
+pub(crate) struct FailBody {
+    pub(crate) record: Arc<Record>,
+    pub(crate) fail: String,
+}
+
+impl OrderlyListener for FailBody {
+    async fn consume(
+        &self,
+        msgs: Vec<ReceivedMessage>,
+        _ctx: &mut OrderlyContext,
+    ) -> OrderlyStatus {
+        let mut fail = false;
+        for m in &msgs {
+            let got = Got::of("o", m);
+            fail |= got.body_text() == self.fail;
+            self.record.push(got);
+        }
+        if fail {
+            OrderlyStatus::Suspend
+        } else {
+            OrderlyStatus::Success
+        }
+    }
+}
+
+/// A concurrent listener that records deliveries and holds first deliveries for `hold`.
+pub(crate) struct SlowFirst {
+    pub(crate) record: Arc<Record>,
+    pub(crate) hold: Duration,
+}
+
+impl MessageListener for SlowFirst {
+    async fn consume(
+        &self,
+        msgs: Vec<ReceivedMessage>,
+        _ctx: &mut ConsumeContext,
+    ) -> ConsumeStatus {
+        let first = msgs.iter().any(|m| m.reconsume_times() == 0);
+        for m in &msgs {
+            self.record.push(Got::of("slow", m));
+        }
+        if first {
+            tokio::time::sleep(self.hold).await;
+        }
+        ConsumeStatus::Success
+    }
+}
+
+/// Counts the messages consume hooks saw before and after the listener.
+#[derive(Debug, Default)]
+pub(crate) struct CountingHook {
+    before: std::sync::atomic::AtomicUsize,
+    after: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingHook {
+    pub(crate) fn before(&self) -> usize {
+        self.before.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn after(&self) -> usize {
+        self.after.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A [`CountingHook`] shared with the test.
+pub(crate) struct SharedHook(pub(crate) Arc<CountingHook>);
+
+impl rocketmq::consumer::ConsumeHook for SharedHook {
+    fn name(&self) -> &str {
+        "counting"
+    }
+
+    fn before(&self, ctx: &rocketmq::consumer::ConsumeHookContext<'_>) {
+        self.0
+            .before
+            .fetch_add(ctx.messages.len(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn after(&self, ctx: &rocketmq::consumer::ConsumeHookContext<'_>) {
+        assert!(ctx.status.is_some() && ctx.outcome.is_some());
+        self.0
+            .after
+            .fetch_add(ctx.messages.len(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
