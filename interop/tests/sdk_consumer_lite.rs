@@ -74,6 +74,9 @@ async fn push_against_broker_lite() -> anyhow::Result<()> {
             .context("offset reset, running info")?;
         raw_pull(&env).await.context("raw pull consumer")?;
         orderly_dlq(&env).await.context("orderly to DLQ")?;
+        shared_client(&env)
+            .await
+            .context("two groups on one client")?;
         consume_timeout(&env).await.context("consume timeout")?;
         flow_control_and_hooks(&env)
             .await
@@ -830,5 +833,66 @@ async fn flow_control_and_hooks(env: &Env) -> anyhow::Result<()> {
     }
     ensure!(hooks.before() == 100, "hooks {hooks:?}");
     consumer.close().await;
+    Ok(())
+}
+
+/// Two push consumers of different groups on one client: each gets every message, and
+/// the broker's requests reach the consumer of the group they name.
+async fn shared_client(env: &Env) -> anyhow::Result<()> {
+    let topic = env.topic("h7_shared", 2).await?;
+    let client = rocketmq::client::Client::builder()
+        .namesrv_addr(env.namesrv.as_str())
+        .build()?;
+    let record = Record::new();
+    let mut consumers = Vec::new();
+    let groups = [unique("h7_shared_a"), unique("h7_shared_b")];
+    for (i, group) in groups.iter().enumerate() {
+        consumers.push(
+            PushConsumer::builder()
+                .client(client.clone())
+                .group(group.as_str())
+                .subscribe(topic.as_str(), "*")
+                .consume_from(ConsumeFrom::FirstOffset)
+                .listener(Recorder {
+                    name: format!("c{i}"),
+                    record: record.clone(),
+                    fail_below: 0,
+                })
+                .build()
+                .await?,
+        );
+    }
+    env.produce(&topic, 6, "T").await?;
+    let got = record.wait_count(12, LIMIT).await?;
+    for name in ["c0", "c1"] {
+        let mine: Vec<Got> = got.iter().filter(|g| g.consumer == name).cloned().collect();
+        exactly_once(&mine, &bodies(0..6)).with_context(|| name.to_owned())?;
+    }
+    for group in &groups {
+        let info = env
+            .remoting
+            .call(
+                &env.broker,
+                &GetConsumerRunningInfo(GetConsumerRunningInfoRequestHeader {
+                    consumer_group: group.clone(),
+                    client_id: client.client_id().to_owned(),
+                    jstack_enable: true,
+                    rpc: Default::default(),
+                }),
+            )
+            .await?;
+        ensure!(
+            info.properties.get("consumerGroup") == Some(group),
+            "running info of {group}: {:?}",
+            info.properties.get("consumerGroup")
+        );
+        ensure!(info.jstack.is_some(), "no task summary asked for");
+    }
+    for c in consumers {
+        c.close().await;
+    }
+    // The consumers did not close the shared client.
+    ensure!(!client.is_closed());
+    client.close().await;
     Ok(())
 }
