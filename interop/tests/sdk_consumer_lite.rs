@@ -77,6 +77,7 @@ async fn push_against_broker_lite() -> anyhow::Result<()> {
         shared_client(&env)
             .await
             .context("two groups on one client")?;
+        pause_and_resume(&env).await.context("pause and resume")?;
         consume_timeout(&env).await.context("consume timeout")?;
         flow_control_and_hooks(&env)
             .await
@@ -802,5 +803,42 @@ async fn shared_client(env: &Env) -> anyhow::Result<()> {
     // The consumers did not close the shared client.
     ensure!(!client.is_closed());
     client.close().await;
+    Ok(())
+}
+
+/// A paused consumer pulls nothing (a pull waiting at the broker is abandoned) until
+/// resumed. (Where a new group starts by time is not visible here: like Java's brokers,
+/// broker-lite answers a new group's offset query with 0 while the queue's messages are
+/// in memory, so every `ConsumeFrom` starts at 0.)
+async fn pause_and_resume(env: &Env) -> anyhow::Result<()> {
+    let topic = env.topic("h7_pause", 2).await?;
+    env.produce(&topic, 6, "T").await?;
+    let record = Record::new();
+    let consumer = push(env, &unique("h7_pause_cg"), &topic)
+        .listener(Recorder {
+            name: "p".into(),
+            record: record.clone(),
+            fail_below: 0,
+        })
+        .build()
+        .await?;
+    record.wait_count(6, LIMIT).await?;
+    consumer.pause();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let producer = env.producer().await?;
+    producer
+        .send(rocketmq::protocol::message::Message::new(
+            topic.as_str(),
+            "body-6",
+        ))
+        .await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    ensure!(record.len() == 6, "consumed while paused: {}", record.len());
+    consumer.resume();
+    record.wait_count(7, LIMIT).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    exactly_once(&record.all(), &bodies(0..7))?;
+    producer.close().await;
+    consumer.close().await;
     Ok(())
 }

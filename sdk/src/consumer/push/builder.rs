@@ -359,6 +359,7 @@ impl PushConsumerBuilder {
             queue_root: tokio_util::sync::CancellationToken::new(),
             rebalance_now: Notify::new(),
             paused: AtomicBool::new(false),
+            pause_signal: Notify::new(),
             closing: AtomicBool::new(false),
             started_at: now_millis(),
             settings,

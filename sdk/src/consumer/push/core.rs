@@ -60,6 +60,8 @@ pub(crate) struct Core {
     pub(crate) queue_root: tokio_util::sync::CancellationToken,
     pub(crate) rebalance_now: Notify,
     pub(crate) paused: AtomicBool,
+    /// Wakes pulls waiting at the broker when the consumer is paused.
+    pub(crate) pause_signal: Notify,
     /// Set when close begins: no listener call starts after it.
     pub(crate) closing: AtomicBool,
     pub(crate) started_at: i64,

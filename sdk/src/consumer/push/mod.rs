@@ -128,9 +128,12 @@ impl PushConsumer {
         core.offsets.read_memory(&queue)
     }
 
-    /// Stops pulling (Java `suspend`); consumption of what was pulled goes on.
+    /// Stops pulling (Java `suspend`): pulls waiting at the broker are abandoned (what
+    /// they would bring is pulled again after [`resume`](Self::resume)); consumption of
+    /// what was pulled before goes on.
     pub fn pause(&self) {
         self.handle.core.paused.store(true, Ordering::Release);
+        self.handle.core.pause_signal.notify_waiters();
     }
 
     /// Pulls again after [`pause`](Self::pause) (Java `resume`).

@@ -103,20 +103,27 @@ async fn round(
     } else {
         None
     };
+    let paused = core.pause_signal.notified();
+    tokio::pin!(paused);
+    paused.as_mut().enable();
+    if core.paused.load(std::sync::atomic::Ordering::Acquire) {
+        return Next::After(PAUSED_DELAY);
+    }
     let began = Instant::now();
-    let result = core
-        .fetcher
-        .pull(PullSpec {
-            queue,
-            sub: &sub,
-            offset: *next_offset,
-            max_nums: s.pull_batch_size,
-            commit_offset,
-            post_subscription: s.post_subscription_when_pull,
-            suspend: Some(s.broker_suspend),
-            timeout: s.pull_timeout,
-        })
-        .await;
+    let pull = core.fetcher.pull(PullSpec {
+        queue,
+        sub: &sub,
+        offset: *next_offset,
+        max_nums: s.pull_batch_size,
+        commit_offset,
+        post_subscription: s.post_subscription_when_pull,
+        suspend: Some(s.broker_suspend),
+        timeout: s.pull_timeout,
+    });
+    let result = tokio::select! {
+        r = pull => r,
+        () = paused => return Next::After(PAUSED_DELAY),
+    };
     let found = match result {
         Ok(found) => found,
         Err(Error::Broker { code, .. }) if code == ResponseCode::FLOW_CONTROL => {
