@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,6 +25,9 @@ use rocketmq::protocol::message::{
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode, Version};
 use rocketmq::remoting::RemotingClient;
 
+mod temp_dir;
+use temp_dir::TempDir;
+
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// Pull sysFlag bits.
 const PULL_COMMIT: i32 = 1;
@@ -35,27 +37,6 @@ const PULL_SUBSCRIPTION: i32 = 4;
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// A temp directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "broker-messaging-{name}-{}-{n}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn unique(prefix: &str) -> String {
     format!(
         "{prefix}_{}_{}",

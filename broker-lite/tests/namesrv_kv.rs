@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use broker_lite::config::NamesrvConfig;
@@ -15,15 +14,10 @@ use rocketmq::protocol::header::{
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::RemotingClient;
 
+mod temp_dir;
+use temp_dir::TempDir;
+
 const TIMEOUT: Duration = Duration::from_secs(10);
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 async fn start(config: NamesrvConfig) -> (NameServer, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -72,7 +66,7 @@ async fn get(client: &RemotingClient, addr: &str, ns: &str, k: &str) -> Option<S
 
 #[tokio::test]
 async fn kv_config_survives_restart_only_with_a_path() {
-    let dir = TempDir(std::env::temp_dir().join(format!("namesrv-kv-{}", std::process::id())));
+    let dir = TempDir::new("namesrv-kv");
     let path = dir.0.join("namesrv").join("kvConfig.json");
     let config = NamesrvConfig {
         kv_config_path: Some(path.clone()),

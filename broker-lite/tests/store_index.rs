@@ -9,25 +9,8 @@ use std::path::{Path, PathBuf};
 use broker_lite::store::{Store, StoreConfig};
 use rocketmq::protocol::message::{Message, StoredMessage, SysFlag, TransactionType};
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let p = std::env::temp_dir().join(format!("bl-{name}-{}-{nanos}", std::process::id()));
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
+mod temp_dir;
+use temp_dir::TempDir;
 
 fn config(root: &Path) -> StoreConfig {
     let mut c = StoreConfig::new(root);

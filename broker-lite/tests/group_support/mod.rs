@@ -3,8 +3,6 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // each test binary uses a subset; test code fails loudly
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use broker_lite::broker::Broker;
@@ -17,29 +15,11 @@ use rocketmq::protocol::message::{DecodeOptions, OffsetMsgId, Properties, Record
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::RemotingClient;
 
+#[path = "../temp_dir/mod.rs"]
+mod temp_dir;
+pub(crate) use temp_dir::TempDir;
+
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(5);
-
-pub(crate) struct TempDir(pub(crate) PathBuf);
-
-impl TempDir {
-    pub(crate) fn new(name: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "bl-groups-{name}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 pub(crate) fn config(dir: &TempDir) -> BrokerConfig {
     let mut c = BrokerConfig::default();
