@@ -259,11 +259,8 @@ pub(crate) async fn run_admin(
         &["-Xmx256m"],
         dir,
     )?;
-    // Some commands (consumerStatus) write files into the working directory: keep them
-    // in the scratch directory, out of the source tree.
     cmd.args(args)
-        .env("ROCKETMQ_HOME", dir.join("rocketmq_home"))
-        .current_dir(dir);
+        .env("ROCKETMQ_HOME", dir.join("rocketmq_home"));
     if !args.contains(&"-n") {
         cmd.arg("-n").arg(namesrv);
     }

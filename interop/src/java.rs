@@ -93,7 +93,11 @@ impl JavaVersion {
             .arg("-cp")
             .arg(self.classpath()?)
             .arg(main_class)
-            .stdin(Stdio::null());
+            .stdin(Stdio::null())
+            // Java tools write files into their working directory (mqadmin
+            // consumerStatus, logback status files): keep them in the scratch directory,
+            // out of the source tree.
+            .current_dir(user_home);
         Ok(cmd)
     }
 }
@@ -108,7 +112,9 @@ pub fn cache_root() -> PathBuf {
             home.join(".cache").join("rocketmq-rs")
         }
     };
-    base.join("java")
+    // Java processes run in their scratch directories, so a relative root must be
+    // resolved here, against ours.
+    std::path::absolute(&base).unwrap_or(base).join("java")
 }
 
 fn java_binary() -> PathBuf {
