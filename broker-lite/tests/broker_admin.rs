@@ -5,11 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
-
-use broker_lite::broker::Broker;
-use broker_lite::config::BrokerConfig;
 use bytes::Bytes;
 use rocketmq::protocol::body::{
     ConsumeStats, ConsumeType, ConsumerConnection, ConsumerData, ConsumerRunningInfo, Heartbeat,
@@ -26,65 +21,24 @@ use rocketmq::protocol::header::{
     SendMessageResponseHeader, UpdateConsumerOffsetRequestHeader, ViewMessageRequestHeader,
 };
 use rocketmq::protocol::json::{self, JsonBody, JsonValue};
-use rocketmq::protocol::message::{DecodeOptions, OffsetMsgId, Records, StoredMessage};
+use rocketmq::protocol::message::{OffsetMsgId, StoredMessage};
 use rocketmq::protocol::{MessageQueue, RemotingCommand, RequestCode, ResponseCode, Version};
 use rocketmq::remoting::{RemotingClient, RequestContext};
 use tokio::sync::mpsc;
 
-mod temp_dir;
-use temp_dir::TempDir;
+mod broker_env;
+use broker_env::{Env, TIMEOUT, decode, unique};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// A temp directory removed on drop.
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-struct Env {
-    broker: Option<Broker>,
-    client: RemotingClient,
-    addr: String,
-    _dir: TempDir,
-}
-
-async fn start_with(adjust: impl FnOnce(&mut BrokerConfig)) -> Env {
-    let dir = TempDir::new("broker");
-    let mut config = BrokerConfig::default();
-    config.store.dir = dir.0.clone();
-    config.namesrv_addrs = Vec::new();
-    config.store.index_hash_slots = 1024;
-    config.store.index_entries = 4096;
-    adjust(&mut config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let broker = Broker::start(listener, config).await.unwrap();
-    let addr = broker.addr().to_string();
-    Env {
-        broker: Some(broker),
-        client: RemotingClient::builder().build(),
-        addr,
-        _dir: dir,
-    }
-}
-
+/// A broker with small index files (queries reach several of them quickly).
 async fn start() -> Env {
-    start_with(|_| {}).await
+    Env::start_with(|config| {
+        config.store.index_hash_slots = 1024;
+        config.store.index_entries = 4096;
+    })
+    .await
 }
 
 impl Env {
-    async fn call(&self, request: RemotingCommand) -> RemotingCommand {
-        self.client
-            .invoke(&self.addr, request, TIMEOUT)
-            .await
-            .unwrap()
-    }
-
     /// Sends one message (SEND_MESSAGE_V2 as a 5.x producer) with `properties`.
     async fn send(
         &self,
@@ -120,18 +74,6 @@ impl Env {
         assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
         r.read_header().unwrap()
     }
-
-    async fn stop(&mut self) {
-        if let Some(b) = self.broker.take() {
-            b.shutdown().await;
-        }
-    }
-}
-
-fn decode(body: &Bytes) -> Vec<StoredMessage> {
-    Records::new(body.clone(), DecodeOptions::default())
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
 }
 
 fn props(keys: &str, uniq: &str) -> String {

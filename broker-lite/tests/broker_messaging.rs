@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use broker_lite::BrokerLite;
 use broker_lite::broker::Broker;
-use broker_lite::config::{BrokerConfig, NamesrvConfig};
+use broker_lite::config::NamesrvConfig;
 use broker_lite::namesrv::NameServer;
 use bytes::Bytes;
 use rocketmq::protocol::body::{ClusterInfo, TopicRoute};
@@ -19,65 +18,17 @@ use rocketmq::protocol::header::{
     SendMessageResponseHeader,
 };
 use rocketmq::protocol::json::JsonBody;
-use rocketmq::protocol::message::{
-    DecodeOptions, Message, OffsetMsgId, Records, StoredMessage, SysFlag, encode_batch,
-};
+use rocketmq::protocol::message::{Message, OffsetMsgId, StoredMessage, SysFlag, encode_batch};
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode, Version};
 use rocketmq::remoting::RemotingClient;
 
-mod temp_dir;
-use temp_dir::TempDir;
+mod broker_env;
+use broker_env::{Env, TIMEOUT, TempDir, config_in, decode, unique};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
 /// Pull sysFlag bits.
 const PULL_COMMIT: i32 = 1;
 const PULL_SUSPEND: i32 = 2;
 const PULL_SUBSCRIPTION: i32 = 4;
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// A temp directory removed on drop.
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-struct Env {
-    broker: Option<Broker>,
-    client: RemotingClient,
-    addr: String,
-    dir: TempDir,
-}
-
-fn config_in(dir: &TempDir) -> BrokerConfig {
-    let mut config = BrokerConfig::default();
-    config.store.dir = dir.0.clone();
-    // No name server in these tests.
-    config.namesrv_addrs = Vec::new();
-    config
-}
-
-async fn start_with(adjust: impl FnOnce(&mut BrokerConfig)) -> Env {
-    let dir = TempDir::new("broker");
-    let mut config = config_in(&dir);
-    adjust(&mut config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let broker = Broker::start(listener, config).await.unwrap();
-    let addr = broker.addr().to_string();
-    Env {
-        broker: Some(broker),
-        client: RemotingClient::builder().build(),
-        addr,
-        dir,
-    }
-}
-
-async fn start() -> Env {
-    start_with(|_| {}).await
-}
 
 fn v2_header(topic: &str, queue_id: i32, properties: &str) -> SendMessageRequestHeaderV2 {
     SendMessageRequestHeaderV2 {
@@ -116,13 +67,6 @@ fn pull_header(group: &str, topic: &str, queue_id: i32, offset: i64) -> PullMess
 }
 
 impl Env {
-    async fn call(&self, request: RemotingCommand) -> RemotingCommand {
-        self.client
-            .invoke(&self.addr, request, TIMEOUT)
-            .await
-            .unwrap()
-    }
-
     async fn send_v2(
         &self,
         header: &SendMessageRequestHeaderV2,
@@ -162,23 +106,11 @@ impl Env {
         assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
         decode(&r.body)
     }
-
-    async fn stop(&mut self) {
-        if let Some(b) = self.broker.take() {
-            b.shutdown().await;
-        }
-    }
-}
-
-fn decode(body: &Bytes) -> Vec<StoredMessage> {
-    Records::new(body.clone(), DecodeOptions::default())
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap()
 }
 
 #[tokio::test]
 async fn send_v2_and_pull_back_every_field() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("SendV2");
     let props = "UNIQ_KEY\u{1}7F0000010001000000000000AAAA\u{2}WAIT\u{1}true\u{2}TAGS\u{1}tagA\u{2}KEYS\u{1}k1 k2\u{2}color\u{1}red\u{2}";
     let r = env
@@ -241,7 +173,7 @@ async fn send_v2_and_pull_back_every_field() {
 
 #[tokio::test]
 async fn send_v1_from_a_4x_client() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("SendV1");
     let header =
         SendMessageRequestHeader::from(v2_header(&topic, 0, "WAIT\u{1}true\u{2}TAGS\u{1}x"));
@@ -269,7 +201,7 @@ async fn send_v1_from_a_4x_client() {
 
 #[tokio::test]
 async fn v5_send_without_unique_key_gets_one() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Uniq");
     env.send_ok(&topic, 0, "TAGS\u{1}x\u{2}").await;
     let msgs = env.pull_messages(&topic, 0, 0).await;
@@ -279,7 +211,7 @@ async fn v5_send_without_unique_key_gets_one() {
 
 #[tokio::test]
 async fn batch_send_stores_consecutive_messages() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Batch");
     env.send_ok(&topic, 1, "").await;
     let mut msgs = Vec::new();
@@ -355,7 +287,7 @@ async fn batch_send_stores_consecutive_messages() {
 
 #[tokio::test]
 async fn topics_are_auto_created_from_the_default_topic() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Auto");
     let mut header = v2_header(&topic, -1, "");
     header.default_topic_queue_nums = 3;
@@ -378,7 +310,7 @@ async fn topics_are_auto_created_from_the_default_topic() {
         .await;
     assert_eq!(r.code, ResponseCode::SYSTEM_ERROR.0);
 
-    let off = start_with(|c| c.auto_create_topic_enable = false).await;
+    let off = Env::start_with(|c| c.auto_create_topic_enable = false).await;
     let r = off
         .send_v2(&v2_header(&unique("NoAuto"), 0, ""), b"x", Version::V5_3_3)
         .await;
@@ -388,7 +320,7 @@ async fn topics_are_auto_created_from_the_default_topic() {
 
 #[tokio::test]
 async fn permissions_and_system_topics_as_java_checks_them() {
-    let env = start().await;
+    let env = Env::start().await;
     for topic in ["SCHEDULE_TOPIC_XXXX", "RMQ_SYS_TRANS_HALF_TOPIC"] {
         let r = env
             .send_v2(&v2_header(topic, 0, ""), b"x", Version::V5_3_3)
@@ -425,7 +357,7 @@ async fn permissions_and_system_topics_as_java_checks_them() {
     env.send_ok(&topic, 0, "").await;
 
     // A read-only broker refuses sends to ordered topics only.
-    let read_only = start_with(|c| c.broker_permission = 4).await;
+    let read_only = Env::start_with(|c| c.broker_permission = 4).await;
     let ordered = unique("Ordered");
     let r = read_only.call(create(&ordered, 6, true)).await;
     assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
@@ -439,7 +371,7 @@ async fn permissions_and_system_topics_as_java_checks_them() {
     );
     read_only.send_ok(&topic, 0, "").await;
 
-    let write_only = start_with(|c| c.broker_permission = 2).await;
+    let write_only = Env::start_with(|c| c.broker_permission = 2).await;
     write_only.send_ok(&topic, 0, "").await;
     let r = write_only
         .pull(&pull_header("CG", &topic, 0, 0), Version::V5_3_3)
@@ -453,7 +385,7 @@ async fn permissions_and_system_topics_as_java_checks_them() {
 
 #[tokio::test]
 async fn pull_codes_for_offsets_queues_and_topics() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Codes");
     env.send_ok(&topic, 0, "").await;
     env.send_ok(&topic, 0, "").await;
@@ -517,7 +449,7 @@ async fn pull_codes_for_offsets_queues_and_topics() {
 
 #[tokio::test]
 async fn tag_subscriptions_filter_on_the_broker() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Tags");
     env.send_ok(&topic, 0, "TAGS\u{1}a\u{2}").await;
     env.send_ok(&topic, 0, "TAGS\u{1}b\u{2}").await;
@@ -544,7 +476,7 @@ async fn tag_subscriptions_filter_on_the_broker() {
 
 #[tokio::test]
 async fn long_poll_wakes_on_arrival_and_times_out() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("LongPoll");
     env.send_ok(&topic, 0, "").await;
 
@@ -603,7 +535,7 @@ async fn long_poll_wakes_on_arrival_and_times_out() {
 
 #[tokio::test]
 async fn short_polling_when_long_polling_is_off() {
-    let env = start_with(|c| {
+    let env = Env::start_with(|c| {
         c.long_polling_enable = false;
         c.short_polling_time = Duration::from_millis(200);
     })
@@ -622,7 +554,7 @@ async fn short_polling_when_long_polling_is_off() {
 
 #[tokio::test]
 async fn retry_topic_past_max_goes_to_dlq() {
-    let env = start().await;
+    let env = Env::start().await;
     let group = unique("CG");
     let retry = format!("%RETRY%{group}");
     let mut header = v2_header(&retry, 0, "TAGS\u{1}r\u{2}");
@@ -643,7 +575,7 @@ async fn retry_topic_past_max_goes_to_dlq() {
 
 #[tokio::test]
 async fn half_messages_go_to_the_half_topic() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Tx");
     let props = "TRAN_MSG\u{1}true\u{2}PGROUP\u{1}PG\u{2}UNIQ_KEY\u{1}TXID1\u{2}";
     let mut header = v2_header(&topic, 1, props);
@@ -671,7 +603,7 @@ async fn half_messages_go_to_the_half_topic() {
 
 #[tokio::test]
 async fn commit_offset_in_pull_is_stored() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Commit");
     env.send_ok(&topic, 0, "").await;
     let mut h = pull_header("CGC", &topic, 0, 0);
@@ -694,7 +626,7 @@ async fn commit_offset_in_pull_is_stored() {
 
 #[tokio::test]
 async fn oneway_send_is_stored_without_reply() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Oneway");
     let request = RemotingCommand::request(RequestCode::SEND_MESSAGE_V2)
         .with_header(&v2_header(&topic, 0, ""))
@@ -719,7 +651,7 @@ async fn oneway_send_is_stored_without_reply() {
 
 #[tokio::test]
 async fn restart_keeps_messages_and_topics() {
-    let mut env = start().await;
+    let mut env = Env::start().await;
     let topic = unique("Restart");
     let mut header = v2_header(&topic, 0, "TAGS\u{1}keep\u{2}");
     header.default_topic_queue_nums = 2;
@@ -728,7 +660,9 @@ async fn restart_keeps_messages_and_topics() {
     env.stop().await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let broker = Broker::start(listener, config_in(&env.dir)).await.unwrap();
+    let broker = Broker::start(listener, config_in(&env.dir.0))
+        .await
+        .unwrap();
     env.addr = broker.addr().to_string();
     env.broker = Some(broker);
     let msgs = env.pull_messages(&topic, 0, 0).await;
@@ -832,7 +766,7 @@ async fn broker_unregisters_on_shutdown() {
     let ns = NameServer::start(ns_listener, NamesrvConfig::default()).unwrap();
     let ns_addr = ns.local_addr().to_string();
     let dir = TempDir::new("unregister");
-    let mut config = config_in(&dir);
+    let mut config = config_in(&dir.0);
     config.namesrv_addrs = vec![ns_addr.clone()];
     config.broker_name = unique("broker");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -863,7 +797,7 @@ async fn broker_unregisters_on_shutdown() {
 
 #[tokio::test]
 async fn sql92_subscriptions_filter_on_properties() {
-    let env = start().await;
+    let env = Env::start().await;
     let topic = unique("Sql");
     env.send_ok(&topic, 0, "a\u{1}1\u{2}").await;
     env.send_ok(&topic, 0, "a\u{1}5\u{2}TAGS\u{1}x\u{2}").await;
@@ -881,7 +815,7 @@ async fn sql92_subscriptions_filter_on_properties() {
     let r = env.pull(&h, Version::V5_3_3).await;
     assert_eq!(r.code, ResponseCode::SUBSCRIPTION_PARSE_FAILED.0);
     // SQL92 refused while the property filter is off.
-    let off = start_with(|c| c.enable_property_filter = false).await;
+    let off = Env::start_with(|c| c.enable_property_filter = false).await;
     off.send_ok(&topic, 0, "a\u{1}5\u{2}").await;
     h.subscription = Some("a > 3".into());
     let r = off.pull(&h, Version::V5_3_3).await;
@@ -895,7 +829,7 @@ async fn sql92_subscriptions_filter_on_properties() {
 #[tokio::test]
 async fn a_full_disk_refuses_sends_as_java_does() {
     // Any use of the disk is over a warning ratio of 0.
-    let env = start_with(|c| c.store.disk_warning_ratio = 0.0).await;
+    let env = Env::start_with(|c| c.store.disk_warning_ratio = 0.0).await;
     let r = env
         .send_v2(&v2_header(&unique("Full"), 0, ""), b"x", Version::V5_3_3)
         .await;
@@ -914,7 +848,7 @@ async fn a_full_disk_refuses_sends_as_java_does() {
 
 #[tokio::test]
 async fn a_message_over_the_size_limit_is_illegal() {
-    let env = start_with(|c| c.store.max_message_size = 1024).await;
+    let env = Env::start_with(|c| c.store.max_message_size = 1024).await;
     let topic = unique("Big");
     let r = env
         .call(

@@ -4,12 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use broker_lite::broker::Broker;
-use broker_lite::config::BrokerConfig;
 use bytes::Bytes;
 use rocketmq::protocol::body::{Heartbeat, ProducerData};
 use rocketmq::protocol::header::{
@@ -22,54 +18,14 @@ use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode, Version};
 use rocketmq::remoting::{RemotingClient, RequestContext};
 use tokio::sync::mpsc;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+mod broker_env;
+use broker_env::{Env, TIMEOUT, unique};
+
 const HALF: &str = "RMQ_SYS_TRANS_HALF_TOPIC";
 const OP: &str = "RMQ_SYS_TRANS_OP_HALF_TOPIC";
 const COMMIT: i32 = 8;
 const ROLLBACK: i32 = 12;
 const UNKNOWN: i32 = 0;
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-struct Env {
-    broker: Option<Broker>,
-    client: RemotingClient,
-    addr: String,
-    dir: PathBuf,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        drop(self.broker.take());
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn start(adjust: impl FnOnce(&mut BrokerConfig), client: RemotingClient) -> Env {
-    let dir = std::env::temp_dir().join(unique("broker-tx"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut config = BrokerConfig::default();
-    config.store.dir = dir.clone();
-    config.namesrv_addrs = Vec::new();
-    adjust(&mut config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let broker = Broker::start(listener, config).await.unwrap();
-    let addr = broker.addr().to_string();
-    Env {
-        broker: Some(broker),
-        client,
-        addr,
-        dir,
-    }
-}
 
 fn half_header(topic: &str, group: &str, uniq: &str) -> SendMessageRequestHeaderV2 {
     SendMessageRequestHeaderV2 {
@@ -89,13 +45,6 @@ fn half_header(topic: &str, group: &str, uniq: &str) -> SendMessageRequestHeader
 }
 
 impl Env {
-    async fn call(&self, request: RemotingCommand) -> RemotingCommand {
-        self.client
-            .invoke(&self.addr, request, TIMEOUT)
-            .await
-            .unwrap()
-    }
-
     async fn send_half(&self, topic: &str, group: &str, uniq: &str) -> SendMessageResponseHeader {
         let r = self
             .call(
@@ -184,7 +133,7 @@ fn checking_client() -> (RemotingClient, mpsc::Receiver<RemotingCommand>) {
 
 #[tokio::test]
 async fn commit_puts_the_real_message_and_an_op_record() {
-    let env = start(|_| {}, RemotingClient::builder().build()).await;
+    let env = Env::start_with_client(|_| {}, RemotingClient::builder().build()).await;
     let topic = unique("TxCommit");
     let sent = env.send_half(&topic, "PG", "UNIQ1").await;
     let (_, halves) = env.pull(HALF, 0, sent.queue_offset).await;
@@ -226,7 +175,7 @@ async fn commit_puts_the_real_message_and_an_op_record() {
 
 #[tokio::test]
 async fn rollback_and_refusals() {
-    let env = start(|_| {}, RemotingClient::builder().build()).await;
+    let env = Env::start_with_client(|_| {}, RemotingClient::builder().build()).await;
     let topic = unique("TxRollback");
     let sent = env.send_half(&topic, "PG", "UNIQ2").await;
     let (_, halves) = env.pull(HALF, 0, sent.queue_offset).await;
@@ -271,7 +220,7 @@ async fn rollback_and_refusals() {
 #[tokio::test]
 async fn unknown_transactions_are_checked_then_committed() {
     let (client, mut checks) = checking_client();
-    let env = start(
+    let env = Env::start_with_client(
         |c| {
             c.transaction_timeout = Duration::from_millis(1);
             c.transaction_check_interval = Duration::from_millis(50);
@@ -346,7 +295,7 @@ async fn unknown_transactions_are_checked_then_committed() {
 #[tokio::test]
 async fn a_transaction_checked_too_often_is_discarded() {
     let (client, mut checks) = checking_client();
-    let env = start(
+    let env = Env::start_with_client(
         |c| {
             c.transaction_timeout = Duration::from_millis(1);
             c.transaction_check_interval = Duration::from_millis(50);
@@ -391,7 +340,7 @@ async fn a_transaction_checked_too_often_is_discarded() {
 
 #[tokio::test]
 async fn timer_sends_are_rewritten_or_refused() {
-    let env = start(|_| {}, RemotingClient::builder().build()).await;
+    let env = Env::start_with_client(|_| {}, RemotingClient::builder().build()).await;
     let topic = unique("Timer");
     let send = |props: &str| {
         let h = SendMessageRequestHeaderV2 {
