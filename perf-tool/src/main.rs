@@ -1,6 +1,46 @@
-//! perf-tool: the stress tester.
+//! perf-tool: RocketMQ stress tester. Each mode mirrors one of Java's benchmark tools
+//! (same flags, defaults and report lines), adds HDR-histogram percentiles, a live display,
+//! a JSON summary, failures by response code, and runs against an embedded broker-lite when
+//! no name server is given.
 
-fn main() {
-    eprintln!("perf-tool: no benchmark modes are implemented yet.");
-    std::process::exit(2);
+mod argv;
+mod cli;
+mod modes;
+mod report;
+mod run;
+mod stats;
+mod summary;
+mod target;
+
+use clap::Parser;
+
+/// RocketMQ stress tester: Java benchmark-tool flags, HDR percentiles, JSON summaries.
+/// Without -n, runs against an embedded broker-lite.
+#[derive(Parser, Debug)]
+#[command(name = "perf-tool", version)]
+struct Cli {
+    #[command(subcommand)]
+    mode: modes::Mode,
+}
+
+fn main() -> std::process::ExitCode {
+    let argv = argv::translate_command_line(std::env::args_os().collect(), modes::aliases);
+    let cli = Cli::parse_from(argv);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("perf-tool: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli.mode.run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("perf-tool: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
