@@ -126,12 +126,15 @@ async fn round(
     };
     let found = match result {
         Ok(found) => found,
-        Err(Error::Broker { code, .. }) if code == ResponseCode::FLOW_CONTROL => {
-            return Next::After(BROKER_FLOW_CONTROL_DELAY);
-        }
         Err(err) => {
             tracing::debug!(group = %core.group, ?queue, %err, "pull failed");
-            return Next::After(s.delay_on_error);
+            let (delay, registration_lost) = after_error(&err, s.delay_on_error);
+            if registration_lost {
+                // The heartbeat comes with the route refresh, off this loop and once for
+                // every queue that noticed.
+                core.client.refresh_route_soon(&queue.topic);
+            }
+            return Next::After(delay);
         }
     };
     match found.status {
@@ -174,5 +177,65 @@ async fn round(
             });
             Next::Stop
         }
+    }
+}
+
+/// What a failed pull asks for: the delay before the next one, and whether the broker has
+/// lost this client's registration (a restarted broker, or one that expired the client),
+/// which a heartbeat restores. Java's client waits for its next periodic heartbeat (up to
+/// 30 s); its 5.x versions send one when a new connection to a broker opens; this client
+/// sends one as soon as a broker says it does not know the group or its subscription.
+fn after_error(err: &Error, delay_on_error: Duration) -> (Duration, bool) {
+    match err {
+        Error::Broker { code, .. } if *code == ResponseCode::FLOW_CONTROL => {
+            (BROKER_FLOW_CONTROL_DELAY, false)
+        }
+        Error::Broker { code, .. } => (
+            delay_on_error,
+            [
+                ResponseCode::SUBSCRIPTION_NOT_EXIST,
+                ResponseCode::SUBSCRIPTION_NOT_LATEST,
+                ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
+            ]
+            .contains(code),
+        ),
+        _ => (delay_on_error, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(code: ResponseCode) -> Error {
+        Error::Broker {
+            code,
+            remark: Some("refused".into()),
+        }
+    }
+
+    #[test]
+    fn a_broker_that_lost_the_registration_gets_a_heartbeat() {
+        let delay = Duration::from_secs(3);
+        for code in [
+            ResponseCode::SUBSCRIPTION_NOT_EXIST,
+            ResponseCode::SUBSCRIPTION_NOT_LATEST,
+            ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
+        ] {
+            assert_eq!(
+                after_error(&refused(code), delay),
+                (delay, true),
+                "{code:?}"
+            );
+        }
+        assert_eq!(
+            after_error(&refused(ResponseCode::FLOW_CONTROL), delay),
+            (BROKER_FLOW_CONTROL_DELAY, false)
+        );
+        assert_eq!(
+            after_error(&refused(ResponseCode::SYSTEM_ERROR), delay),
+            (delay, false)
+        );
+        assert_eq!(after_error(&Error::Shutdown, delay), (delay, false));
     }
 }
