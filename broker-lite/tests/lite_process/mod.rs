@@ -136,9 +136,38 @@ impl LiteProcess {
         Err(last.unwrap_or_else(|| anyhow::anyhow!("no start attempt")))
     }
 
+    /// Starts `broker-lite` as [`start`](Self::start) does, but on the given addresses:
+    /// a restart after a kill, on the ports the clients already know (as a real broker
+    /// comes back on its configured ports). Retries for a while if a port is not free yet.
+    pub(crate) fn start_at(
+        store_dir: &Path,
+        extra_broker: &str,
+        namesrv: SocketAddr,
+        broker: SocketAddr,
+    ) -> anyhow::Result<LiteProcess> {
+        let mut last = None;
+        for _ in 0..20 {
+            match Self::try_start_at(store_dir, extra_broker, namesrv, broker) {
+                Ok(p) => return Ok(p),
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("no start attempt")))
+    }
+
     fn try_start(store_dir: &Path, extra_broker: &str) -> anyhow::Result<LiteProcess> {
         let namesrv: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
         let broker: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+        Self::try_start_at(store_dir, extra_broker, namesrv, broker)
+    }
+
+    fn try_start_at(
+        store_dir: &Path,
+        extra_broker: &str,
+        namesrv: SocketAddr,
+        broker: SocketAddr,
+    ) -> anyhow::Result<LiteProcess> {
         let parent = store_dir.parent().unwrap_or(store_dir);
         let name = store_dir
             .file_name()
