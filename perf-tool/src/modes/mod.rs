@@ -7,14 +7,23 @@ use clap::Subcommand;
 
 use crate::argv::Alias;
 
+pub(crate) mod consumer;
+pub(crate) mod e2e;
 pub(crate) mod producer;
 pub(crate) mod send;
+pub(crate) mod timer_consumer;
 
 /// The modes (sub-commands).
 #[derive(Subcommand, Debug)]
 pub(crate) enum Mode {
     /// Send messages like Java's benchmark Producer (sync workers, or async with -y true).
     Producer(Box<producer::ProducerArgs>),
+    /// Consume like Java's benchmark Consumer: B2C/S2C latency, fail rate, TAG/SQL92 filter.
+    Consumer(Box<consumer::ConsumerArgs>),
+    /// Consume timer messages like Java's TimerConsumer: how late each one arrives.
+    TimerConsumer(Box<timer_consumer::TimerConsumerArgs>),
+    /// Produce and consume at once: end-to-end latency and a missing/duplicate check.
+    E2e(Box<e2e::E2eArgs>),
 }
 
 impl Mode {
@@ -22,6 +31,9 @@ impl Mode {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
         match self {
             Mode::Producer(args) => producer::run(*args).await,
+            Mode::Consumer(args) => consumer::run(*args).await,
+            Mode::TimerConsumer(args) => timer_consumer::run(*args).await,
+            Mode::E2e(args) => e2e::run(*args).await,
         }
     }
 }
@@ -30,6 +42,9 @@ impl Mode {
 pub(crate) fn aliases(mode: &str) -> &'static [Alias] {
     match mode {
         "producer" => producer::ALIASES,
+        "consumer" => consumer::ALIASES,
+        "timer-consumer" => timer_consumer::ALIASES,
+        "e2e" => e2e::ALIASES,
         _ => &[],
     }
 }

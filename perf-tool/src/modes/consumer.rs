@@ -1,0 +1,588 @@
+//! `perf-tool consumer`: Java's benchmark `Consumer` (5.x flags, defaults and report
+//! line), on the SDK's [`PushConsumer`].
+//!
+//! One push consumer per `--connections` joins the group (clustering, queues shared
+//! averagely, `-w` listener calls at once, one message per call by default). Every
+//! delivery counts as consumed; its born-to-consume (B2C: now - born timestamp) and
+//! store-to-consume (S2C: now - store timestamp) latencies are recorded in milliseconds
+//! as the Java tool does, and with probability `-r` the listener answers "reconsume
+//! later", which counts as a failure.
+//!
+//! Measuring starts once the consumer holds a queue of the topic (until then it
+//! rebalances every second rather than every 20 s), so a consumer started before its
+//! producer neither waits long nor counts the idle time. It ends at `-q` deliveries,
+//! after `--duration`, or on Ctrl-C.
+//!
+//! The periodic line is Java's: rates and averages over the last ten one-second samples;
+//! the maxima are those of the same window (Java's are since its previous line, the same
+//! span at the default `-ri`); `Consume Fail` counts the window's failures.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Args, ValueEnum};
+use rocketmq::consumer::{
+    ConsumeFrom, ConsumeStatus, Expression, PushConsumer, PushConsumerBuilder, ReceivedMessage,
+};
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::argv::Alias;
+use crate::cli::{AclArgs, CommonArgs, check_trace, java_bool};
+use crate::report::{Report, human_time, whole_ms};
+use crate::run::{Pacer, Run, RunSpec};
+use crate::stats::{Layout, Recorder, Snapshot, Stats, Window};
+use crate::target::Target;
+
+/// Multi-letter short options of this mode.
+pub(crate) const ALIASES: &[Alias] = &[
+    ("-ak", "--accessKey"),
+    ("-sk", "--secretKey"),
+    ("-ri", "--reportInterval"),
+];
+
+/// Counters of `perf-tool consumer`, in [`CONSUMER_LAYOUT`] order.
+mod counter {
+    /// Messages handed to the listener (redeliveries included), Java's "Consume TPS".
+    pub(super) const CONSUMED: usize = 0;
+    /// Of those, answered "reconsume later" (`-r`).
+    pub(super) const FAILED: usize = 1;
+    /// Of those, redeliveries (reconsume times above zero).
+    pub(super) const REDELIVERED: usize = 2;
+}
+
+/// Born-to-consume latency series.
+const B2C: usize = 0;
+/// Store-to-consume latency series.
+const S2C: usize = 1;
+
+static CONSUMER_LAYOUT: Layout = Layout {
+    counters: &["consumed", "failed", "redelivered"],
+    series: &["b2c", "s2c"],
+};
+
+/// Where a new group starts on a queue without a stored offset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StartAt {
+    /// After the last message, Java's default (a fresh queue still starts at 0).
+    #[default]
+    Last,
+    /// From the first message still stored.
+    First,
+}
+
+impl StartAt {
+    pub(crate) fn sdk(self) -> ConsumeFrom {
+        match self {
+            StartAt::Last => ConsumeFrom::LastOffset,
+            StartAt::First => ConsumeFrom::FirstOffset,
+        }
+    }
+}
+
+/// Flags of `perf-tool consumer` (Java's `benchmark.Consumer`).
+#[derive(Args, Clone, Debug, Serialize)]
+pub(crate) struct ConsumerArgs {
+    /// Topic to consume.
+    #[arg(short = 't', long = "topic", default_value = "BenchmarkTest")]
+    pub(crate) topic: String,
+    /// Listener calls in flight at once (Java's consume thread count).
+    #[arg(short = 'w', long = "threadCount", default_value_t = 20)]
+    pub(crate) threads: usize,
+    /// Consumer group.
+    #[arg(short = 'g', long = "group", default_value = "benchmark_consumer")]
+    pub(crate) group: String,
+    /// Append `_<current millis % 100>` to the group (Java calls it "group prefix
+    /// enable"; its long name has spaces, so perf-tool spells it without).
+    #[arg(short = 'p', long = "groupPrefixEnable", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
+    pub(crate) group_suffix: bool,
+    /// Filter type of `-e`: TAG or SQL92 (without both -f and -e, everything is consumed).
+    #[arg(short = 'f', long = "filterType", value_name = "TAG|SQL92")]
+    pub(crate) filter_type: Option<String>,
+    /// Path of a file holding the filter expression (as in Java, not the expression).
+    #[arg(short = 'e', long = "expression", value_name = "FILE")]
+    pub(crate) expression: Option<PathBuf>,
+    /// Probability (0..=1) that the listener answers "reconsume later".
+    #[arg(
+        short = 'r',
+        long = "failRate",
+        value_name = "RATE",
+        default_value_t = 0.0
+    )]
+    pub(crate) fail_rate: f64,
+    /// Message trace (not supported yet: `true` is refused).
+    #[arg(short = 'm', long = "msgTraceEnable", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
+    pub(crate) trace: bool,
+    /// Stop after this many deliveries (0: until --duration or Ctrl-C).
+    #[arg(short = 'q', long = "messageQuantity", default_value_t = 0)]
+    pub(crate) quantity: u64,
+    /// Where a new group starts: `last` (Java's default) or `first`.
+    #[arg(long = "consumeFrom", value_enum, default_value_t = StartAt::Last)]
+    pub(crate) from: StartAt,
+    /// Messages per listener call (Java's `consumeMessageBatchMaxSize`).
+    #[arg(long = "consumeBatchSize", value_name = "N", default_value_t = 1)]
+    pub(crate) batch: usize,
+    #[command(flatten)]
+    pub(crate) acl: AclArgs,
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+}
+
+/// The subscription `-f`/`-e` ask for: everything unless both are given, as in Java.
+fn expression(
+    filter_type: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<Expression> {
+    let (Some(kind), Some(file)) = (filter_type, file) else {
+        return Ok(Expression::all());
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read -e/--expression {}: {e}", file.display()))?;
+    let text = text.trim();
+    anyhow::ensure!(
+        !text.is_empty(),
+        "-e/--expression {} is empty",
+        file.display()
+    );
+    match kind.trim() {
+        "TAG" => Ok(Expression::tag(text)),
+        "SQL92" => Ok(Expression::sql(text)),
+        other => anyhow::bail!("-f/--filterType: {other:?} is not supported (TAG or SQL92)"),
+    }
+}
+
+/// Milliseconds since the epoch, as message timestamps are.
+pub(crate) fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Milliseconds from `earlier` to `now`, as microseconds for the histograms (negative
+/// spans, from clocks apart, count as zero).
+#[inline]
+pub(crate) fn span_us(now_ms: i64, earlier_ms: i64) -> u64 {
+    u64::try_from(now_ms.saturating_sub(earlier_ms)).map_or(0, |ms| ms.saturating_mul(1000))
+}
+
+/// Something the listener needs once the run has started. Listener calls that come
+/// earlier wait for it (the consumer is built before the run's clock starts).
+pub(crate) struct Gate<T> {
+    value: OnceLock<T>,
+    opened: Notify,
+}
+
+impl<T> Gate<T> {
+    pub(crate) fn new() -> Self {
+        Gate {
+            value: OnceLock::new(),
+            opened: Notify::new(),
+        }
+    }
+
+    /// Sets the value and wakes the waiting calls (only the first value counts).
+    pub(crate) fn open(&self, value: T) {
+        let _ = self.value.set(value);
+        self.opened.notify_waiters();
+    }
+
+    /// The value, once set.
+    pub(crate) async fn get(&self) -> &T {
+        loop {
+            if let Some(v) = self.value.get() {
+                return v;
+            }
+            let opened = self.opened.notified();
+            tokio::pin!(opened);
+            opened.as_mut().enable();
+            if let Some(v) = self.value.get() {
+                return v;
+            }
+            opened.await;
+        }
+    }
+}
+
+/// A few recorders shared by the concurrent listener calls, taken in turn so that calls
+/// rarely wait on the same one.
+pub(crate) struct Recorders {
+    recorders: Box<[Recorder]>,
+    next: AtomicUsize,
+}
+
+impl Recorders {
+    pub(crate) fn new(stats: &Arc<Stats>, count: usize) -> Recorders {
+        Recorders {
+            recorders: (0..count.clamp(1, 16)).map(|_| stats.recorder()).collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next recorder.
+    #[inline]
+    pub(crate) fn pick(&self) -> &Recorder {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.recorders.len();
+        &self.recorders[i]
+    }
+}
+
+/// Whether a delivery fails (`-r`): a splitmix64 sequence compared with `rate * 2^64`.
+#[derive(Debug)]
+pub(crate) struct FailDice {
+    threshold: u64,
+    state: AtomicU64,
+}
+
+impl FailDice {
+    pub(crate) fn new(rate: f64, seed: u64) -> FailDice {
+        let threshold = if rate <= 0.0 {
+            0
+        } else if rate >= 1.0 {
+            u64::MAX
+        } else {
+            // Exact enough: 2^64 as f64, the product below it.
+            (rate * 18_446_744_073_709_551_616.0) as u64
+        };
+        FailDice {
+            threshold,
+            state: AtomicU64::new(seed),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn roll(&self) -> bool {
+        match self.threshold {
+            0 => false,
+            u64::MAX => true,
+            threshold => {
+                const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+                let mut z = self
+                    .state
+                    .fetch_add(GAMMA, Ordering::Relaxed)
+                    .wrapping_add(GAMMA);
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                (z ^ (z >> 31)) < threshold
+            }
+        }
+    }
+}
+
+/// The consumer settings every consuming mode shares.
+pub(crate) struct ConsumerSetup<'a> {
+    pub(crate) target: &'a Target,
+    pub(crate) acl: &'a AclArgs,
+    pub(crate) group: &'a str,
+    pub(crate) topic: &'a str,
+    pub(crate) expression: Expression,
+    pub(crate) threads: usize,
+    pub(crate) batch: usize,
+    pub(crate) from: ConsumeFrom,
+    pub(crate) connections: usize,
+}
+
+/// Builds `--connections` push consumers of one group (each on its own client), all with
+/// the listener `make_listener` gives.
+pub(crate) async fn start_consumers(
+    setup: ConsumerSetup<'_>,
+    make_listener: impl Fn(PushConsumerBuilder) -> PushConsumerBuilder,
+) -> anyhow::Result<Vec<PushConsumer>> {
+    setup.acl.check_supported()?;
+    let mut consumers = Vec::with_capacity(setup.connections);
+    for i in 0..setup.connections.max(1) {
+        let builder = PushConsumer::builder()
+            .namesrv_addr(setup.target.namesrv())
+            .instance_name(format!("perf-tool-consumer-{}-{i}", std::process::id()))
+            .group(setup.group)
+            .subscribe(setup.topic, setup.expression.clone())
+            .consume_threads(setup.threads)
+            .consume_batch_size(setup.batch)
+            .consume_from(setup.from)
+            // Close promptly at the end; what is in flight then is not measured.
+            .await_termination(Duration::from_secs(3));
+        match make_listener(builder).build().await {
+            Ok(c) => consumers.push(c),
+            Err(e) => {
+                close_all(&consumers).await;
+                anyhow::bail!("cannot start the push consumer: {e}");
+            }
+        }
+    }
+    Ok(consumers)
+}
+
+/// Closes every consumer.
+pub(crate) async fn close_all(consumers: &[PushConsumer]) {
+    for c in consumers {
+        c.close().await;
+    }
+}
+
+/// Waits until one of `consumers` holds a queue of `topic`, asking them to rebalance every
+/// second meanwhile (a consumer started before its topic exists would otherwise wait for
+/// the 20 s rebalance interval). `None` when `limit` passes or Ctrl-C comes first.
+pub(crate) async fn wait_for_queues(
+    consumers: &[PushConsumer],
+    topic: &str,
+    limit: Option<Duration>,
+) -> Option<Duration> {
+    let started = Instant::now();
+    let mut said = Duration::ZERO;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let held = consumers
+            .iter()
+            .any(|c| c.assigned_queues().iter().any(|q| q.topic == topic));
+        if held {
+            return Some(started.elapsed());
+        }
+        let waited = started.elapsed();
+        if limit.is_some_and(|l| waited >= l) {
+            return None;
+        }
+        if waited >= said + Duration::from_secs(30) {
+            said = waited;
+            eprintln!(
+                "perf-tool: still waiting for a queue of topic {topic} ({} s)",
+                waited.as_secs()
+            );
+        }
+        for c in consumers {
+            c.rebalance_now();
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = &mut ctrl_c => return None,
+        }
+    }
+}
+
+/// What the listener counts into, once the run has started.
+struct Sink {
+    stats: Arc<Stats>,
+    recorders: Recorders,
+    dice: FailDice,
+    quantity: u64,
+    pacer: Pacer,
+}
+
+impl Sink {
+    fn consume(&self, messages: &[ReceivedMessage]) -> ConsumeStatus {
+        let now = now_millis();
+        let recorder = self.recorders.pick();
+        let mut redelivered = 0;
+        for m in messages {
+            recorder.record_us(B2C, span_us(now, m.born_timestamp()));
+            recorder.record_us(S2C, span_us(now, m.store_timestamp()));
+            if m.reconsume_times() > 0 {
+                redelivered += 1;
+            }
+        }
+        let n = messages.len() as u64;
+        self.stats.add(counter::REDELIVERED, redelivered);
+        self.stats.add(counter::CONSUMED, n);
+        let status = if self.dice.roll() {
+            self.stats.add(counter::FAILED, n);
+            ConsumeStatus::ReconsumeLater
+        } else {
+            ConsumeStatus::Success
+        };
+        if self.quantity > 0 && self.stats.counter(counter::CONSUMED) >= self.quantity {
+            self.pacer.stop();
+        }
+        status
+    }
+}
+
+/// Java's consumer line.
+struct ConsumerReport;
+
+impl Report for ConsumerReport {
+    fn line(&self, w: &Window<'_>) -> String {
+        format!(
+            "Current Time: {} | Consume TPS: {} | AVG(B2C) RT(ms): {:7.3} | AVG(S2C) RT(ms): {:7.3} | MAX(B2C) RT(ms): {} | MAX(S2C) RT(ms): {} | Consume Fail: {}",
+            human_time(w.wall()),
+            w.rate(counter::CONSUMED),
+            w.avg_ms(B2C),
+            w.avg_ms(S2C),
+            whole_ms(w.max_us(B2C)),
+            whole_ms(w.max_us(S2C)),
+            w.delta(counter::FAILED),
+        )
+    }
+
+    fn complete(&self, _window: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
+        // Java's consumer has no closing line; the summary follows.
+        None
+    }
+}
+
+/// Checks the flags that make no sense for a consuming mode.
+pub(crate) fn refuse_producer_flags(common: &CommonArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        common.rate.is_none(),
+        "--rate bounds sending; a consumer takes what arrives"
+    );
+    anyhow::ensure!(
+        common.body_file.is_none(),
+        "--body-file sets what is sent; a consumer takes what arrives"
+    );
+    Ok(())
+}
+
+/// Runs `perf-tool consumer`.
+pub(crate) async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
+    args.common.validate()?;
+    refuse_producer_flags(&args.common)?;
+    check_trace(args.trace)?;
+    args.acl.check_supported()?;
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.fail_rate),
+        "-r/--failRate must be between 0 and 1"
+    );
+    anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
+    let expression = expression(args.filter_type.as_deref(), args.expression.as_deref())?;
+    let group = if args.group_suffix {
+        format!("{}_{}", args.group.trim(), now_millis() % 100)
+    } else {
+        args.group.trim().to_owned()
+    };
+    println!(
+        "topic: {}, threadCount {}, group: {group}, suffix: {}, filterType: {}, expression: {}, msgTraceEnable: {}, aclEnable: {}, reportInterval: {}",
+        args.topic.trim(),
+        args.threads,
+        args.group_suffix,
+        args.filter_type.as_deref().unwrap_or("null"),
+        expression.as_str(),
+        args.trace,
+        args.acl.acl_enable,
+        args.common.report_interval_ms,
+    );
+    let target = Target::resolve(args.common.namesrv.as_deref()).await?;
+    let result = consume(&args, &target, &group, expression).await;
+    target.shutdown().await;
+    result
+}
+
+async fn consume(
+    args: &ConsumerArgs,
+    target: &Target,
+    group: &str,
+    expression: Expression,
+) -> anyhow::Result<()> {
+    let topic = args.topic.trim();
+    let gate: Arc<Gate<Sink>> = Arc::new(Gate::new());
+    let listener_gate = Arc::clone(&gate);
+    let consumers = start_consumers(
+        ConsumerSetup {
+            target,
+            acl: &args.acl,
+            group,
+            topic,
+            expression,
+            threads: args.threads,
+            batch: args.batch,
+            from: args.from.sdk(),
+            connections: args.common.connections,
+        },
+        |builder| {
+            let gate = Arc::clone(&listener_gate);
+            builder.listener_fn(move |messages| {
+                let gate = Arc::clone(&gate);
+                async move { gate.get().await.consume(&messages) }
+            })
+        },
+    )
+    .await?;
+    println!("Consumer Started.");
+    if wait_for_queues(&consumers, topic, args.common.duration())
+        .await
+        .is_none()
+    {
+        close_all(&consumers).await;
+        anyhow::bail!("no queue of topic {topic} was assigned to group {group}");
+    }
+    let spec = RunSpec {
+        mode: "consumer",
+        layout: &CONSUMER_LAYOUT,
+        main_counter: counter::CONSUMED,
+        main_series: B2C,
+        quantity: args.quantity,
+        config: serde_json::to_value(args)?,
+        report: Box::new(ConsumerReport),
+    };
+    let run = Run::start(spec, &args.common, target);
+    let pacer = run.pacer();
+    gate.open(Sink {
+        stats: Arc::clone(run.stats()),
+        recorders: Recorders::new(run.stats(), args.threads),
+        dice: FailDice::new(args.fail_rate, now_millis().unsigned_abs()),
+        quantity: args.quantity,
+        pacer: pacer.clone(),
+    });
+    pacer.stopped().await;
+    let summary = run.finish().await;
+    close_all(&consumers).await;
+    summary.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_dice_follows_the_rate() {
+        assert!(!(0..1000).any(|_| FailDice::new(0.0, 1).roll()));
+        let always = FailDice::new(1.0, 1);
+        assert!((0..1000).all(|_| always.roll()));
+        let dice = FailDice::new(0.25, 42);
+        let fails = (0..100_000).filter(|_| dice.roll()).count();
+        assert!((23_500..26_500).contains(&fails), "{fails}");
+    }
+
+    #[test]
+    fn spans_are_microseconds_and_never_negative() {
+        assert_eq!(span_us(1_005, 1_000), 5_000);
+        assert_eq!(span_us(1_000, 1_005), 0);
+        assert_eq!(span_us(i64::MAX, i64::MIN), u64::MAX);
+    }
+
+    #[test]
+    fn expression_needs_both_flags_and_reads_the_file() {
+        let dir = std::env::temp_dir().join(format!("perf-consumer-expr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("expr");
+        std::fs::write(&file, "a || b\n").unwrap();
+        assert_eq!(expression(None, Some(&file)).unwrap(), Expression::all());
+        assert_eq!(expression(Some("TAG"), None).unwrap(), Expression::all());
+        assert_eq!(
+            expression(Some("TAG"), Some(&file)).unwrap(),
+            Expression::tag("a || b")
+        );
+        std::fs::write(&file, "a > 5").unwrap();
+        assert_eq!(
+            expression(Some("SQL92"), Some(&file)).unwrap(),
+            Expression::sql("a > 5")
+        );
+        assert!(expression(Some("REGEX"), Some(&file)).is_err());
+        assert!(expression(Some("TAG"), Some(&dir.join("missing"))).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn gate_releases_waiters_when_opened() {
+        let gate = Arc::new(Gate::new());
+        let g = Arc::clone(&gate);
+        let waiter = tokio::spawn(async move { *g.get().await });
+        tokio::task::yield_now().await;
+        gate.open(7u32);
+        assert_eq!(waiter.await.unwrap(), 7);
+        assert_eq!(*gate.get().await, 7);
+    }
+}

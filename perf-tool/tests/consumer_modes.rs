@@ -1,0 +1,421 @@
+//! `perf-tool consumer`, `timer-consumer` and `e2e` run as the built binary, each with a
+//! small quantity, against perf-tool's embedded broker-lite (no `-n`: the test reads the
+//! embedded name server's address from stderr and produces into it) and against the real
+//! Java 5.x broker; the JSON summaries are checked for sane totals.
+//!
+//! Fails (never skips) when Java RocketMQ is not in the cache.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, ensure};
+use interop::{JavaCluster, JavaVersion};
+use rocketmq::producer::Producer;
+use rocketmq::protocol::message::Message;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Longest a perf-tool run may take in these tests.
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{prefix}_{}_{}", std::process::id(), nanos % 1_000_000_000)
+}
+
+fn now_millis() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
+/// A scratch directory removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(unique(name));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn perf_tool(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perf-tool"));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Waits for `child` to exit successfully and returns its JSON summary.
+async fn finish(child: Child, json: &Path, stderr_so_far: String) -> anyhow::Result<Value> {
+    let out = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
+        .await
+        .context("perf-tool did not finish in time")??;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = format!("{stderr_so_far}{}", String::from_utf8_lossy(&out.stderr));
+    ensure!(
+        out.status.success(),
+        "perf-tool failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    let text = std::fs::read_to_string(json)
+        .with_context(|| format!("no JSON summary; stdout:\n{stdout}\nstderr:\n{stderr}"))?;
+    let summary: Value = serde_json::from_str(&text)?;
+    Ok(summary)
+}
+
+/// Runs perf-tool to its end and returns its JSON summary.
+async fn run_perf_tool(args: &[&str], json: &Path) -> anyhow::Result<Value> {
+    let child = perf_tool(args).spawn()?;
+    finish(child, json, String::new()).await
+}
+
+/// Starts perf-tool without `-n` and returns it with its embedded name server's address
+/// (read from its stderr) and the stderr read so far.
+async fn start_embedded(args: &[&str]) -> anyhow::Result<(Child, String, String)> {
+    let mut child = perf_tool(args).spawn()?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = String::new();
+    let addr = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await? {
+            seen.push_str(&line);
+            seen.push('\n');
+            if let Some(rest) = line.split_once("name server ").map(|(_, r)| r) {
+                let addr = rest.split([',', ' ']).next().unwrap_or_default();
+                return Ok::<_, anyhow::Error>(addr.to_owned());
+            }
+        }
+        anyhow::bail!("perf-tool exited without naming its embedded broker:\n{seen}")
+    })
+    .await
+    .context("no embedded broker address on stderr")??;
+    // Keep draining stderr so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, addr, seen))
+}
+
+/// What the test producer sends.
+#[derive(Clone, Copy)]
+enum Kind {
+    Plain,
+    Tagged(&'static str),
+    /// A 5.x timer message due this many ms after its send.
+    Timer(i64),
+}
+
+async fn produce(namesrv: &str, topic: &str, count: usize, kind: Kind) -> anyhow::Result<()> {
+    let producer = Producer::builder()
+        .namesrv_addr(namesrv)
+        .group(unique("perf_test_producer"))
+        .build()
+        .await?;
+    let result = async {
+        for i in 0..count {
+            let mut msg = Message::new(topic, format!("message {i}").into_bytes());
+            match kind {
+                Kind::Plain => {}
+                Kind::Tagged(tag) => msg.set_tags(tag),
+                Kind::Timer(after) => {
+                    let at = (now_millis() + after).to_string();
+                    msg.properties_mut().insert("TIMER_DELIVER_MS", at.clone());
+                    msg.put_user_property("MY_RECORD_TIMER_DELIVER_MS", at)?;
+                }
+            }
+            send_with_retry(&producer, msg).await?;
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    producer.close().await;
+    result
+}
+
+/// A fresh topic's first sends may need a moment (route registration).
+async fn send_with_retry(producer: &Producer, msg: Message) -> anyhow::Result<()> {
+    let mut attempts = 0;
+    loop {
+        match producer.send(msg.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempts >= 20 => return Err(e.into()),
+            Err(_) => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+fn total(summary: &Value, name: &str) -> u64 {
+    summary["totals"][name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no total {name} in {summary:#}"))
+}
+
+fn latency(summary: &Value, series: &str, field: &str) -> f64 {
+    summary["latency_ms"][series][field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no {series}.{field} in {summary:#}"))
+}
+
+/// Checks a consumer-mode summary: `expected` deliveries, every one with both latencies.
+fn check_consumer(summary: &Value, expected: u64) {
+    assert_eq!(summary["mode"], "consumer");
+    let consumed = total(summary, "consumed");
+    assert!(consumed >= expected, "{summary:#}");
+    for series in ["b2c", "s2c"] {
+        assert_eq!(
+            latency(summary, series, "count") as u64,
+            consumed,
+            "{series}: {summary:#}"
+        );
+        let (p50, p99, max) = (
+            latency(summary, series, "p50"),
+            latency(summary, series, "p99"),
+            latency(summary, series, "max"),
+        );
+        assert!(0.0 <= p50 && p50 <= p99 && p99 <= max, "{summary:#}");
+    }
+    assert!(summary["elapsed_s"].as_f64().unwrap() > 0.0, "{summary:#}");
+    assert!(
+        summary["cpu"]["us_per_msg"].as_f64().unwrap() > 0.0,
+        "{summary:#}"
+    );
+}
+
+/// Checks an e2e summary: everything acknowledged consumed, no duplicates or strangers.
+fn check_e2e(summary: &Value, quantity: u64) {
+    assert_eq!(summary["mode"], "e2e");
+    assert_eq!(total(summary, "sent"), quantity, "{summary:#}");
+    let acked = total(summary, "acknowledged");
+    assert_eq!(acked + total(summary, "failed"), quantity, "{summary:#}");
+    assert_eq!(total(summary, "failed"), 0, "{summary:#}");
+    assert!(total(summary, "consumed") >= acked, "{summary:#}");
+    assert_eq!(total(summary, "unique"), acked, "{summary:#}");
+    assert_eq!(total(summary, "missing"), 0, "{summary:#}");
+    assert_eq!(total(summary, "duplicates"), 0, "{summary:#}");
+    assert_eq!(total(summary, "foreign"), 0, "{summary:#}");
+    assert_eq!(
+        latency(summary, "e2e", "count") as u64,
+        acked,
+        "{summary:#}"
+    );
+    assert_eq!(
+        latency(summary, "send", "count") as u64,
+        acked,
+        "{summary:#}"
+    );
+    // Each message's end-to-end time includes its send.
+    assert!(
+        latency(summary, "e2e", "max") >= latency(summary, "send", "p50"),
+        "{summary:#}"
+    );
+}
+
+/// Checks a timer-consumer summary: every message measured, none delivered early.
+fn check_timer(summary: &Value, expected: u64) {
+    assert_eq!(summary["mode"], "timer-consumer");
+    let consumed = total(summary, "consumed");
+    assert!(consumed >= expected, "{summary:#}");
+    assert_eq!(total(summary, "no_deliver_time"), 0, "{summary:#}");
+    assert_eq!(total(summary, "early"), 0, "{summary:#}");
+    assert_eq!(
+        latency(summary, "delayed", "count") as u64,
+        consumed,
+        "{summary:#}"
+    );
+    // Delivered after their time, and not absurdly late for a 1 s timer precision.
+    assert!(latency(summary, "delayed", "max") < 30_000.0, "{summary:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_on_embedded_broker_lite() -> anyhow::Result<()> {
+    let dir = Scratch::new("perf_consumer");
+    let json = dir.path("summary.json");
+    let topic = unique("perf_consumer");
+    let (child, namesrv, seen) = start_embedded(&[
+        "consumer",
+        "-t",
+        &topic,
+        "-q",
+        "300",
+        "-r",
+        "0.2",
+        "-ri",
+        "1000",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await?;
+    produce(&namesrv, &topic, 300, Kind::Plain).await?;
+    let summary = finish(child, &json, seen).await?;
+    check_consumer(&summary, 300);
+    assert_eq!(summary["target"]["embedded_broker_lite"], true);
+    // About a fifth of the deliveries answered "reconsume later".
+    let failed = total(&summary, "failed");
+    assert!((10..=150).contains(&failed), "failed {failed}: {summary:#}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timer_consumer_on_embedded_broker_lite() -> anyhow::Result<()> {
+    let dir = Scratch::new("perf_timer");
+    let json = dir.path("summary.json");
+    let topic = unique("perf_timer");
+    let (child, namesrv, seen) = start_embedded(&[
+        "timer-consumer",
+        "-t",
+        &topic,
+        "-q",
+        "20",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await?;
+    produce(&namesrv, &topic, 20, Kind::Timer(3_000)).await?;
+    let summary = finish(child, &json, seen).await?;
+    check_timer(&summary, 20);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_on_embedded_broker_lite() -> anyhow::Result<()> {
+    let dir = Scratch::new("perf_e2e");
+    let json = dir.path("summary.json");
+    let summary = run_perf_tool(
+        &[
+            "e2e",
+            "-q",
+            "2000",
+            "-w",
+            "8",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &json,
+    )
+    .await?;
+    check_e2e(&summary, 2000);
+    assert_eq!(summary["target"]["embedded_broker_lite"], true);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modes_against_java_5() -> anyhow::Result<()> {
+    let cluster = JavaCluster::start(JavaVersion::V5)
+        .await
+        .context("starting Java RocketMQ 5.x")?;
+    let namesrv = cluster.namesrv_addr();
+    let result = java_scenarios(&namesrv)
+        .await
+        .with_context(|| format!("against Java RocketMQ {}", cluster.version_label()));
+    cluster.stop().await?;
+    result
+}
+
+async fn java_scenarios(namesrv: &str) -> anyhow::Result<()> {
+    let dir = Scratch::new("perf_java");
+
+    // consumer: a backlog of tagged messages, only tag A subscribed through an -e file;
+    // the run ends by its duration, so exactly the A messages must have arrived.
+    let topic = unique("perf_consumer_java");
+    produce(namesrv, &topic, 40, Kind::Tagged("A")).await?;
+    produce(namesrv, &topic, 40, Kind::Tagged("B")).await?;
+    let expr = dir.path("expr");
+    std::fs::write(&expr, "A\n")?;
+    let json = dir.path("consumer.json");
+    let summary = run_perf_tool(
+        &[
+            "consumer",
+            "-n",
+            namesrv,
+            "-t",
+            &topic,
+            "-g",
+            &unique("perf_group"),
+            "-f",
+            "TAG",
+            "-e",
+            expr.to_str().unwrap(),
+            "--duration",
+            "8",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &json,
+    )
+    .await
+    .context("consumer")?;
+    check_consumer(&summary, 40);
+    assert_eq!(total(&summary, "consumed"), 40, "{summary:#}");
+    assert_eq!(summary["target"]["embedded_broker_lite"], false);
+
+    // timer-consumer: started first, timer messages due 3 s after their send.
+    let topic = unique("perf_timer_java");
+    let json = dir.path("timer.json");
+    let child = perf_tool(&[
+        "timer-consumer",
+        "-n",
+        namesrv,
+        "-t",
+        &topic,
+        "-g",
+        &unique("perf_group"),
+        "-q",
+        "20",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .spawn()?;
+    produce(namesrv, &topic, 20, Kind::Timer(3_000)).await?;
+    let summary = finish(child, &json, String::new())
+        .await
+        .context("timer-consumer")?;
+    check_timer(&summary, 20);
+
+    // e2e on its own fresh topic and group.
+    let json = dir.path("e2e.json");
+    let summary = run_perf_tool(
+        &[
+            "e2e",
+            "-n",
+            namesrv,
+            "-q",
+            "1000",
+            "-w",
+            "8",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &json,
+    )
+    .await
+    .context("e2e")?;
+    check_e2e(&summary, 1000);
+    Ok(())
+}
