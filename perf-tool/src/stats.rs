@@ -116,7 +116,6 @@ impl Stats {
     }
 
     /// The current value of counter `index`.
-    #[allow(dead_code)] // for the consumer modes, which stop on a count
     pub(crate) fn counter(&self, index: usize) -> u64 {
         self.counters
             .get(index)
@@ -439,7 +438,6 @@ impl<'a> Window<'a> {
     }
 
     /// The largest latency of series `index` in the window (after the first snapshot), µs.
-    #[allow(dead_code)] // for modes whose maximum resets at each line
     pub(crate) fn max_us(&self, index: usize) -> u64 {
         self.all
             .iter()
@@ -448,6 +446,12 @@ impl<'a> Window<'a> {
             .map(|s| s.interval_max_us)
             .max()
             .unwrap_or(0)
+    }
+
+    /// Sum of the latencies of series `index` recorded in the window, ms.
+    pub(crate) fn sum_ms(&self, index: usize) -> f64 {
+        let at = |s: &Snapshot| s.series.get(index).map_or(0, |x| x.sum_us);
+        at(self.last).saturating_sub(at(self.first)) as f64 / 1000.0
     }
 
     /// The largest latency of series `index` since the start (or the end of warm-up), µs.

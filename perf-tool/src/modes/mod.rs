@@ -7,17 +7,26 @@ use clap::Subcommand;
 
 use crate::argv::Alias;
 
+pub(crate) mod batch_producer;
 pub(crate) mod consumer;
 pub(crate) mod e2e;
 pub(crate) mod producer;
 pub(crate) mod send;
 pub(crate) mod timer_consumer;
+pub(crate) mod timer_producer;
+pub(crate) mod transaction_producer;
 
 /// The modes (sub-commands).
 #[derive(Subcommand, Debug)]
 pub(crate) enum Mode {
     /// Send messages like Java's benchmark Producer (sync workers, or async with -y true).
     Producer(Box<producer::ProducerArgs>),
+    /// Send batches like Java's benchmark BatchProducer.
+    BatchProducer(Box<batch_producer::BatchProducerArgs>),
+    /// Send transactional messages like Java's benchmark TransactionProducer.
+    TransactionProducer(Box<transaction_producer::TransactionProducerArgs>),
+    /// Send timer messages like Java 5.x's benchmark TimerProducer.
+    TimerProducer(Box<timer_producer::TimerProducerArgs>),
     /// Consume like Java's benchmark Consumer: B2C/S2C latency, fail rate, TAG/SQL92 filter.
     Consumer(Box<consumer::ConsumerArgs>),
     /// Consume timer messages like Java's TimerConsumer: how late each one arrives.
@@ -31,6 +40,9 @@ impl Mode {
     pub(crate) async fn run(self) -> anyhow::Result<()> {
         match self {
             Mode::Producer(args) => producer::run(*args).await,
+            Mode::BatchProducer(args) => batch_producer::run(*args).await,
+            Mode::TransactionProducer(args) => transaction_producer::run(*args).await,
+            Mode::TimerProducer(args) => timer_producer::run(*args).await,
             Mode::Consumer(args) => consumer::run(*args).await,
             Mode::TimerConsumer(args) => timer_consumer::run(*args).await,
             Mode::E2e(args) => e2e::run(*args).await,
@@ -42,6 +54,9 @@ impl Mode {
 pub(crate) fn aliases(mode: &str) -> &'static [Alias] {
     match mode {
         "producer" => producer::ALIASES,
+        "batch-producer" => batch_producer::ALIASES,
+        "transaction-producer" => transaction_producer::ALIASES,
+        "timer-producer" => timer_producer::ALIASES,
         "consumer" => consumer::ALIASES,
         "timer-consumer" => timer_consumer::ALIASES,
         "e2e" => e2e::ALIASES,

@@ -1,0 +1,254 @@
+//! `perf-tool batch-producer`: Java's benchmark `BatchProducer` (5.x flags, defaults and
+//! line) on the SDK's [`Producer::send_batch`]. Java's tool has no quantity bound; here
+//! `-q` counts messages and is rounded up to whole batches.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use rocketmq::producer::{Producer, SendStatus};
+use rocketmq::protocol::message::Message;
+use serde::Serialize;
+
+use super::send::{CompressArgs, producers};
+use crate::argv::Alias;
+use crate::cli::{AclArgs, CommonArgs, check_trace, java_bool};
+use crate::report::{Report, human_time, whole_ms};
+use crate::run::{Pacer, Run, RunSpec};
+use crate::stats::{Layout, Recorder, Snapshot, Window};
+use crate::target::Target;
+
+/// Java's producer group for this tool.
+const GROUP: &str = "benchmark_batch_producer";
+/// Pause after a failed batch (Java sleeps 3 s).
+const BACKOFF: Duration = Duration::from_secs(3);
+
+/// Multi-letter short options of this mode.
+pub(crate) const ALIASES: &[Alias] = &[
+    ("-ak", "--accessKey"),
+    ("-sk", "--secretKey"),
+    ("-ct", "--compressType"),
+    ("-cl", "--compressLevel"),
+    ("-ch", "--compressOverHowMuch"),
+    ("-ri", "--reportInterval"),
+];
+
+/// Messages sent (in batches started).
+const SENT: usize = 0;
+/// Messages in batches the broker stored with `SEND_OK`.
+const ACKNOWLEDGED: usize = 1;
+/// Messages in batches that failed or were stored with another status.
+const FAILED: usize = 2;
+/// Batches stored with `SEND_OK`.
+const BATCHES_OK: usize = 3;
+/// Batches that failed.
+const BATCHES_FAILED: usize = 4;
+/// Latency of a batch request.
+const BATCH_RT: usize = 0;
+
+static LAYOUT: Layout = Layout {
+    counters: &[
+        "sent",
+        "acknowledged",
+        "failed",
+        "batches_acknowledged",
+        "batches_failed",
+    ],
+    series: &["batch"],
+};
+
+/// Flags of `perf-tool batch-producer` (Java's `benchmark.BatchProducer`).
+#[derive(Args, Clone, Debug, Serialize)]
+pub(crate) struct BatchProducerArgs {
+    /// Topic to send to.
+    #[arg(short = 't', long = "topic", default_value = "BenchmarkTest")]
+    pub(crate) topic: String,
+    /// Sending workers.
+    #[arg(short = 'w', long = "threadCount", default_value_t = 64)]
+    pub(crate) threads: usize,
+    /// Body size in bytes (ignored with --body-file).
+    #[arg(short = 's', long = "messageSize", default_value_t = 128)]
+    pub(crate) size: usize,
+    /// Messages per batch.
+    #[arg(short = 'b', long = "batchSize", default_value_t = 16)]
+    pub(crate) batch: usize,
+    /// Set a key on each message (the batch's second since the epoch).
+    #[arg(short = 'k', long = "keyEnable", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
+    pub(crate) keys: bool,
+    /// Tag the messages `tag<n % N>` with n counting up (0: no tag).
+    #[arg(short = 'l', long = "tagCount", default_value_t = 0)]
+    pub(crate) tag_count: u64,
+    /// Add user properties of about this many bytes to each message (0: none).
+    #[arg(short = 'p', long = "propertySize", default_value_t = 0)]
+    pub(crate) property_size: usize,
+    /// Message trace (not supported yet: `true` is refused).
+    #[arg(short = 'm', long = "msgTraceEnable", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
+    pub(crate) trace: bool,
+    /// Messages to send in all, rounded up to whole batches (0: until --duration or
+    /// Ctrl-C).
+    #[arg(short = 'q', long = "messageQuantity", default_value_t = 0)]
+    pub(crate) quantity: u64,
+    #[command(flatten)]
+    pub(crate) compress: CompressArgs,
+    #[command(flatten)]
+    pub(crate) acl: AclArgs,
+    #[command(flatten)]
+    pub(crate) common: CommonArgs,
+}
+
+/// Makes the batches.
+#[derive(Clone, Debug)]
+struct Shape {
+    template: Message,
+    batch: usize,
+    keys: bool,
+    tag_count: u64,
+}
+
+impl Shape {
+    fn batch(&self, tag_start: u64) -> Vec<Message> {
+        let key = self.keys.then(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or(Duration::ZERO)
+                .as_secs()
+                .to_string()
+        });
+        (0..self.batch as u64)
+            .map(|i| {
+                let mut msg = self.template.clone();
+                if let Some(k) = &key {
+                    msg.set_keys([k.as_str()]);
+                }
+                if self.tag_count > 0 {
+                    msg.set_tags(format!("tag{}", (tag_start + i) % self.tag_count));
+                }
+                msg
+            })
+            .collect()
+    }
+}
+
+/// Runs the mode.
+pub(crate) async fn run(args: BatchProducerArgs) -> anyhow::Result<()> {
+    check_trace(args.trace)?;
+    args.common.validate()?;
+    args.acl.check_supported()?;
+    anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
+    anyhow::ensure!(args.batch >= 1, "-b/--batchSize must be at least 1");
+    anyhow::ensure!(!args.topic.trim().is_empty(), "-t/--topic is empty");
+    let mut template = Message::new(args.topic.trim(), args.common.body(args.size)?);
+    super::producer::add_properties(&mut template, args.property_size)?;
+    let shape = Shape {
+        template,
+        batch: args.batch,
+        keys: args.keys,
+        tag_count: args.tag_count,
+    };
+    let target = Target::resolve(args.common.namesrv.as_deref()).await?;
+    let producers = producers(
+        &args.common,
+        &args.acl,
+        &target,
+        GROUP,
+        Some(&args.compress),
+    )
+    .await?;
+    eprintln!(
+        "perf-tool batch-producer: topic {}, {} worker(s), batches of {} x {}-byte bodies, quantity {}",
+        args.topic,
+        args.threads,
+        args.batch,
+        shape.template.body().len(),
+        args.quantity
+    );
+    let run = Run::start(
+        RunSpec {
+            mode: "batch-producer",
+            layout: &LAYOUT,
+            main_counter: ACKNOWLEDGED,
+            main_series: BATCH_RT,
+            quantity: args.quantity.div_ceil(args.batch as u64),
+            config: serde_json::to_value(&args)?,
+            report: Box::new(BatchReport),
+        },
+        &args.common,
+        &target,
+    );
+    let mut tasks = Vec::with_capacity(args.threads);
+    for i in 0..args.threads {
+        let producer = producers[i % producers.len()].clone();
+        let (shape, pacer, recorder) = (shape.clone(), run.pacer(), run.stats().recorder());
+        tasks.push(tokio::spawn(worker(producer, shape, pacer, recorder)));
+    }
+    for task in tasks {
+        task.await?;
+    }
+    let summary = run.finish().await;
+    for p in &producers {
+        p.close().await;
+    }
+    target.shutdown().await;
+    summary.map(|_| ())
+}
+
+async fn worker(producer: Producer, shape: Shape, pacer: Pacer, recorder: Recorder) {
+    let stats = Arc::clone(recorder.stats());
+    let n = shape.batch as u64;
+    while pacer.next().await {
+        let batch = shape.batch(stats.counter(ACKNOWLEDGED));
+        stats.add(SENT, n);
+        let began = Instant::now();
+        let outcome = producer.send_batch(batch).await;
+        match outcome {
+            Ok(result) => {
+                // Java adds the time of every answered batch, stored cleanly or not.
+                recorder.record(BATCH_RT, began.elapsed());
+                if result.status == SendStatus::SendOk {
+                    stats.add(ACKNOWLEDGED, n);
+                    stats.add(BATCHES_OK, 1);
+                } else {
+                    stats.note(&format!("send status {:?}", result.status));
+                    stats.add(FAILED, n);
+                    stats.add(BATCHES_FAILED, 1);
+                }
+            }
+            Err(e) => {
+                stats.fail(&e);
+                stats.add(FAILED, n);
+                stats.add(BATCHES_FAILED, 1);
+                tokio::select! {
+                    () = tokio::time::sleep(BACKOFF) => {}
+                    () = pacer.stopped() => {}
+                }
+            }
+        }
+    }
+}
+
+/// Java 5.x `BatchProducer` lines (the Java tool has no complete line).
+#[derive(Debug)]
+struct BatchReport;
+
+impl Report for BatchReport {
+    fn line(&self, w: &Window<'_>) -> String {
+        let sum = w.sum_ms(BATCH_RT);
+        format!(
+            "Current Time: {} | Send TPS: {} | Send MPS: {} | Max RT(ms): {} | Average RT(ms): {:7.3} | Average Message RT(ms): {:7.3} | Send Failed: {} | Send Message Failed: {}",
+            human_time(w.wall()),
+            w.rate(BATCHES_OK),
+            w.rate(ACKNOWLEDGED),
+            whole_ms(w.max_total_us(BATCH_RT)),
+            sum / w.delta(BATCHES_OK) as f64,
+            sum / w.delta(ACKNOWLEDGED) as f64,
+            w.total(BATCHES_FAILED),
+            w.total(FAILED),
+        )
+    }
+
+    fn complete(&self, _w: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
+        None
+    }
+}
