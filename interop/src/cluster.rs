@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::acl::JavaAcl;
 use crate::java::{JavaVersion, run_to_end};
 use crate::ports::{ScratchDir, free_broker_port, free_port};
 use crate::process::JavaProcess;
@@ -62,11 +63,42 @@ impl JavaCluster {
         version: JavaVersion,
         broker_conf: &[(&str, &str)],
     ) -> anyhow::Result<JavaCluster> {
+        Self::start_inner(version, broker_conf, None).await
+    }
+
+    /// Like [`JavaCluster::start_with`], with the broker enforcing `acl` (see
+    /// [`JavaAcl`]): its `plain_acl.yml` is written under the broker's `ROCKETMQ_HOME` and
+    /// the release's ACL settings added before `broker_conf`. The name server has no ACL.
+    /// [`JavaCluster::admin`] signs with the first admin account (`conf/tools.yml`).
+    pub async fn start_with_acl(
+        version: JavaVersion,
+        broker_conf: &[(&str, &str)],
+        acl: &JavaAcl,
+    ) -> anyhow::Result<JavaCluster> {
+        Self::start_inner(version, broker_conf, Some(acl)).await
+    }
+
+    async fn start_inner(
+        version: JavaVersion,
+        broker_conf: &[(&str, &str)],
+        acl: Option<&JavaAcl>,
+    ) -> anyhow::Result<JavaCluster> {
         let label = version.label()?;
         version.home()?;
         let dir = ScratchDir::new(&format!("rocketmq-java-{label}"))?;
         let home = dir.path().join("rocketmq_home");
         write_logback_configs(&home)?;
+        let mut extra_conf = Vec::new();
+        if let Some(acl) = acl {
+            acl.write_files(&home)?;
+            extra_conf = acl.broker_conf(version);
+        }
+        let extra: Vec<(&str, &str)> = extra_conf
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(broker_conf.iter().copied())
+            .collect();
+        let broker_conf = extra.as_slice();
 
         let (namesrv, namesrv_port) = spawn_namesrv(version, dir.path(), &home).await?;
 

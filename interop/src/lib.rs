@@ -9,6 +9,7 @@
 //!   directory, with the Java mqadmin ([`JavaCluster::admin`]) and the Java client
 //!   ([`JavaCluster::java_produce`]) at hand. Processes are killed by PID and the directory
 //!   removed on [`JavaCluster::stop`] or drop (also when a test panics).
+//!   [`JavaCluster::start_with_acl`] starts the broker with ACL enforced ([`JavaAcl`]).
 //! - [`JavaBroker`]: a Java broker alone, registering with a name server the test gives
 //!   (such as broker-lite's).
 //! - [`clients`]: the Go (rocketmq-client-go v2) and Node.js (ali-ons) client programs built
@@ -23,6 +24,7 @@
 //! - [`sdk_ops`]: SDK-only steps (create a topic, wait for a route, pull one message)
 //!   shared by the tests and the demo.
 
+mod acl;
 mod broker;
 pub mod clients;
 mod cluster;
@@ -35,6 +37,7 @@ mod ports;
 mod process;
 pub mod sdk_ops;
 
+pub use acl::{AclAccount, JavaAcl};
 pub use broker::JavaBroker;
 pub use cluster::{JavaCluster, JavaSendRecord};
 pub use java::{JavaVersion, cache_root};

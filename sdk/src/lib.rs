@@ -13,8 +13,10 @@
 //! * [`producer`]: [`Producer`](producer::Producer) and
 //!   [`TransactionProducer`](producer::TransactionProducer).
 //! * [`consumer`]: [`PullConsumer`](consumer::PullConsumer), queue allocation, offsets.
+//! * [`acl`]: ACL credentials and the RPC hook that signs requests with them.
 #![warn(missing_docs)]
 
+pub mod acl;
 pub mod client;
 pub mod codec;
 pub mod consumer;

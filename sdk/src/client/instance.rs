@@ -592,6 +592,7 @@ pub struct ClientBuilder {
                 + Send,
         >,
     >,
+    credentials: Option<crate::acl::Credentials>,
 }
 
 impl ClientBuilder {
@@ -670,8 +671,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Signs every request with `credentials` for brokers with ACL enabled (see
+    /// [`acl`](crate::acl)); the signing hook runs after every [`rpc_hook`](Self::rpc_hook),
+    /// so it covers what they add. Default: none (requests are not signed; credentials are
+    /// never read from files or the environment).
+    pub fn credentials(mut self, credentials: crate::acl::Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
     /// Builds the client and starts its background task. Must run inside a tokio runtime.
-    /// Fails with [`Error::Config`] when no name server address is found.
+    /// Fails with [`Error::Config`] when no name server address is found or the
+    /// credentials have an empty access or secret key.
     pub fn build(self) -> Result<Client> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| Error::Config("a client must be built inside a tokio runtime".into()))?;
@@ -690,6 +701,11 @@ impl ClientBuilder {
             .fallback_handler(dispatch(Arc::clone(&groups)));
         for hook in self.hooks {
             remoting = hook(remoting);
+        }
+        if let Some(credentials) = self.credentials {
+            credentials.validate()?;
+            // Last, so the signature covers every field the other hooks add.
+            remoting = remoting.hook(crate::acl::SigningHook::new(credentials));
         }
         let ip = config
             .client_ip
@@ -727,6 +743,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("draft", &self.draft)
             .field("rpc_hooks", &self.hooks.len())
+            .field("credentials", &self.credentials)
             .finish()
     }
 }

@@ -93,6 +93,14 @@ macro_rules! client_setters {
             self
         }
 
+        /// Signs every request of the consumer's client with `credentials`, for brokers
+        /// with ACL enabled (see [`crate::acl`]). Default: none; never read from files or
+        /// the environment.
+        pub fn credentials(mut self, credentials: $crate::acl::Credentials) -> Self {
+            self.client.set(|b| b.credentials(credentials));
+            self
+        }
+
         /// How request headers are serialized. Default: `ROCKETMQ_SERIALIZE_TYPE`, else
         /// JSON.
         pub fn serialize_type(mut self, kind: $crate::protocol::SerializeType) -> Self {

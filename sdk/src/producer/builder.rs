@@ -179,6 +179,13 @@ impl<M> ProducerBuilder<M> {
         self.client_setting(|b| b.rpc_hook(hook))
     }
 
+    /// Signs every request of the producer's client with `credentials`, for brokers with
+    /// ACL enabled (see [`crate::acl`]). Default: none; never read from files or the
+    /// environment.
+    pub fn credentials(self, credentials: crate::acl::Credentials) -> Self {
+        self.client_setting(|b| b.credentials(credentials))
+    }
+
     /// How request headers are serialized. Default: `ROCKETMQ_SERIALIZE_TYPE`, else JSON.
     pub fn serialize_type(self, kind: SerializeType) -> Self {
         self.client_setting(|b| b.serialize_type(kind))
