@@ -7,6 +7,8 @@
 //!   release's jars), for several requests including non-ASCII keys and binary bodies.
 //! - An admin account creates the topic through the SDK transport; unsigned, the broker
 //!   refuses it.
+//! - A query by unique key, signed as Java signs it, is refused by 4.9.8 (its broker leaves
+//!   `_UNIQUE_KEY_QUERY` out of the checked content) and answered by 5.x.
 //! - A producer with the right credentials sends; a push consumer with credentials receives
 //!   every message with the same id, body, tags, keys and property.
 //! - A wrong secret, an unknown access key, no credentials at all, and an account without
@@ -28,8 +30,9 @@ use rocketmq::Error;
 use rocketmq::acl::{Credentials, SigningHook};
 use rocketmq::consumer::{ConsumeFrom, ConsumeStatus, PushConsumer};
 use rocketmq::producer::{Producer, SendStatus};
-use rocketmq::protocol::header::SendMessageRequestHeaderV2;
+use rocketmq::protocol::header::{QueryMessageRequestHeader, SendMessageRequestHeaderV2};
 use rocketmq::protocol::message::Message;
+use rocketmq::protocol::request::QueryMessage;
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::RemotingClient;
 
@@ -90,6 +93,10 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         .context("topic creation by the admin account")?;
     wait_for_route(&admin, &cluster.namesrv_addr(), &topic).await?;
 
+    unique_key_query(version, &label, &admin, &cluster.broker_addr(), &topic)
+        .await
+        .context("QUERY_MESSAGE by unique key")?;
+
     let sent = send_and_receive(&cluster, &topic, &group, &producer_group)
         .await
         .context("send and receive with the right credentials")?;
@@ -125,6 +132,39 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         check_refusal(version, what, &err, &causes)?;
     }
     cluster.stop().await
+}
+
+/// A query by unique key carries `_UNIQUE_KEY_QUERY`, which Java's client hook signs like
+/// every other field (and so do we). The 4.9.8 broker leaves that field out when it checks
+/// the signature, so the signed query is refused there (the Java 4.9.8 client's too); 5.x
+/// checks it as signed (for clients newer than 4.9.3) and answers the query.
+async fn unique_key_query(
+    version: JavaVersion,
+    label: &str,
+    admin: &RemotingClient,
+    broker: &str,
+    topic: &str,
+) -> anyhow::Result<()> {
+    let query = QueryMessage(QueryMessageRequestHeader {
+        topic: topic.to_owned(),
+        key: "0A0000010000000000000000000000AA".to_owned(),
+        max_num: 32,
+        begin_timestamp: 0,
+        end_timestamp: i64::MAX,
+        unique_key_query: Some(true),
+        rpc: Default::default(),
+    });
+    let outcome = admin.call(broker, &query).await;
+    println!("[{label}] signed query by unique key: {outcome:?}");
+    match (version, outcome) {
+        (JavaVersion::V4_9_8, Err(err)) if err.is_access_denied() => {
+            ensure!(err.to_string().contains("Check signature failed"), "{err}");
+        }
+        (JavaVersion::V5, Err(Error::Broker { code, .. }))
+            if code == ResponseCode::QUERY_NOT_FOUND => {}
+        (_, other) => bail!("unexpected answer: {other:?}"),
+    }
+    Ok(())
 }
 
 /// Sends `MESSAGES` messages with the user's credentials and receives them with a push
