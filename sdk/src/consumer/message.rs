@@ -42,15 +42,16 @@ impl ReceivedMessage {
         group: &str,
         strip_namespace: impl Fn(&str) -> String,
     ) -> Self {
-        let retry_topic = format!("{RETRY_PREFIX}{group}");
-        if stored.message.topic() == retry_topic
-            && let Some(original) = stored.message.property(property::RETRY_TOPIC)
-        {
+        // Compared in place: this runs for every message pulled.
+        let own_retry = stored.message.topic().strip_prefix(RETRY_PREFIX) == Some(group);
+        if own_retry && let Some(original) = stored.message.property(property::RETRY_TOPIC) {
             let original = original.to_owned();
             stored.message.set_topic(original);
         }
         let topic = strip_namespace(stored.message.topic());
-        stored.message.set_topic(topic);
+        if topic != stored.message.topic() {
+            stored.message.set_topic(topic);
+        }
         ReceivedMessage {
             inner: Arc::new(Inner {
                 stored,

@@ -126,7 +126,9 @@ async fn apply(
                 max_reconsume_times: core.max_reconsume(),
                 fallback_reconsume_times: msg.reconsume_times() + 1,
             };
-            if let Err(err) = core.send_back.send(back).await {
+            // Boxed: the send-back future is large and rarely needed; held inline it
+            // would make every consume task (one per batch) that much larger to spawn.
+            if let Err(err) = Box::pin(core.send_back.send(back)).await {
                 tracing::warn!(msg_id = %msg.msg_id(), %err, "send back failed; consuming again here");
                 back_failed.push(msg.with_reconsume_times(msg.reconsume_times() + 1));
             }
