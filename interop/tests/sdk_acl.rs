@@ -9,8 +9,10 @@
 //!   refuses it.
 //! - A query by unique key, signed as Java signs it, is refused by 4.9.8 (its broker leaves
 //!   `_UNIQUE_KEY_QUERY` out of the checked content) and answered by 5.x.
-//! - A producer with the right credentials sends; a push consumer with credentials receives
-//!   every message with the same id, body, tags, keys and property.
+//! - A producer with the right credentials sends, and so does a transaction producer whose
+//!   unknown transaction the broker checks (a broker-initiated request) and the producer
+//!   commits; a push consumer with credentials receives every message with the same id,
+//!   body, tags, keys and property.
 //! - A wrong secret, an unknown access key, no credentials at all, and an account without
 //!   permission on the topic each fail with `Error::Broker` keeping the broker's code and a
 //!   readable remark, and `Error::is_access_denied` is true (the codes are printed; run with
@@ -21,6 +23,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail, ensure};
@@ -29,9 +33,9 @@ use interop::{AclAccount, JavaAcl, JavaCluster, JavaVersion};
 use rocketmq::Error;
 use rocketmq::acl::{Credentials, SigningHook};
 use rocketmq::consumer::{ConsumeFrom, ConsumeStatus, PushConsumer};
-use rocketmq::producer::{Producer, SendStatus};
+use rocketmq::producer::{LocalTransactionState, Producer, SendStatus, TransactionProducer};
 use rocketmq::protocol::header::{QueryMessageRequestHeader, SendMessageRequestHeaderV2};
-use rocketmq::protocol::message::Message;
+use rocketmq::protocol::message::{Message, StoredMessage};
 use rocketmq::protocol::request::QueryMessage;
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::RemotingClient;
@@ -40,6 +44,15 @@ const ADMIN: (&str, &str) = ("acl_admin", "admin-secret-1");
 const USER: (&str, &str) = ("acl_user", "user-secret-2");
 const NO_PERM: (&str, &str) = ("acl_noperm", "noperm-secret-3");
 const MESSAGES: usize = 3;
+
+/// Topics only as created; transactions checked every second once 3 s old (5.x writes the
+/// op records of ended transactions every 200 ms instead of 3 s).
+const BROKER_CONF: &[(&str, &str)] = &[
+    ("autoCreateTopicEnable", "false"),
+    ("transactionCheckInterval", "1000"),
+    ("transactionTimeOut", "3000"),
+    ("transactionOpBatchInterval", "200"),
+];
 
 /// One Java cluster at a time: each starts two JVMs, and the machine may have two cores.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -64,7 +77,9 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         AclAccount::user(
             USER.0,
             USER.1,
-            &[&format!("{topic}=PUB|SUB")],
+            // A commit answering a broker check names the half topic (the check request
+            // does, and Java's client copies it), which 5.x authorises as a send to it.
+            &[&format!("{topic}=PUB|SUB"), "RMQ_SYS_TRANS_HALF_TOPIC=PUB"],
             &[
                 &format!("{group}=SUB"),
                 &format!("{producer_group}=PUB|SUB"),
@@ -72,8 +87,7 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         ),
         AclAccount::user(NO_PERM.0, NO_PERM.1, &[], &[]),
     ]);
-    let cluster =
-        JavaCluster::start_with_acl(version, &[("autoCreateTopicEnable", "false")], &acl).await?;
+    let cluster = JavaCluster::start_with_acl(version, BROKER_CONF, &acl).await?;
     let label = cluster.version_label().to_owned();
 
     java_signs_like_us(&cluster)
@@ -100,7 +114,7 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
     let sent = send_and_receive(&cluster, &topic, &group, &producer_group)
         .await
         .context("send and receive with the right credentials")?;
-    ensure!(sent == MESSAGES);
+    ensure!(sent == MESSAGES + 1);
 
     // Each refusal, with what its remark names (either word, case-insensitive): 4.9.8
     // says "Check signature failed for accessKey=..", "No acl config for ..", "No accessKey
@@ -184,15 +198,34 @@ async fn send_and_receive(
         .await?;
     let mut expected = BTreeMap::new();
     for i in 0..MESSAGES {
-        let mut msg = Message::new(topic, format!("acl body {i} \u{00e9}\u{4e2d}"));
-        msg.set_tags("TagAcl");
-        msg.set_keys([format!("acl-key-{i}")]);
-        msg.put_user_property("index", i.to_string())?;
-        let result = producer.send(msg).await?;
+        let result = producer.send(message(topic, i)?).await?;
         ensure!(result.status == SendStatus::SendOk, "{result:?}");
         expected.insert(result.msg_id.clone(), i);
     }
     producer.close().await;
+
+    // One more through a transaction left unknown: the broker's CHECK_TRANSACTION_STATE
+    // reaches the producer (the signing hook also sees that incoming request) and the
+    // commit goes back as a signed END_TRANSACTION.
+    let checks = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&checks);
+    let tx_producer = TransactionProducer::builder(move |_half: StoredMessage| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { LocalTransactionState::Commit }
+    })
+    .namesrv_addr(cluster.namesrv_addr())
+    .group(format!("{producer_group}_tx"))
+    .credentials(creds.clone())
+    .build()
+    .await?;
+    let half = tx_producer
+        .send(message(topic, MESSAGES)?, |_: &Message| async {
+            LocalTransactionState::Unknown
+        })
+        .await?;
+    ensure!(half.send.status == SendStatus::SendOk, "{half:?}");
+    expected.insert(half.send.msg_id.clone(), MESSAGES);
+    let total = MESSAGES + 1;
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let consumer = PushConsumer::builder()
@@ -222,11 +255,14 @@ async fn send_and_receive(
         .await?;
     let mut seen = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    while seen < MESSAGES {
+    while seen < total {
         let Ok(Some((id, body, tags, keys, index))) =
             tokio::time::timeout_at(deadline, rx.recv()).await
         else {
-            bail!("received {seen} of {MESSAGES} messages in time");
+            bail!(
+                "received {seen} of {total} messages in time ({} transaction checks)",
+                checks.load(Ordering::SeqCst)
+            );
         };
         let Some(i) = expected.remove(&id) else {
             bail!("unexpected or repeated message {id}");
@@ -241,7 +277,18 @@ async fn send_and_receive(
         seen += 1;
     }
     consumer.close().await;
+    tx_producer.close().await;
+    ensure!(checks.load(Ordering::SeqCst) >= 1, "no transaction check");
     Ok(seen)
+}
+
+/// Message `i` of the test: non-ASCII body, tags, a key and a user property.
+fn message(topic: &str, i: usize) -> anyhow::Result<Message> {
+    let mut msg = Message::new(topic, format!("acl body {i} \u{00e9}\u{4e2d}"));
+    msg.set_tags("TagAcl");
+    msg.set_keys([format!("acl-key-{i}")]);
+    msg.put_user_property("index", i.to_string())?;
+    Ok(msg)
 }
 
 /// A send with `creds` (or none) that the broker must refuse; returns its error.
