@@ -12,7 +12,7 @@
 //! - A producer with the right credentials sends, and so does a transaction producer whose
 //!   unknown transaction the broker checks (a broker-initiated request) and the producer
 //!   commits; a push consumer with credentials receives every message with the same id,
-//!   body, tags, keys and property.
+//!   body, tags, keys and property (one send uses ROCKETMQ binary headers).
 //! - A wrong secret, an unknown access key, no credentials at all, and an account without
 //!   permission on the topic each fail with `Error::Broker` keeping the broker's code and a
 //!   readable remark, and `Error::is_access_denied` is true (the codes are printed; run with
@@ -37,7 +37,7 @@ use rocketmq::producer::{LocalTransactionState, Producer, SendStatus, Transactio
 use rocketmq::protocol::header::{QueryMessageRequestHeader, SendMessageRequestHeaderV2};
 use rocketmq::protocol::message::{Message, StoredMessage};
 use rocketmq::protocol::request::QueryMessage;
-use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
+use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode, SerializeType};
 use rocketmq::remoting::RemotingClient;
 
 const ADMIN: (&str, &str) = ("acl_admin", "admin-secret-1");
@@ -196,13 +196,28 @@ async fn send_and_receive(
         .credentials(creds.clone())
         .build()
         .await?;
+    // The last plain message goes with ROCKETMQ (binary) headers: the broker decodes the
+    // same ext fields from them and checks the same signature.
+    let binary = Producer::builder()
+        .namesrv_addr(cluster.namesrv_addr())
+        .group(format!("{producer_group}_bin"))
+        .serialize_type(SerializeType::RocketMq)
+        .credentials(creds.clone())
+        .build()
+        .await?;
     let mut expected = BTreeMap::new();
     for i in 0..MESSAGES {
-        let result = producer.send(message(topic, i)?).await?;
+        let sender = if i + 1 == MESSAGES {
+            &binary
+        } else {
+            &producer
+        };
+        let result = sender.send(message(topic, i)?).await?;
         ensure!(result.status == SendStatus::SendOk, "{result:?}");
         expected.insert(result.msg_id.clone(), i);
     }
     producer.close().await;
+    binary.close().await;
 
     // One more through a transaction left unknown: the broker's CHECK_TRANSACTION_STATE
     // reaches the producer (the signing hook also sees that incoming request) and the
