@@ -12,6 +12,7 @@ mod balance;
 mod broker;
 mod client_choice;
 mod fetch;
+mod group_setters;
 mod lite;
 mod message;
 mod model;

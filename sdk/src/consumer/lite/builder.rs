@@ -15,11 +15,12 @@ use crate::client::{ConsumerGroup, GroupRegistration};
 use crate::consumer::BrokerAnswer;
 use crate::consumer::client_choice::{ClientChoice, client_setters};
 use crate::consumer::fetch::Fetcher;
+use crate::consumer::group_setters::group_setters;
 use crate::consumer::offset::{LocalStore, OffsetStore, RemoteStore, local};
 use crate::consumer::pull::DEFAULT_GROUP;
 use crate::consumer::subscription::Expression;
 use crate::consumer::tasks::TaskSet;
-use crate::consumer::{AllocateStrategy, Averagely, ConsumeFrom, MessageModel};
+use crate::consumer::{AllocateStrategy, Averagely, MessageModel};
 use crate::producer::{check_group, check_topic};
 use crate::protocol::body::{ConsumeType, ConsumerData};
 use crate::{Error, Result};
@@ -91,43 +92,7 @@ impl ConsumerGroup for LiteGroup {
 
 impl LitePullConsumerBuilder {
     client_setters!();
-
-    /// The consumer group. Required: Java's default `DEFAULT_CONSUMER` is refused.
-    pub fn group(mut self, group: impl Into<String>) -> Self {
-        self.group = group.into();
-        self
-    }
-
-    /// Subscribes to `topic` from the start (see [`LitePullConsumer::subscribe`]).
-    pub fn subscribe(
-        mut self,
-        topic: impl Into<String>,
-        expression: impl Into<Expression>,
-    ) -> Self {
-        let topic = topic.into();
-        self.subscriptions.retain(|(t, _)| *t != topic);
-        self.subscriptions.push((topic, expression.into()));
-        self
-    }
-
-    /// Clustering or broadcasting. Default: clustering.
-    pub fn message_model(mut self, model: MessageModel) -> Self {
-        self.settings.model = model;
-        self
-    }
-
-    /// Where the group starts on a queue without a stored offset. Default: the last
-    /// offset.
-    pub fn consume_from(mut self, from: ConsumeFrom) -> Self {
-        self.settings.consume_from = from;
-        self
-    }
-
-    /// How subscribed queues are shared in clustering mode. Default: [`Averagely`].
-    pub fn allocate_strategy(mut self, strategy: impl AllocateStrategy) -> Self {
-        self.strategy = Arc::new(strategy);
-        self
-    }
+    group_setters!();
 
     /// Messages asked for per pull (and so the largest batch a poll returns). Default: 10.
     pub fn pull_batch_size(mut self, messages: i32) -> Self {
@@ -139,24 +104,6 @@ impl LitePullConsumerBuilder {
     /// Default: 10 000.
     pub fn pull_threshold_for_all(mut self, messages: usize) -> Self {
         self.settings.pull_threshold_for_all = messages;
-        self
-    }
-
-    /// Messages cached per queue before pulling pauses. Default: 1000.
-    pub fn pull_threshold_for_queue(mut self, messages: usize) -> Self {
-        self.settings.pull_threshold_for_queue = messages;
-        self
-    }
-
-    /// MiB cached per queue before pulling pauses. Default: 100.
-    pub fn pull_threshold_size_for_queue(mut self, mib: usize) -> Self {
-        self.settings.pull_threshold_size_for_queue = mib;
-        self
-    }
-
-    /// Largest offset distance cached per queue. Default: 2000.
-    pub fn max_span(mut self, offsets: i64) -> Self {
-        self.settings.max_span = offsets;
         self
     }
 
@@ -187,12 +134,6 @@ impl LitePullConsumerBuilder {
     /// Time a pull may take in all; must exceed the broker suspend time. Default: 30 s.
     pub fn suspend_timeout(mut self, timeout: Duration) -> Self {
         self.settings.suspend_timeout = timeout;
-        self
-    }
-
-    /// Time between rebalances of subscriptions. Default: 20 s.
-    pub fn rebalance_interval(mut self, every: Duration) -> Self {
-        self.settings.rebalance_interval = every;
         self
     }
 

@@ -17,12 +17,13 @@ use super::listener::{
     ConsumeStatus, FnListener, FnOrderly, Listener, MessageListener, OrderlyListener, OrderlyStatus,
 };
 use super::serve::PushGroup;
-use super::settings::{ConsumeFrom, MessageModel, Settings};
+use super::settings::{MessageModel, Settings};
 use super::{Handle, PushConsumer, concurrent, rebalance};
 use crate::client::ConsumerGroup;
 use crate::client::namespace::RETRY_PREFIX;
 use crate::consumer::client_choice::{ClientChoice, client_setters};
 use crate::consumer::fetch::Fetcher;
+use crate::consumer::group_setters::group_setters;
 use crate::consumer::offset::{LocalStore, OffsetStore, RemoteStore, local};
 use crate::consumer::pull::DEFAULT_GROUP;
 use crate::consumer::send_back::SendBack;
@@ -61,25 +62,7 @@ impl Default for PushConsumerBuilder {
 
 impl PushConsumerBuilder {
     client_setters!();
-
-    /// The consumer group. Required: Java's default `DEFAULT_CONSUMER` is refused.
-    pub fn group(mut self, group: impl Into<String>) -> Self {
-        self.group = group.into();
-        self
-    }
-
-    /// Subscribes to `topic` with a tag expression (`"*"`, `"a || b"`) or an
-    /// [`Expression`]; a second subscription to the same topic replaces the first.
-    pub fn subscribe(
-        mut self,
-        topic: impl Into<String>,
-        expression: impl Into<Expression>,
-    ) -> Self {
-        let topic = topic.into();
-        self.subscriptions.retain(|(t, _)| *t != topic);
-        self.subscriptions.push((topic, expression.into()));
-        self
-    }
+    group_setters!();
 
     /// Consumes concurrently with `listener`. One listener per consumer: the last one
     /// set wins.
@@ -112,42 +95,9 @@ impl PushConsumerBuilder {
         self.orderly_listener(FnOrderly(f))
     }
 
-    /// Clustering (share the queues) or broadcasting (every member gets everything).
-    /// Default: clustering.
-    pub fn message_model(mut self, model: MessageModel) -> Self {
-        self.settings.model = model;
-        self
-    }
-
-    /// Where the group starts on a queue without a stored offset. Default: the last
-    /// offset.
-    pub fn consume_from(mut self, from: ConsumeFrom) -> Self {
-        self.settings.consume_from = from;
-        self
-    }
-
-    /// How queues are shared in clustering mode. Default: [`Averagely`] (Java
-    /// `AllocateMessageQueueAveragely`).
-    pub fn allocate_strategy(mut self, strategy: impl AllocateStrategy) -> Self {
-        self.strategy = Arc::new(strategy);
-        self
-    }
-
     /// Listener calls in flight at once (Java `consumeThreadMin`/`Max`). Default: 20.
     pub fn consume_threads(mut self, n: usize) -> Self {
         self.settings.consume_threads = n;
-        self
-    }
-
-    /// Messages cached per queue before pulling pauses. Default: 1000.
-    pub fn pull_threshold_for_queue(mut self, messages: usize) -> Self {
-        self.settings.pull_threshold_for_queue = messages;
-        self
-    }
-
-    /// MiB cached per queue before pulling pauses. Default: 100.
-    pub fn pull_threshold_size_for_queue(mut self, mib: usize) -> Self {
-        self.settings.pull_threshold_size_for_queue = mib;
         self
     }
 
@@ -161,14 +111,6 @@ impl PushConsumerBuilder {
     /// MiB cached per topic, divided among the queues held. Default: none.
     pub fn pull_threshold_size_for_topic(mut self, mib: usize) -> Self {
         self.settings.pull_threshold_size_for_topic = Some(mib);
-        self
-    }
-
-    /// Largest distance between the smallest and largest cached offset of a queue before
-    /// pulling pauses (concurrent consumption; Java `consumeConcurrentlyMaxSpan`).
-    /// Default: 2000.
-    pub fn max_span(mut self, offsets: i64) -> Self {
-        self.settings.max_span = offsets;
         self
     }
 
@@ -222,13 +164,6 @@ impl PushConsumerBuilder {
     /// Default: 30 s.
     pub fn await_termination(mut self, time: Duration) -> Self {
         self.settings.await_termination = time;
-        self
-    }
-
-    /// Time between rebalances (Java `rocketmq.client.rebalance.waitInterval`). Default:
-    /// 20 s.
-    pub fn rebalance_interval(mut self, every: Duration) -> Self {
-        self.settings.rebalance_interval = every;
         self
     }
 
