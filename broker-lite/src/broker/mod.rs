@@ -314,8 +314,6 @@ pub(crate) struct State {
     pub(crate) stats: stats::Stats,
     /// Delay-level progress (persisted in `config/delayOffset.json`).
     pub(crate) schedule: schedule::Schedule,
-    /// Order of puts per queue (batches get consecutive offsets).
-    pub(crate) put_order: put::QueueOrder,
 }
 
 impl State {
@@ -330,7 +328,6 @@ impl State {
             holds: long_poll::PullHolds::new(),
             stats: stats::Stats::with_cluster(&config.cluster_name),
             schedule: schedule::Schedule::open(&root, &config)?,
-            put_order: put::QueueOrder::default(),
             config: Mutex::new(config),
             addr,
             boot_timestamp: now_ms(),

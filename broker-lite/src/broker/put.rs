@@ -2,8 +2,9 @@
 //! transactions (Java `DefaultMessageStore.putMessage` / `CommitLog.putMessage` as the
 //! broker calls them).
 //!
-//! [`put`] applies Java's delay-level rewrite, appends on a blocking thread, records put
-//! stats and wakes the pulls held on the queue. [`put_raw`] does the same without the
+//! [`put`] applies Java's delay-level rewrite, hands the message to the store's appender
+//! thread ([`Store::append_async`](crate::store::Store::append_async)), records put stats
+//! and wakes the pulls held on the queue. [`put_raw`] does the same without the
 //! rewrite (for re-puts of messages whose real topic was restored, e.g. when the delay
 //! schedule delivers or a transaction commits). [`put_batch`] stores a batch with
 //! consecutive queue offsets.
@@ -15,20 +16,18 @@
 //! is stored in `SCHEDULE_TOPIC_XXXX`, queue `level - 1` (the level capped at the highest
 //! configured one), with its topic and queue id kept in `REAL_TOPIC` and `REAL_QID`.
 //!
-//! Ordering: the store orders appends; single puts to a queue run concurrently (so
-//! sync-flush group commit still works), while a batch holds its queue exclusively so
-//! its messages get consecutive offsets.
+//! Ordering: the appender thread appends submissions in the order they were queued, the
+//! messages of a batch back to back (consecutive offsets); puts waiting at the same time
+//! are appended together (one write, and under SYNC_FLUSH one fsync: group commit).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rocketmq::protocol::message::{OffsetMsgId, StoredMessage, SysFlag, property};
-use tokio::sync::RwLock;
 
 use super::schedule::timer::rewrite_timer;
 use super::topics::SCHEDULE_TOPIC;
-use super::{State, lock, now_ms};
+use super::{State, now_ms};
 use crate::Result;
 use crate::store::AppendResult;
 
@@ -75,26 +74,6 @@ impl PutOutcome {
     }
 }
 
-/// A queue's ordering lock: single puts share it, a batch holds it alone.
-type OrderLock = Arc<RwLock<()>>;
-
-/// Per-queue order between single puts (shared) and batches (exclusive).
-#[derive(Debug, Default)]
-pub(crate) struct QueueOrder {
-    queues: Mutex<HashMap<(String, i32), OrderLock>>,
-}
-
-impl QueueOrder {
-    fn of(&self, topic: &str, queue_id: i32) -> OrderLock {
-        let mut queues = lock(&self.queues);
-        Arc::clone(
-            queues
-                .entry((topic.to_owned(), queue_id))
-                .or_insert_with(|| Arc::new(RwLock::new(()))),
-        )
-    }
-}
-
 /// Stores `msg`, applying the delay-level rewrite first. The caller fills in topic,
 /// queue id, flag, properties, body, born time and host, sysFlag, reconsume times and
 /// prepared transaction offset; the store sets the rest.
@@ -115,12 +94,7 @@ pub(crate) async fn put(state: &Arc<State>, mut msg: StoredMessage) -> Result<Pu
 pub(crate) async fn put_raw(state: &Arc<State>, msg: StoredMessage) -> Result<PutOutcome> {
     let topic = msg.message.topic().to_owned();
     let queue_id = msg.queue_id;
-    let order = state.put_order.of(&topic, queue_id);
-    let _shared = order.read().await;
-    let store = state.store.clone();
-    let appended = tokio::task::spawn_blocking(move || store.append(msg))
-        .await
-        .map_err(|e| std::io::Error::other(format!("store append task failed: {e}")))??;
+    let appended = state.store.append_async(msg).await?;
     Ok(stored(state, topic, queue_id, appended))
 }
 
@@ -146,22 +120,7 @@ pub(crate) async fn put_batch(
         }
         .into());
     }
-    let order = state.put_order.of(&topic, queue_id);
-    let _exclusive = order.write().await;
-    let store = state.store.clone();
-    let results = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::with_capacity(msgs.len());
-        for msg in msgs {
-            match store.append(msg) {
-                Ok(a) => out.push(a),
-                Err(e) => return (out, Some(e)),
-            }
-        }
-        (out, None)
-    })
-    .await
-    .map_err(|e| std::io::Error::other(format!("store append task failed: {e}")))?;
-    let (appended, error) = results;
+    let (appended, error) = state.store.append_batch_async(msgs).await;
     let outcomes: Vec<PutOutcome> = appended
         .into_iter()
         .map(|a| stored(state, topic.clone(), queue_id, a))

@@ -59,9 +59,10 @@ impl CommitLog {
         self.files.size()
     }
 
-    /// Where a record of `len` bytes would go now: the write position, or the next
+    /// Where a record of `len` bytes would go after the data ending at `pos` (the write
+    /// position, or the end of records placed but not yet appended): `pos`, or the next
     /// segment's start when it does not fit with room for the filler.
-    pub(crate) fn place(&self, len: usize) -> Result<u64> {
+    pub(crate) fn place_after(&self, pos: u64, len: usize) -> Result<u64> {
         let size = self.files.size();
         if len > self.max_record || len as u64 + BLANK_LEN as u64 > size {
             return Err(Error::MessageTooLarge {
@@ -69,16 +70,17 @@ impl CommitLog {
                 max: self.max_record,
             });
         }
-        let left = size - self.write_pos % size;
+        let left = size - pos % size;
         if len as u64 + BLANK_LEN as u64 > left {
-            Ok(self.write_pos + left)
+            Ok(pos + left)
         } else {
-            Ok(self.write_pos)
+            Ok(pos)
         }
     }
 
-    /// Appends a record placed by [`place`](Self::place) at `at`, writing the filler first
-    /// when `at` is past the write position.
+    /// Appends records placed by [`place_after`](Self::place_after) back to back from
+    /// `at` (all in one segment), writing the filler first when `at` is past the write
+    /// position. One positioned write; the write position moves only when it succeeded.
     pub(crate) fn append(&mut self, at: u64, record: &[u8]) -> Result<()> {
         if at > self.write_pos {
             self.files

@@ -107,6 +107,34 @@ impl ConsumeQueue {
         Ok(())
     }
 
+    /// Appends consecutive entries from logical offset `first`, which must be
+    /// `max_offset`: one write per file they fall in. On an error the entries written
+    /// before it stay (`max_offset` covers exactly the written ones).
+    pub(crate) fn put_many(&mut self, first: u64, entries: &[Entry]) -> Result<()> {
+        if first != self.max_offset {
+            return Err(crate::error::Error::Corrupt {
+                path: self.files.dir().to_owned(),
+                reason: format!("entry {first} put at max offset {}", self.max_offset),
+            });
+        }
+        let per_file = self.files.size() / ENTRY_LEN;
+        let mut buf = Vec::with_capacity(entries.len().min(4096) * ENTRY_LEN as usize);
+        let mut rest = entries;
+        while !rest.is_empty() {
+            let room = per_file - self.max_offset % per_file;
+            let n = usize::try_from(room).unwrap_or(usize::MAX).min(rest.len());
+            let (now, later) = rest.split_at(n);
+            buf.clear();
+            for e in now {
+                buf.extend_from_slice(&e.encode());
+            }
+            self.files.write_at(self.max_offset * ENTRY_LEN, &buf)?;
+            self.max_offset += n as u64;
+            rest = later;
+        }
+        Ok(())
+    }
+
     /// Entries from `offset` on, at most `max` (never crossing a file end).
     pub(crate) fn read(&self, offset: u64, max: usize) -> Result<Vec<Entry>> {
         if offset < self.min_offset || offset >= self.max_offset || max == 0 {
@@ -241,5 +269,23 @@ mod tests {
         assert_eq!(&b[12..], &[0xFF; 8]);
         assert_eq!(Entry::decode(&b), Some(e));
         assert_eq!(Entry::decode(&[0; 20]), None);
+    }
+
+    #[test]
+    fn put_many_splits_at_file_ends() -> Result<()> {
+        let dir = TestDir::new("cq-many");
+        let mut q = ConsumeQueue::open(dir.path(), 4)?;
+        q.put(0, entry(0))?;
+        let more: Vec<Entry> = (1..10).map(entry).collect();
+        assert!(q.put_many(2, &more).is_err(), "not at the max offset");
+        q.put_many(1, &more)?;
+        assert_eq!(q.max_offset(), 10);
+        assert!(dir.path().join("00000000000000000160").exists());
+        drop(q);
+        let q = ConsumeQueue::open(dir.path(), 4)?;
+        assert_eq!(q.max_offset(), 10);
+        let all: Vec<Entry> = (0..10).flat_map(|i| q.get(i).ok().flatten()).collect();
+        assert_eq!(all, (0..10).map(entry).collect::<Vec<_>>());
+        Ok(())
     }
 }

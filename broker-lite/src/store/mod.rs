@@ -9,13 +9,18 @@
 //! <root>/abort                                             exists while the store is open
 //! ```
 //!
-//! The API is blocking (positioned file I/O and fsync); async callers run it on
+//! The API is blocking (positioned file I/O and fsync), except appends: async callers
+//! hand them to the store's appender thread ([`Store::append_async`]), which appends
+//! everything queued at each wake-up as one batch (one lock, one commit-log write, one
+//! fsync under SYNC_FLUSH: group commit); other blocking calls run on
 //! `tokio::task::spawn_blocking`. A [`Store`] is a cheap `Clone` handle; one mutex orders
 //! appends and guards the files, fsyncs run outside it.
 //!
 //! Differences from Java: consume queues and index entries are written in the append call
 //! rather than by a background dispatcher; files are read with `pread`, not mmap.
 
+mod append;
+mod appender;
 mod checkpoint;
 mod clean;
 mod commit_log;
@@ -128,6 +133,8 @@ struct Inner {
     fsyncs: AtomicU64,
     closed: AtomicBool,
     flusher: Mutex<Option<flush::Flusher>>,
+    /// The appender thread (async appends).
+    appender: appender::Appender,
     /// Serialises [`Store::flush`] (index headers must be written in order).
     flush_lock: Mutex<()>,
     /// Appends are refused: the disk is over the warning ratio.
@@ -204,70 +211,6 @@ impl Store {
     /// Whether this open found the abort file and recovered after a crash.
     pub fn recovered_after_crash(&self) -> bool {
         self.inner.recovered_after_crash
-    }
-
-    /// Appends a message. The store sets queue offset, commit-log offset, store time, store
-    /// host, body CRC, record version and the IPv6 sysFlag bits; the caller provides the
-    /// message, queue id, born time/host, flag, sysFlag, reconsume times and prepared
-    /// transaction offset. With [`FlushMode::Sync`] it returns after an fsync covering
-    /// the record. Blocking.
-    ///
-    /// Fails with [`Error::DiskFull`] while the last disk check found the disk over
-    /// [`StoreConfig::disk_warning_ratio`] (see [`clean`](Self::clean)).
-    pub fn append(&self, mut msg: StoredMessage) -> Result<AppendResult> {
-        check_topic(msg.message.topic())?;
-        if self.is_disk_full() {
-            return Err(Error::DiskFull {
-                used_ratio: self.disk_used_ratio().unwrap_or(1.0),
-            });
-        }
-        let config = &self.inner.config;
-        let result = {
-            let mut state = lock(&self.inner.state);
-            if self.inner.closed.load(Ordering::Acquire) {
-                return Err(Error::Shutdown);
-            }
-            let topic = msg.message.topic().to_owned();
-            let per_file = config.consume_queue_entries_per_file;
-            let queue_offset = state
-                .queue(&config.root, per_file, &topic, msg.queue_id)?
-                .max_offset();
-            let store_timestamp = now_ms().max(state.last_timestamp);
-            msg.queue_offset = i64::try_from(queue_offset).unwrap_or(i64::MAX);
-            msg.store_timestamp = store_timestamp;
-            msg.store_host = config.store_host;
-            msg.body_crc = body_crc(msg.message.body());
-            msg.version = RecordVersion::for_topic(&topic);
-            msg.store_size = 0;
-            let mut record = msg.to_bytes()?;
-            if config.record_crc {
-                record::reserve_crc_property(&mut record)?;
-            }
-            let at = state.commit_log.place(record.len())?;
-            record::seal(&mut record, at, config.record_crc);
-            state.commit_log.append(at, &record)?;
-            let entry = recovery::entry_of(&msg, at, record.len(), &config.delay_levels);
-            state
-                .queue(&config.root, per_file, &topic, msg.queue_id)?
-                .put(queue_offset, entry)?;
-            if let Some(index) = state.index.as_mut()
-                && let Err(e) = index.add(&msg, at, store_timestamp)
-            {
-                // The record is stored; recovery re-indexes what the index missed.
-                tracing::error!(error = %e, offset = at, "indexing a record failed");
-            }
-            state.last_timestamp = store_timestamp;
-            AppendResult {
-                phys_offset: at,
-                queue_offset,
-                size: record.len(),
-                store_timestamp,
-            }
-        };
-        if config.flush_mode == FlushMode::Sync {
-            self.sync_commit_log(result.phys_offset + result.size as u64)?;
-        }
-        Ok(result)
     }
 
     /// Reads up to `max` records of `topic`/`queue_id` from logical `offset`, keeping only
@@ -433,7 +376,9 @@ impl Store {
         if let Some(f) = lock(&self.inner.flusher).take() {
             f.stop();
         }
-        // Wait out an append holding the lock, then flush what it wrote.
+        // Let the appender thread finish its batch (later ones are refused), wait out a
+        // blocking append holding the lock, then flush what they wrote.
+        self.inner.appender.stop();
         drop(lock(&self.inner.state));
         self.flush()?;
         let abort = self.inner.config.root.join("abort");

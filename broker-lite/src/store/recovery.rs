@@ -102,7 +102,9 @@ impl Store {
         }
         state.last_timestamp = state.checkpoint.physic_ts;
         fs::write(&abort, b"")?;
+        let (appender, appender_rx) = appender::Appender::new();
         let inner = Arc::new(Inner {
+            appender,
             flushed: Mutex::new(state.commit_log.write_pos()),
             state: Mutex::new(state),
             fsyncs: AtomicU64::new(0),
@@ -114,6 +116,7 @@ impl Store {
             recovered_after_crash: crashed,
             config,
         });
+        appender::Appender::start(&inner, appender_rx)?;
         let store = Store { inner };
         store.check_disk();
         store.flush()?;

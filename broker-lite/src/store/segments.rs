@@ -88,6 +88,10 @@ impl Segments {
         })
     }
 
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub(crate) fn size(&self) -> u64 {
         self.size
     }

@@ -1,0 +1,337 @@
+//! Appending: many submissions under one hold of the store lock, their records written to
+//! the commit log with one positioned write per segment they fall in, the consume-queue
+//! entries with one write per queue, then (SYNC_FLUSH) one fsync covering all of them
+//! before any is acknowledged (group commit).
+//!
+//! Both the blocking [`Store::append`] and the appender thread (see `appender`) go
+//! through [`Store::append_all`].
+//!
+//! Within one call records are first *staged*: encoded into a buffer at the commit-log
+//! position they will have (the `place_after` of the previous staged record), with queue
+//! offsets counted on from the queue's maximum. A staged run is *committed* when the next
+//! record goes to another segment, when the buffer is full, and at the end: the commit-log
+//! write, then the consume-queue entries, then the index. Nothing staged is visible to
+//! readers (they take the same lock, which is held from staging to commit), so the
+//! invariants of [`CommitLog`] and [`ConsumeQueue`] hold whenever the lock is free.
+
+use super::*;
+
+/// Largest run of records written with one commit-log write (a bigger record is written
+/// alone).
+const MAX_RUN_BYTES: usize = 1 << 20;
+
+/// What became of one submission (one message, or the messages of one batch).
+#[derive(Debug, Default)]
+pub(super) struct Outcome {
+    /// The messages stored, in order.
+    pub(super) appended: Vec<AppendResult>,
+    /// Why the next message (and every later one of the submission) was not stored.
+    pub(super) error: Option<Error>,
+}
+
+impl Outcome {
+    /// The result of a one-message submission.
+    pub(super) fn single(mut self) -> Result<AppendResult> {
+        match (self.error, self.appended.pop()) {
+            (Some(e), _) => Err(e),
+            (None, Some(a)) => Ok(a),
+            (None, None) => Err(Error::Shutdown),
+        }
+    }
+}
+
+/// Buffers reused from one [`Store::append_all`] call to the next.
+#[derive(Debug, Default)]
+pub(super) struct Scratch {
+    /// Staged records, back to back, the first at `run_at`.
+    run: Vec<u8>,
+    run_at: u64,
+    staged: Vec<Staged>,
+    /// Staged consume-queue entries, per queue.
+    queues: Vec<QueueRun>,
+}
+
+#[derive(Debug)]
+struct Staged {
+    /// Index of its submission.
+    job: usize,
+    result: AppendResult,
+    msg: StoredMessage,
+}
+
+#[derive(Debug)]
+struct QueueRun {
+    topic: String,
+    queue_id: i32,
+    first: u64,
+    entries: Vec<Entry>,
+}
+
+impl Scratch {
+    /// The commit-log position after the staged records (`write_pos` when none).
+    fn end(&self, write_pos: u64) -> u64 {
+        if self.staged.is_empty() {
+            write_pos
+        } else {
+            self.run_at + self.run.len() as u64
+        }
+    }
+
+    fn clear(&mut self) {
+        self.run.clear();
+        if self.run.capacity() > 2 * MAX_RUN_BYTES {
+            self.run = Vec::new();
+        }
+        self.staged.clear();
+        self.queues.clear();
+    }
+}
+
+/// A copy of an error that ends several submissions at once (a failed write or fsync).
+fn copy_error(e: &Error) -> Error {
+    match e {
+        Error::Io(io) => Error::Io(std::io::Error::new(io.kind(), io.to_string())),
+        Error::DiskFull { used_ratio } => Error::DiskFull {
+            used_ratio: *used_ratio,
+        },
+        Error::MessageTooLarge { len, max } => Error::MessageTooLarge {
+            len: *len,
+            max: *max,
+        },
+        Error::Shutdown => Error::Shutdown,
+        other => Error::Io(std::io::Error::other(other.to_string())),
+    }
+}
+
+impl Store {
+    /// Appends a message. The store sets queue offset, commit-log offset, store time, store
+    /// host, body CRC, record version and the IPv6 sysFlag bits; the caller provides the
+    /// message, queue id, born time/host, flag, sysFlag, reconsume times and prepared
+    /// transaction offset. With [`FlushMode::Sync`] it returns after an fsync covering
+    /// the record. Blocking; async callers use [`append_async`](Self::append_async).
+    ///
+    /// Fails with [`Error::DiskFull`] while the last disk check found the disk over
+    /// [`StoreConfig::disk_warning_ratio`] (see [`clean`](Self::clean)).
+    pub fn append(&self, msg: StoredMessage) -> Result<AppendResult> {
+        let mut outcomes = self.append_all(&mut Scratch::default(), vec![vec![msg]]);
+        outcomes.pop().map_or(Err(Error::Shutdown), Outcome::single)
+    }
+
+    /// Appends the messages of every submission, in order; the messages of one submission
+    /// get consecutive offsets when they share a queue, and one that fails ends its
+    /// submission (those before it stay stored). Under [`FlushMode::Sync`] returns after
+    /// one fsync covering every stored record; if it fails, every submission fails.
+    /// Blocking.
+    pub(super) fn append_all(
+        &self,
+        scratch: &mut Scratch,
+        jobs: Vec<Vec<StoredMessage>>,
+    ) -> Vec<Outcome> {
+        let mut outcomes: Vec<Outcome> = jobs.iter().map(|_| Outcome::default()).collect();
+        let disk_full = self
+            .is_disk_full()
+            .then(|| self.disk_used_ratio().unwrap_or(1.0));
+        let end = {
+            let mut state = lock(&self.inner.state);
+            let mut failed: Option<Error> = None;
+            scratch.clear();
+            'jobs: for (job, msgs) in jobs.into_iter().enumerate() {
+                for msg in msgs {
+                    if let Some(e) = &failed {
+                        outcomes[job].error = Some(copy_error(e));
+                        continue 'jobs;
+                    }
+                    let staged = match disk_full {
+                        Some(used_ratio) => Err(Staging::Refused(Error::DiskFull { used_ratio })),
+                        None => self.stage(&mut state, scratch, &mut outcomes, job, msg),
+                    };
+                    match staged {
+                        Ok(()) => {}
+                        Err(Staging::Refused(e)) => {
+                            outcomes[job].error = Some(e);
+                            continue 'jobs;
+                        }
+                        Err(Staging::Failed(e)) => {
+                            outcomes[job].error.get_or_insert_with(|| copy_error(&e));
+                            failed = Some(e);
+                            continue 'jobs;
+                        }
+                    }
+                }
+            }
+            if failed.is_none() {
+                // A failure here has already ended the submissions it concerned.
+                let _ = self.commit(&mut state, scratch, &mut outcomes);
+            }
+            scratch.clear();
+            state.commit_log.write_pos()
+        };
+        if self.inner.config.flush_mode == FlushMode::Sync
+            && outcomes.iter().any(|o| !o.appended.is_empty())
+            && let Err(e) = self.sync_commit_log(end)
+        {
+            for o in outcomes.iter_mut().filter(|o| !o.appended.is_empty()) {
+                o.appended.clear();
+                o.error = Some(copy_error(&e));
+            }
+        }
+        outcomes
+    }
+
+    /// Stages one message (committing the staged run first when the record does not
+    /// continue it). `Refused`: this message is not stored; `Failed`: a commit failed,
+    /// the submissions it concerned have their error, nothing more can be stored now.
+    fn stage(
+        &self,
+        state: &mut State,
+        scratch: &mut Scratch,
+        outcomes: &mut [Outcome],
+        job: usize,
+        mut msg: StoredMessage,
+    ) -> std::result::Result<(), Staging> {
+        let config = &self.inner.config;
+        check_topic(msg.message.topic())?;
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Shutdown.into());
+        }
+        let topic = msg.message.topic();
+        let version = RecordVersion::for_topic(topic);
+        let queue_offset = match scratch
+            .queues
+            .iter()
+            .find(|q| q.queue_id == msg.queue_id && q.topic == topic)
+        {
+            Some(q) => q.first + q.entries.len() as u64,
+            None => state
+                .queue(
+                    &config.root,
+                    config.consume_queue_entries_per_file,
+                    topic,
+                    msg.queue_id,
+                )?
+                .max_offset(),
+        };
+        let store_timestamp = now_ms().max(state.last_timestamp);
+        msg.queue_offset = i64::try_from(queue_offset).unwrap_or(i64::MAX);
+        msg.store_timestamp = store_timestamp;
+        msg.store_host = config.store_host;
+        msg.body_crc = body_crc(msg.message.body());
+        msg.version = version;
+        msg.store_size = 0;
+        let mut record = msg.to_bytes().map_err(Error::from)?;
+        if config.record_crc {
+            record::reserve_crc_property(&mut record)?;
+        }
+        let end = scratch.end(state.commit_log.write_pos());
+        let at = state.commit_log.place_after(end, record.len())?;
+        if !scratch.staged.is_empty()
+            && (at != end || scratch.run.len() + record.len() > MAX_RUN_BYTES)
+        {
+            self.commit(state, scratch, outcomes)
+                .map_err(Staging::Failed)?;
+        }
+        if scratch.staged.is_empty() {
+            scratch.run_at = at;
+        }
+        record::seal(&mut record, at, config.record_crc);
+        scratch.run.extend_from_slice(&record);
+        state.last_timestamp = store_timestamp;
+        let entry = recovery::entry_of(&msg, at, record.len(), &config.delay_levels);
+        match scratch
+            .queues
+            .iter_mut()
+            .find(|q| q.queue_id == msg.queue_id && q.topic == msg.message.topic())
+        {
+            Some(q) => q.entries.push(entry),
+            None => scratch.queues.push(QueueRun {
+                topic: msg.message.topic().to_owned(),
+                queue_id: msg.queue_id,
+                first: queue_offset,
+                entries: vec![entry],
+            }),
+        }
+        scratch.staged.push(Staged {
+            job,
+            result: AppendResult {
+                phys_offset: at,
+                queue_offset,
+                size: record.len(),
+                store_timestamp,
+            },
+            msg,
+        });
+        Ok(())
+    }
+
+    /// Writes the staged records (one write), then their consume-queue entries (one write
+    /// per queue and file) and index keys; the staged messages' submissions get their
+    /// results, or the error when a write failed.
+    fn commit(
+        &self,
+        state: &mut State,
+        scratch: &mut Scratch,
+        outcomes: &mut [Outcome],
+    ) -> Result<()> {
+        if scratch.staged.is_empty() {
+            return Ok(());
+        }
+        let config = &self.inner.config;
+        let mut written = state.commit_log.append(scratch.run_at, &scratch.run);
+        if written.is_ok() {
+            for q in &scratch.queues {
+                let put = state
+                    .queue(
+                        &config.root,
+                        config.consume_queue_entries_per_file,
+                        &q.topic,
+                        q.queue_id,
+                    )
+                    .and_then(|cq| cq.put_many(q.first, &q.entries));
+                if let Err(e) = put {
+                    // The records are in the commit log; a later recovery after a crash
+                    // would index them, but the queue lacks them now: refuse them all.
+                    tracing::error!(error = %e, topic = %q.topic, queue = q.queue_id, "writing consume-queue entries failed");
+                    written = Err(e);
+                    break;
+                }
+            }
+        }
+        scratch.run.clear();
+        scratch.queues.clear();
+        match written {
+            Ok(()) => {
+                for s in scratch.staged.drain(..) {
+                    if let Some(index) = state.index.as_mut()
+                        && let Err(e) =
+                            index.add(&s.msg, s.result.phys_offset, s.result.store_timestamp)
+                    {
+                        // The record is stored; recovery re-indexes what the index missed.
+                        tracing::error!(error = %e, offset = s.result.phys_offset, "indexing a record failed");
+                    }
+                    outcomes[s.job].appended.push(s.result);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                for s in scratch.staged.drain(..) {
+                    outcomes[s.job].error.get_or_insert_with(|| copy_error(&e));
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Why a message was not staged.
+enum Staging {
+    /// This message is refused; the rest may go on.
+    Refused(Error),
+    /// Writing failed; nothing more is stored in this call.
+    Failed(Error),
+}
+
+impl From<Error> for Staging {
+    fn from(e: Error) -> Self {
+        Staging::Refused(e)
+    }
+}
