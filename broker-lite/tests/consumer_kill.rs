@@ -81,6 +81,7 @@ struct Delivery {
     queue_offset: i64,
     /// Kills before this delivery.
     epoch: usize,
+    at: Instant,
 }
 
 #[derive(Default)]
@@ -102,14 +103,14 @@ impl Shared {
         self.deliveries.lock().unwrap().len()
     }
 
-    /// Whether anything was delivered after `kills` kills.
-    fn delivered_in_epoch(&self, kills: usize) -> bool {
+    /// When the first delivery after `kills` kills came, if it did.
+    fn first_in_epoch(&self, kills: usize) -> Option<Instant> {
         self.deliveries
             .lock()
             .unwrap()
             .iter()
-            .rev()
-            .any(|d| d.epoch == kills)
+            .find(|d| d.epoch == kills)
+            .map(|d| d.at)
     }
 }
 
@@ -240,6 +241,7 @@ async fn broker_sigkill_mid_stream_loses_nothing_acknowledged() -> anyhow::Resul
     let scratch = ScratchDir::new("lite-consumer-kill")?;
     let store = scratch.path().join("store");
     let mut process = LiteProcess::start(&store, BROKER_EXTRA)?;
+    let mut restarted = Instant::now();
     let (namesrv, broker) = (process.namesrv, process.broker);
     create_topic(&process).await?;
 
@@ -265,6 +267,7 @@ async fn broker_sigkill_mid_stream_loses_nothing_acknowledged() -> anyhow::Resul
                         queue_id: m.queue_id(),
                         queue_offset: m.queue_offset(),
                         epoch,
+                        at: Instant::now(),
                     });
                 }
                 ConsumeStatus::Success
@@ -297,14 +300,23 @@ async fn broker_sigkill_mid_stream_loses_nothing_acknowledged() -> anyhow::Resul
         )
         .await
         .map_err(|e| e.context(process.log_tail()))?;
-        // The consumer under way (after a restart: consuming again).
-        let resumed = wait_until(
+        // The consumer under way (after a restart: consuming again, within RESUME_LIMIT
+        // of the restart).
+        let limit = if kill == 0 {
+            RECOVERY_LIMIT
+        } else {
+            RESUME_LIMIT.saturating_sub(restarted.elapsed())
+        };
+        wait_until(
             &format!("kill {kill}: the consumer consuming after the last (re)start"),
-            RESUME_LIMIT,
-            || shared.delivered_in_epoch(kill),
+            limit,
+            || shared.first_in_epoch(kill).is_some(),
         )
         .await
         .map_err(|e| e.context(process.log_tail()))?;
+        let resumed = shared
+            .first_in_epoch(kill)
+            .map(|at| at.saturating_duration_since(restarted));
         let (acked, delivered) = (shared.acked_len(), shared.delivered_len());
         let pid = process.pid();
         process.kill()?;
@@ -313,10 +325,11 @@ async fn broker_sigkill_mid_stream_loses_nothing_acknowledged() -> anyhow::Resul
         let down = Duration::from_millis(rng.below(0..300));
         tokio::time::sleep(down).await;
         process = LiteProcess::start_at(&store, BROKER_EXTRA, namesrv, broker)?;
+        restarted = Instant::now();
         eprintln!(
             "kill {kill}: pid {pid:?} after {acked} acknowledged / {delivered} delivered \
-             (sends resumed after {recovered:?}, deliveries after {resumed:?}); offsets on \
-             disk {:?}; down {down:?}, restarted in {:?}",
+             (then: {recovered:?} for the sends, consumer consuming {resumed:?} after the \
+             (re)start); offsets on disk {:?}; down {down:?}, restarted in {:?}",
             floors[kill], process.start_time
         );
     }
