@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
 # Consumer benchmark, side by side against one Java broker (name server + broker from the
 # cache of scripts/fetch-java.sh, started with scripts/java-cluster.sh on free ports), an
-# 8-queue topic, 128-byte messages from the Java benchmark Producer:
+# 8-queue topic, 128-byte messages from the Java benchmark Producer. Two consumers:
+#
+#   java      examples/bench/JavaConsumerBench.java: a DefaultMQPushConsumer set up as the
+#             Java benchmark Consumer sets it up (20 consume threads, averagely, one message
+#             per call), recording B2C/S2C in a millisecond histogram (avg/p50/p99/max)
+#   rust      examples/consumer_bench.rs (release): the SDK PushConsumer, same settings and
+#             the same histogram; on one thread, and on two ("rust-mt")
 #
 #   drain     the Java Producer (16 threads) fills a backlog for PRELOAD s; then each
-#             consumer, in a fresh group, drains it alone: the Java benchmark Consumer
-#             (20 threads; TPS from its 10-s lines), then the SDK (examples/consumer_bench.rs,
-#             release) on one thread and on two; TPS and client CPU per message.
-#   live      the Java Producer sends steadily (4 threads) while the Java tool and the SDK
-#             consume it at the same time in two groups for DURATION s: born-to-consume
-#             (B2C) and store-to-consume (S2C) latency; the Java tool prints averages and
-#             maxima only, the SDK also p99.
+#             consumer, in a fresh group from the first offset, drains it alone: TPS from
+#             the first message to the last, client CPU per message.
+#   live      the Java Producer sends steadily (4 threads); after WARMUP s, Java and the
+#             SDK consume it side by side in fresh groups, measuring the same wall-clock
+#             window of DURATION s after a warm-up: born-to-consume (B2C) and store-to-
+#             consume (S2C) latency, client CPU per message (TPS is the producer's rate
+#             here). Twice: with "rust", then with "rust-mt".
+#
+# Ends with tables of both and the SDK/Java ratios against the targets (>= 2x TPS,
+# <= 1/4 CPU per message, <= 1/2 p99 B2C), with the load average seen.
 #
 # Usage: examples/bench/consumer-bench.sh [--version 4.9.8|5] [--duration S] [--preload S]
-# Needs: java (17), python3, cargo. Prints one line per run and markdown tables.
+# Needs: java + javac (17), python3, cargo.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,20 +38,19 @@ while [[ $# -gt 0 ]]; do
     --version) VERSION="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --preload) PRELOAD="$2"; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "consumer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 log() { echo "consumer-bench.sh: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-for tool in java python3 cargo getconf; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
+for tool in java javac python3 cargo; do command -v "$tool" >/dev/null || die "'$tool' not found"; done
 case "$VERSION" in
   4*) LABEL=4.9.8 ;;
   5*) LABEL="$(grep '^5\.' "$CACHE/versions.txt" | head -1)" ;;
 esac
 [[ -f "$CACHE/$LABEL/lib/.complete" ]] || die "Java $LABEL not cached: run scripts/fetch-java.sh"
 CP="$CACHE/$LABEL/lib/*"
-CLK_TCK="$(getconf CLK_TCK)"
 OPENS=(--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-exports=java.base/sun.nio.ch=ALL-UNNAMED)
 
@@ -77,6 +85,9 @@ trap cleanup EXIT
 log "building the Rust benchmark (release)"
 (cd "$ROOT" && cargo build --release -q -p examples --example consumer_bench) || die "build failed"
 BENCH="$ROOT/target/release/examples/consumer_bench"
+log "compiling JavaConsumerBench"
+mkdir -p "$WORK/classes"
+javac -nowarn -cp "$CP" -d "$WORK/classes" "$ROOT/examples/bench/JavaConsumerBench.java" || die "javac failed"
 
 log "starting Java RocketMQ $LABEL (namesrv $NS, broker port $BROKER_PORT)"
 "$ROOT/scripts/java-cluster.sh" start "$VERSION" >&2
@@ -87,11 +98,6 @@ for t in "$TOPIC" "$LIVE_TOPIC"; do
     sleep 1
   done
 done
-# 5.x's Consumer can report every second (-ri), which a short drain needs; 4.9.8 reports
-# every 10 s.
-case "$LABEL" in 4.*) RI=(); REPORT=10 ;; *) RI=(-ri 1000); REPORT=1 ;; esac
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 java_tool() { # class, log file, args...
   local class="$1" out="$2"; shift 2
   java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$CP" \
@@ -99,28 +105,11 @@ java_tool() { # class, log file, args...
   PIDS+=("$!")
   echo "$!"
 }
-# Parses the Java Consumer's 10-s lines: TPS (mean of reports with traffic; with --drain
-# the last, partial report is left out), B2C/S2C averages and the B2C maximum.
-parse_java() { # file, name, cpu seconds, drain(0|1)
-  python3 - "$@" "$REPORT" <<'EOF'
-import re, sys
-path, name, cpu, drain = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
-interval = int(sys.argv[5])
-rows = []
-for line in open(path, errors="replace"):
-    m = re.search(r"TPS: (\d+).*?AVG\(B2C\) RT\(ms\): *([\d.]+).*?AVG\(S2C\) RT\(ms\): *([\d.]+).*?MAX\(B2C\) RT\(ms\): *(\d+)", line)
-    if m:
-        rows.append((int(m.group(1)), float(m.group(2)), float(m.group(3)), int(m.group(4))))
-busy = [r for r in rows if r[0] > 0]
-full = busy[:-1] if drain and len(busy) > 1 else busy
-tps = sum(r[0] for r in full) / len(full) if full else 0
-msgs = sum(r[0] for r in busy) * interval
-print("%s msgs=%d tps=%.0f b2c_avg_ms=%.3f b2c_max_ms=%d s2c_avg_ms=%.3f cpu_s=%.2f cpu_us_per_msg=%.2f" % (
-    name, msgs, tps,
-    sum(r[1] for r in busy) / len(busy) if busy else 0, max((r[3] for r in busy), default=0),
-    sum(r[2] for r in busy) / len(busy) if busy else 0, cpu, cpu * 1e6 / msgs if msgs else 0))
-EOF
+java_bench() { # topic, group, first|last, warmup s, duration s, expect [threads start-at-ms]
+  java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$WORK/classes:$CP" \
+    JavaConsumerBench "$NS" "$@" 2>&1 < /dev/null | tee "$WORK/java-bench-$2.log" | grep '^java '
 }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # 1. Backlog.
 log "preload: Java Producer, 16 threads, $PRELOAD s"
@@ -134,25 +123,9 @@ log "backlog: $BACKLOG messages"
 [[ "$BACKLOG" -gt 0 ]] || die "no backlog"
 
 # 2. Drain, one consumer at a time.
-log "drain: Java benchmark Consumer"
-C="$(java_tool Consumer "$WORK/java-drain.out" -t "$TOPIC" -g java_drain_$$ "${RI[@]}")"
-C0="$(cpu_ticks "$C")"
-for _ in $(seq 1 "$((DURATION * 10))"); do
-  sleep "$((REPORT * 5))"
-  # Done when (nearly) all is consumed, or idle for 5 reports after being busy (Java's
-  # CONSUME_FROM_LAST_OFFSET lets the broker start some queues at their end).
-  python3 - "$WORK/java-drain.out" "$BACKLOG" "$REPORT" <<'EOF' && break
-import re, sys
-tps = [int(m.group(1)) for m in re.finditer(r"TPS: (\d+)", open(sys.argv[1], errors="replace").read())]
-n = sum(tps) * int(sys.argv[3])
-idle = len(tps) >= 5 and any(tps) and not any(tps[-5:])
-sys.exit(0 if n >= int(sys.argv[2]) * 0.98 or idle else 1)
-EOF
-done
-sleep "$((REPORT + 1))"
-C1="$(cpu_ticks "$C")"
-kill -9 "$C" 2>/dev/null || true
-JAVA_DRAIN="$(parse_java "$WORK/java-drain.out" java-tool "$(python3 -c "print(($C1 - $C0) / $CLK_TCK)")" 1)"
+LOAD_DRAIN="$(loadavg)"
+log "drain: Java ($BACKLOG messages; load average $LOAD_DRAIN)"
+JAVA_DRAIN="$(java_bench "$TOPIC" "java_drain_$$" first 0 600 "$BACKLOG")" || die "the Java drain printed no result: $(tail -20 "$WORK/java-bench-java_drain_$$.log")"
 echo "$JAVA_DRAIN"
 log "drain: SDK, one thread"
 RUST_DRAIN="$("$BENCH" --namesrv "$NS" --topic "$TOPIC" --group "rust_drain_$$" --from first --expect "$BACKLOG" --duration 600)"
@@ -161,43 +134,105 @@ log "drain: SDK, two worker threads"
 RUST_DRAIN_MT="$("$BENCH" --namesrv "$NS" --topic "$TOPIC" --group "rust_drain_mt_$$" --from first --expect "$BACKLOG" --duration 600 --threads 2 | sed 's/^rust /rust-mt /')"
 echo "$RUST_DRAIN_MT"
 
-# 3. Live traffic, both consumers at once.
-log "live: Java Producer (4 threads) with both consumers, $WARMUP s warm-up + $DURATION s"
+# 3. Live traffic: the Java Producer sends steadily; two rounds of both consumers at once
+# (Java with the SDK on one thread, then Java with the SDK on two), each in fresh groups.
+log "live: Java Producer (4 threads); after $WARMUP s, Java and SDK consumers side by side, $WARMUP s warm-up + $DURATION s, twice"
 P="$(java_tool Producer "$WORK/live-producer.out" -t "$LIVE_TOPIC" -w 4 -s 128)"
-C="$(java_tool Consumer "$WORK/java-live.out" -t "$LIVE_TOPIC" -g java_live_$$ "${RI[@]}")"
-"$BENCH" --namesrv "$NS" --topic "$LIVE_TOPIC" --group "rust_live_$$" --from last --warmup "$WARMUP" --duration "$DURATION" > "$WORK/rust-live.out" &
-R=$!
-sleep "$WARMUP"
-L0="$(wc -l < "$WORK/java-live.out")"
-C0="$(cpu_ticks "$C")"
-wait "$R"
-C1="$(cpu_ticks "$C")"
-kill -9 "$C" "$P" 2>/dev/null || true
-tail -n +"$((L0 + 1))" "$WORK/java-live.out" > "$WORK/java-live-window.out"
-JAVA_LIVE="$(parse_java "$WORK/java-live-window.out" java-tool "$(python3 -c "print(($C1 - $C0) / $CLK_TCK)")" 0)"
-RUST_LIVE="$(cat "$WORK/rust-live.out")"
-echo "$JAVA_LIVE"
-echo "$RUST_LIVE"
+sleep "$WARMUP" # the producer at its steady rate before the consumers start
+live_pair() { # round, SDK runtime threads (0 = one thread), SDK label
+  local round="$1" threads="$2" label="$3" start_at load_before j r
+  load_before="$(loadavg)"
+  # Both measure the same wall-clock window, WARMUP s after both have started (the JVM
+  # takes a second or two longer).
+  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + 3) * 1000)")"
+  java_bench "$LIVE_TOPIC" "java_live${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/java-live$round.out" &
+  j=$!
+  "$BENCH" --namesrv "$NS" --topic "$LIVE_TOPIC" --group "rust_live${round}_$$" --from last \
+    --start-at "$start_at" --duration "$DURATION" --threads "$threads" | sed "s/^rust /$label /" > "$WORK/rust-live$round.out" &
+  r=$!
+  wait "$r"
+  [[ -s "$WORK/rust-live$round.out" ]] || die "SDK live run $round printed no result"
+  wait "$j" || die "the Java live run $round printed no result: $(tail -20 "$WORK/java-bench-java_live${round}_$$.log")"
+  echo "load=$(tr ' ' '/' <<< "$load_before")/$(loadavg | tr ' ' '/')" > "$WORK/load-live$round.out"
+  cat "$WORK/java-live$round.out" "$WORK/rust-live$round.out" >&2
+}
+live_pair 1 0 rust
+live_pair 2 2 rust-mt
+kill -9 "$P" 2>/dev/null || true
 
-python3 - "$LABEL" "$BACKLOG" "$JAVA_DRAIN" "$RUST_DRAIN" "$RUST_DRAIN_MT" -- "$JAVA_LIVE" "$RUST_LIVE" <<'EOF'
+python3 - "$LABEL" "$BACKLOG" "$LOAD_DRAIN" \
+  "$JAVA_DRAIN" "$RUST_DRAIN" "$RUST_DRAIN_MT" \
+  -- "$(cat "$WORK/load-live1.out")" "$(cat "$WORK/java-live1.out")" "$(cat "$WORK/rust-live1.out")" \
+  -- "$(cat "$WORK/load-live2.out")" "$(cat "$WORK/java-live2.out")" "$(cat "$WORK/rust-live2.out")" <<'EOF'
 import sys
-label, backlog, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
-sep = rest.index("--")
+label, backlog, load_drain = sys.argv[1:4]
+sections, current = [], []
+for arg in sys.argv[4:]:
+    if arg == "--":
+        sections.append(current)
+        current = []
+    else:
+        current.append(arg)
+sections.append(current)
 def rows(lines):
     out = []
     for line in lines:
         name, *kv = line.split()
-        out.append((name, dict(p.split("=", 1) for p in kv)))
+        d = {k: float(v) for k, v in (p.split("=", 1) for p in kv)}
+        # CPU seconds per wall second: on a loaded machine, how much of a core it got.
+        d["cores"] = round(d["cpu_s"] / d["secs"], 2) if d.get("secs") else 0
+        out.append((name, d))
     return out
-print(f"\nJava broker {label}, 8 queues, 128-byte messages\n")
-print(f"Drain a backlog of {backlog} messages, one consumer at a time:\n")
-print("| client | TPS | client CPU µs/msg |")
-print("|---|---|---|")
-for name, d in rows(rest[:sep]):
-    print(f"| {name} | {d.get('tps','-')} | {d.get('cpu_us_per_msg','-')} |")
-print("\nLive traffic (Java Producer, 4 threads), both consumers at once:\n")
-print("| client | TPS | B2C avg ms | B2C p99 ms | B2C max ms | S2C avg ms | client CPU µs/msg |")
-print("|---|---|---|---|---|---|---|")
-for name, d in rows(rest[sep + 1:]):
-    print(f"| {name} | {d.get('tps','-')} | {d.get('b2c_avg_ms','-')} | {d.get('b2c_p99_ms','-')} | {d.get('b2c_max_ms','-')} | {d.get('s2c_avg_ms','-')} | {d.get('cpu_us_per_msg','-')} |")
+def fmt(v):
+    return "-" if v is None else "%.2f" % v
+def div(a, b):
+    return a / b if b else None
+def verdict(v, target, higher_better):
+    if v is None:
+        return ""
+    return " (meets)" if (v >= target if higher_better else v <= target) else " (misses)"
+COLS = [("tps", "TPS"), ("b2c_avg_ms", "B2C avg ms"), ("b2c_p50_ms", "B2C p50"),
+        ("b2c_p99_ms", "B2C p99"), ("b2c_max_ms", "B2C max"), ("s2c_avg_ms", "S2C avg ms"),
+        ("s2c_p99_ms", "S2C p99"), ("cpu_us_per_msg", "CPU µs/msg"), ("cores", "cores used"),
+        ("msgs", "msgs"), ("secs", "secs")]
+def table(section):
+    print("| client | " + " | ".join(h for _, h in COLS) + " |")
+    print("|---" * (len(COLS) + 1) + "|")
+    for name, d in section:
+        print(f"| {name} | " + " | ".join("%g" % d[k] if k in d else "-" for k, _ in COLS) + " |")
+def ratios(section, latency):
+    java = dict(section).get("java")
+    if java is None:
+        return
+    if latency:
+        print("\n| SDK / Java | TPS (producer-bound) | B2C avg | B2C p99 (<= 0.5) | S2C avg | S2C p99 | CPU µs/msg (<= 0.25) |")
+        print("|---|---|---|---|---|---|---|")
+    else:
+        print("\n| SDK / Java | TPS (>= 2) | CPU µs/msg (<= 0.25) |")
+        print("|---|---|---|")
+    for name, d in section:
+        if name == "java":
+            continue
+        tps = div(d["tps"], java["tps"])
+        p99 = div(d["b2c_p99_ms"], java["b2c_p99_ms"])
+        cpu = div(d["cpu_us_per_msg"], java["cpu_us_per_msg"])
+        if latency:
+            print(f"| {name} | {fmt(tps)} | {fmt(div(d['b2c_avg_ms'], java['b2c_avg_ms']))} | "
+                  f"{fmt(p99)}{verdict(p99, 0.5, False)} | {fmt(div(d['s2c_avg_ms'], java['s2c_avg_ms']))} | "
+                  f"{fmt(div(d['s2c_p99_ms'], java['s2c_p99_ms']))} | {fmt(cpu)}{verdict(cpu, 0.25, False)} |")
+        else:
+            print(f"| {name} | {fmt(tps)}{verdict(tps, 2, True)} | {fmt(cpu)}{verdict(cpu, 0.25, False)} |")
+drain = rows(sections[0])
+print(f"\nJava broker {label}, 8 queues, 128-byte messages, 20 consume threads/tasks, one message per call\n")
+print(f"Drain a backlog of {backlog} messages, one consumer at a time (load average before: {load_drain}):")
+print("(B2C/S2C here are the age of the backlog, not a latency.)\n")
+table(drain)
+ratios(drain, False)
+for i, section in enumerate(sections[1:], 1):
+    load = section[0].split("=", 1)[1].split("/")
+    print(f"\nLive traffic {i} (Java Producer, 4 threads), both consumers at once "
+          f"(load average before: {' '.join(load[:3])}, after: {' '.join(load[3:])}):\n")
+    live = rows(section[1:])
+    table(live)
+    ratios(live, True)
 EOF

@@ -1,8 +1,8 @@
 //! Consumer benchmark: one [`PushConsumer`] counting what it consumes, like Java's
 //! `org.apache.rocketmq.example.benchmark.Consumer` (20 consume threads, one message per
 //! listener call). Prints consume TPS, born-to-consume (B2C) and store-to-consume (S2C)
-//! latency (average, p99, max) and the process's CPU time per message over the measured
-//! window (after a warm-up).
+//! latency (average, p50, p99, max, from a histogram of whole milliseconds) and the
+//! process's CPU time per message over the measured window (after a warm-up).
 //!
 //! ```text
 //! cargo run --release -p examples --example consumer_bench -- \
@@ -10,12 +10,14 @@
 //! ```
 //!
 //! `--expect N` stops once N messages were consumed (draining a backlog) and reports the
-//! rate over that time instead. `examples/bench/consumer-bench.sh` runs it side by side
-//! with the Java tool against one Java broker. CPU time is utime + stime of this process
+//! rate over that time instead. `--start-at <unix ms>` replaces the warm-up with a
+//! wall-clock start, to measure the same window as another consumer. `examples/bench/consumer-bench.sh` runs it side by side
+//! with its Java counterpart (`examples/bench/JavaConsumerBench.java`) against one Java
+//! broker. CPU time is utime + stime of this process
 //! from `/proc/self/stat` (Linux).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -29,6 +31,7 @@ struct Options {
     from: ConsumeFrom,
     duration: Duration,
     warmup: Duration,
+    start_at: Option<i64>,
     expect: u64,
     consume_threads: usize,
     batch: usize,
@@ -43,6 +46,7 @@ fn options() -> anyhow::Result<Options> {
         from: ConsumeFrom::LastOffset,
         duration: Duration::from_secs(30),
         warmup: Duration::from_secs(5),
+        start_at: None,
         expect: 0,
         consume_threads: 20,
         batch: 1,
@@ -64,6 +68,7 @@ fn options() -> anyhow::Result<Options> {
             }
             "--duration" => o.duration = Duration::from_secs(value()?.parse()?),
             "--warmup" => o.warmup = Duration::from_secs(value()?.parse()?),
+            "--start-at" => o.start_at = Some(value()?.parse()?),
             "--expect" => o.expect = value()?.parse()?,
             "--consume-threads" => o.consume_threads = value()?.parse()?,
             "--batch" => o.batch = value()?.parse()?,
@@ -95,34 +100,83 @@ fn cpu_seconds() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Latencies of 0 ..= BUCKETS - 2 ms each have a bucket; the last holds everything above.
+const BUCKETS: usize = 1 << 17;
+
+/// A histogram of whole milliseconds (the resolution of the message timestamps): the same
+/// structure and percentile rule as `examples/bench/JavaConsumerBench.java`, so both sides
+/// pay the same to record and report alike.
+struct Histogram {
+    counts: Vec<AtomicU64>,
+    sum: AtomicU64,
+    max: AtomicU64,
+}
+
+impl Histogram {
+    fn new() -> Self {
+        Histogram {
+            counts: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            sum: AtomicU64::new(0),
+            max: AtomicU64::new(0),
+        }
+    }
+
+    fn record(&self, ms: i64) {
+        let v = u64::try_from(ms).unwrap_or(0);
+        let bucket = usize::try_from(v).map_or(BUCKETS - 1, |b| b.min(BUCKETS - 1));
+        self.counts[bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(v, Ordering::Relaxed);
+        self.max.fetch_max(v, Ordering::Relaxed);
+    }
+
+    fn total(&self) -> u64 {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The smallest value with at least `fraction` of the samples at or below it.
+    fn percentile(&self, fraction: f64) -> usize {
+        let n = self.total();
+        if n == 0 {
+            return 0;
+        }
+        let rank = ((n as f64 * fraction).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            seen += c.load(Ordering::Relaxed);
+            if seen >= rank {
+                return i;
+            }
+        }
+        BUCKETS - 1
+    }
+
+    fn average(&self) -> f64 {
+        let n = self.total();
+        if n == 0 {
+            0.0
+        } else {
+            self.sum.load(Ordering::Relaxed) as f64 / n as f64
+        }
+    }
+}
+
 /// What the listener counts while measuring.
-#[derive(Default)]
 struct Tally {
     measuring: AtomicBool,
     count: AtomicU64,
     total: AtomicU64,
-    b2c: Mutex<Vec<u32>>,
-    s2c: Mutex<Vec<u32>>,
-}
-
-fn percentile(sorted: &[u32], p: f64) -> u32 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn average(v: &[u32]) -> f64 {
-    if v.is_empty() {
-        0.0
-    } else {
-        v.iter().map(|x| f64::from(*x)).sum::<f64>() / v.len() as f64
-    }
+    b2c: Histogram,
+    s2c: Histogram,
 }
 
 async fn run(o: Options) -> anyhow::Result<()> {
-    let tally = Arc::new(Tally::default());
+    let tally = Arc::new(Tally {
+        measuring: AtomicBool::new(false),
+        count: AtomicU64::new(0),
+        total: AtomicU64::new(0),
+        b2c: Histogram::new(),
+        s2c: Histogram::new(),
+    });
     let t = Arc::clone(&tally);
     let consumer = PushConsumer::builder()
         .namesrv_addr(o.namesrv.as_str())
@@ -139,23 +193,9 @@ async fn run(o: Options) -> anyhow::Result<()> {
                 t.total.fetch_add(msgs.len() as u64, Ordering::Relaxed);
                 if t.measuring.load(Ordering::Relaxed) {
                     t.count.fetch_add(msgs.len() as u64, Ordering::Relaxed);
-                    let b2c: Vec<u32> = msgs
-                        .iter()
-                        .map(|m| {
-                            u32::try_from((now - m.born_timestamp()).max(0)).unwrap_or(u32::MAX)
-                        })
-                        .collect();
-                    let s2c: Vec<u32> = msgs
-                        .iter()
-                        .map(|m| {
-                            u32::try_from((now - m.store_timestamp()).max(0)).unwrap_or(u32::MAX)
-                        })
-                        .collect();
-                    if let Ok(mut v) = t.b2c.lock() {
-                        v.extend(b2c);
-                    }
-                    if let Ok(mut v) = t.s2c.lock() {
-                        v.extend(s2c);
+                    for m in &msgs {
+                        t.b2c.record(now - m.born_timestamp());
+                        t.s2c.record(now - m.store_timestamp());
                     }
                 }
                 ConsumeStatus::Success
@@ -176,7 +216,12 @@ async fn run(o: Options) -> anyhow::Result<()> {
         }
         (start.elapsed(), cpu_seconds() - cpu0)
     } else {
-        tokio::time::sleep(o.warmup).await;
+        // Warm-up: a fixed time, or until a wall-clock instant shared with another
+        // consumer measured side by side (so both windows cover the same traffic).
+        let warmup = o.start_at.map_or(o.warmup, |at| {
+            Duration::from_millis(u64::try_from(at - now_millis()).unwrap_or(0))
+        });
+        tokio::time::sleep(warmup).await;
         tally.measuring.store(true, Ordering::Relaxed);
         let (start, cpu0) = (Instant::now(), cpu_seconds());
         tokio::time::sleep(o.duration).await;
@@ -185,19 +230,19 @@ async fn run(o: Options) -> anyhow::Result<()> {
     };
     let count = tally.count.load(Ordering::Relaxed);
     consumer.close().await;
-    let mut b2c = tally.b2c.lock().map(|v| v.clone()).unwrap_or_default();
-    let mut s2c = tally.s2c.lock().map(|v| v.clone()).unwrap_or_default();
-    b2c.sort_unstable();
-    s2c.sort_unstable();
     let tps = count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+    let (b2c, s2c) = (&tally.b2c, &tally.s2c);
     println!(
-        "rust msgs={count} secs={:.1} tps={tps:.0} b2c_avg_ms={:.3} b2c_p99_ms={} b2c_max_ms={} s2c_avg_ms={:.3} s2c_p99_ms={} cpu_s={cpu:.2} cpu_us_per_msg={:.2}",
+        "rust msgs={count} secs={:.1} tps={tps:.0} b2c_avg_ms={:.3} b2c_p50_ms={} b2c_p99_ms={} b2c_max_ms={} s2c_avg_ms={:.3} s2c_p50_ms={} s2c_p99_ms={} s2c_max_ms={} cpu_s={cpu:.2} cpu_us_per_msg={:.2}",
         elapsed.as_secs_f64(),
-        average(&b2c),
-        percentile(&b2c, 0.99),
-        b2c.last().copied().unwrap_or(0),
-        average(&s2c),
-        percentile(&s2c, 0.99),
+        b2c.average(),
+        b2c.percentile(0.50),
+        b2c.percentile(0.99),
+        b2c.max.load(Ordering::Relaxed),
+        s2c.average(),
+        s2c.percentile(0.50),
+        s2c.percentile(0.99),
+        s2c.max.load(Ordering::Relaxed),
         if count > 0 {
             cpu * 1e6 / count as f64
         } else {

@@ -1,0 +1,160 @@
+// The Java counterpart of examples/consumer_bench.rs: one DefaultMQPushConsumer set up as
+// the benchmark Consumer of rocketmq-example sets it up (ROCKETMQ binary headers, 20 consume
+// threads, AllocateMessageQueueAveragely, subscription "*", one message per listener call,
+// the message counted and CONSUME_SUCCESS returned), but recording every message's
+// born-to-consume (B2C) and store-to-consume (S2C) latency in a histogram of whole
+// milliseconds (the resolution of the message timestamps), so p50/p99 can be compared.
+// Prints one line in the same format as the Rust program.
+//
+// Arguments: namesrv topic group first|last warmup-s duration-s expect [threads [start-at]]
+//   expect > 0: drain mode, measured from the first message until `expect` messages were
+//   consumed (or duration-s passed); expect = 0: live mode, warmup-s (or until the
+//   wall-clock start-at, Unix ms, when given and not 0) then duration-s.
+//
+// Compiled and run by examples/bench/consumer-bench.sh against the cached Java client jars.
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyContext;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.MessageExt;
+
+public class JavaConsumerBench {
+    /** Latencies of 0 .. BUCKETS-2 ms each have a bucket; the last holds everything above. */
+    static final int BUCKETS = 1 << 17;
+
+    /** A histogram of whole milliseconds: count, sum, max, and percentiles by bucket. */
+    static final class Histogram {
+        final AtomicLongArray counts = new AtomicLongArray(BUCKETS);
+        final LongAdder sum = new LongAdder();
+        final java.util.concurrent.atomic.AtomicLong max = new java.util.concurrent.atomic.AtomicLong();
+
+        void record(long ms) {
+            long v = Math.max(0, ms);
+            counts.incrementAndGet((int) Math.min(v, BUCKETS - 1));
+            sum.add(v);
+            long prev = max.get();
+            while (v > prev && !max.compareAndSet(prev, v)) {
+                prev = max.get();
+            }
+        }
+
+        long total() {
+            long n = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                n += counts.get(i);
+            }
+            return n;
+        }
+
+        /** The smallest value with at least `fraction` of the samples at or below it. */
+        long percentile(double fraction) {
+            long n = total();
+            if (n == 0) {
+                return 0;
+            }
+            long rank = Math.max(1, (long) Math.ceil(n * fraction));
+            long seen = 0;
+            for (int i = 0; i < BUCKETS; i++) {
+                seen += counts.get(i);
+                if (seen >= rank) {
+                    return i;
+                }
+            }
+            return BUCKETS - 1;
+        }
+
+        double average() {
+            long n = total();
+            return n == 0 ? 0 : sum.doubleValue() / n;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("rocketmq.serialize.type", "ROCKETMQ");
+        String namesrv = args[0];
+        String topic = args[1];
+        String group = args[2];
+        boolean first = args[3].equals("first");
+        long warmupMs = Long.parseLong(args[4]) * 1000;
+        long durationMs = Long.parseLong(args[5]) * 1000;
+        long expect = Long.parseLong(args[6]);
+        int threads = args.length > 7 ? Integer.parseInt(args[7]) : 20;
+        long startAt = args.length > 8 ? Long.parseLong(args[8]) : 0;
+
+        AtomicBoolean measuring = new AtomicBoolean(expect > 0);
+        LongAdder total = new LongAdder();
+        LongAdder count = new LongAdder();
+        Histogram b2c = new Histogram();
+        Histogram s2c = new Histogram();
+
+        DefaultMQPushConsumer consumer = new DefaultMQPushConsumer(group);
+        consumer.setAllocateMessageQueueStrategy(new AllocateMessageQueueAveragely());
+        consumer.setNamesrvAddr(namesrv);
+        consumer.setConsumeThreadMin(threads);
+        consumer.setConsumeThreadMax(threads);
+        consumer.setInstanceName(Long.toString(System.currentTimeMillis()));
+        consumer.setConsumeFromWhere(first
+            ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET
+            : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
+        consumer.subscribe(topic, "*");
+        consumer.registerMessageListener(new MessageListenerConcurrently() {
+            @Override
+            public ConsumeConcurrentlyStatus consumeMessage(List<MessageExt> msgs,
+                ConsumeConcurrentlyContext context) {
+                MessageExt msg = msgs.get(0);
+                long now = System.currentTimeMillis();
+                total.increment();
+                if (measuring.get()) {
+                    count.increment();
+                    b2c.record(now - msg.getBornTimestamp());
+                    s2c.record(now - msg.getStoreTimestamp());
+                }
+                return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            }
+        });
+        consumer.start();
+
+        com.sun.management.OperatingSystemMXBean os =
+            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long t0;
+        long cpu0;
+        if (expect > 0) {
+            while (total.sum() == 0) {
+                Thread.sleep(1);
+            }
+            t0 = System.nanoTime();
+            cpu0 = os.getProcessCpuTime();
+            long limit = t0 + durationMs * 1_000_000L;
+            while (total.sum() < expect && System.nanoTime() < limit) {
+                Thread.sleep(5);
+            }
+        } else {
+            Thread.sleep(startAt > 0 ? Math.max(0, startAt - System.currentTimeMillis()) : warmupMs);
+            measuring.set(true);
+            t0 = System.nanoTime();
+            cpu0 = os.getProcessCpuTime();
+            Thread.sleep(durationMs);
+        }
+        measuring.set(false);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
+        long n = count.sum();
+        System.out.printf(
+            "java msgs=%d secs=%.1f tps=%.0f b2c_avg_ms=%.3f b2c_p50_ms=%d b2c_p99_ms=%d b2c_max_ms=%d "
+                + "s2c_avg_ms=%.3f s2c_p50_ms=%d s2c_p99_ms=%d s2c_max_ms=%d cpu_s=%.2f cpu_us_per_msg=%.2f%n",
+            n, seconds, n / seconds, b2c.average(), b2c.percentile(0.50), b2c.percentile(0.99),
+            b2c.max.get(), s2c.average(), s2c.percentile(0.50), s2c.percentile(0.99), s2c.max.get(),
+            cpu, n == 0 ? 0 : cpu * 1e6 / n);
+        consumer.shutdown();
+        System.exit(0);
+    }
+}
