@@ -28,13 +28,18 @@ pub(crate) fn submit(
     msgs: Vec<ReceivedMessage>,
 ) {
     let batch = core.settings.consume_batch_size.max(1);
+    // The queue, and the queue as the application sees it, shared by every batch of the
+    // pull rather than copied for each.
+    let queue = Arc::new(queue.clone());
+    let user_queue = Arc::new(core.user_queue(&queue));
     let mut msgs = msgs;
     while !msgs.is_empty() {
         let rest = msgs.split_off(batch.min(msgs.len()));
         let chunk = std::mem::replace(&mut msgs, rest);
-        let (core2, queue2, pq2) = (Arc::clone(core), queue.clone(), Arc::clone(pq));
+        let (core2, queue2, pq2) = (Arc::clone(core), Arc::clone(&queue), Arc::clone(pq));
+        let user_queue = Arc::clone(&user_queue);
         core.consuming.spawn(async move {
-            consume(&core2, &queue2, &pq2, chunk).await;
+            consume(&core2, &queue2, &user_queue, &pq2, chunk).await;
         });
     }
 }
@@ -43,6 +48,7 @@ pub(crate) fn submit(
 async fn consume(
     core: &Arc<Core>,
     queue: &MessageQueue,
+    user_queue: &MessageQueue,
     pq: &Arc<ProcessQueue>,
     msgs: Vec<ReceivedMessage>,
 ) {
@@ -56,10 +62,9 @@ async fn consume(
         return;
     }
     pq.mark_started(&msgs);
-    let user_queue = core.user_queue(queue);
     let mut hook_ctx = ConsumeHookContext {
         group: &core.group,
-        queue: &user_queue,
+        queue: user_queue,
         messages: &msgs,
         status: None,
         success: false,
