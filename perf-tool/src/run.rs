@@ -272,7 +272,13 @@ async fn reporter(mut r: Reporter) -> Gathered {
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut ctrl_c_seen = false;
-    ring.push(r.stats.snapshot());
+    // Workers may have recorded before this task first ran: the first snapshot's samples
+    // count like any tick's (a snapshot takes them out of the workers' histograms).
+    let first = r.stats.snapshot();
+    if !warming {
+        merge(&mut histograms, &first);
+    }
+    ring.push(first);
     loop {
         tokio::select! {
             _ = &mut r.done => break,
@@ -299,7 +305,9 @@ async fn reporter(mut r: Reporter) -> Gathered {
                 warming = false;
                 r.stats.reset();
                 ring.clear();
-                ring.push(r.stats.snapshot());
+                let first = r.stats.snapshot();
+                merge(&mut histograms, &first);
+                ring.push(first);
                 measured_from = Instant::now();
                 cpu_from = CpuSample::now();
                 let c = &r.pacer.control;
@@ -335,6 +343,14 @@ async fn reporter(mut r: Reporter) -> Gathered {
         histograms,
         measured_from,
         cpu_from,
+    }
+}
+
+/// Adds a snapshot's interval histograms to the run's totals.
+fn merge(histograms: &mut [Histogram<u64>], snap: &crate::stats::Snapshot) {
+    for (total, s) in histograms.iter_mut().zip(&snap.series) {
+        // Auto-resizing: adding cannot fail.
+        let _ = total.add(&s.interval);
     }
 }
 
