@@ -12,12 +12,16 @@ use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, ensure};
-use interop::{JavaCluster, JavaVersion};
+use interop::{AclAccount, JavaAcl, JavaCluster, JavaVersion};
+use rocketmq::acl::Credentials;
 use rocketmq::producer::Producer;
 use rocketmq::protocol::message::Message;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+/// One Java cluster at a time: each starts two JVMs, and the machine may have two cores.
+static ONE_JAVA_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Longest a perf-tool run may take in these tests.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
@@ -130,11 +134,23 @@ enum Kind {
 }
 
 async fn produce(namesrv: &str, topic: &str, count: usize, kind: Kind) -> anyhow::Result<()> {
-    let producer = Producer::builder()
+    produce_as(namesrv, topic, count, kind, None).await
+}
+
+async fn produce_as(
+    namesrv: &str,
+    topic: &str,
+    count: usize,
+    kind: Kind,
+    credentials: Option<Credentials>,
+) -> anyhow::Result<()> {
+    let mut builder = Producer::builder()
         .namesrv_addr(namesrv)
-        .group(unique("perf_test_producer"))
-        .build()
-        .await?;
+        .group(unique("perf_test_producer"));
+    if let Some(credentials) = credentials {
+        builder = builder.credentials(credentials);
+    }
+    let producer = builder.build().await?;
     let result = async {
         for i in 0..count {
             let mut msg = Message::new(topic, format!("message {i}").into_bytes());
@@ -282,6 +298,32 @@ async fn consumer_on_embedded_broker_lite() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `--preload` fills the embedded broker first: a backlog drained to `-q`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_drains_a_preloaded_backlog() -> anyhow::Result<()> {
+    let dir = Scratch::new("perf_preload");
+    let json = dir.path("summary.json");
+    let summary = run_perf_tool(
+        &[
+            "consumer",
+            "--preload",
+            "1000",
+            "-s",
+            "64",
+            "-q",
+            "1000",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &json,
+    )
+    .await?;
+    check_consumer(&summary, 1000);
+    assert_eq!(total(&summary, "failed"), 0, "{summary:#}");
+    assert_eq!(total(&summary, "redelivered"), 0, "{summary:#}");
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timer_consumer_on_embedded_broker_lite() -> anyhow::Result<()> {
     let dir = Scratch::new("perf_timer");
@@ -327,6 +369,7 @@ async fn e2e_on_embedded_broker_lite() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modes_against_java_5() -> anyhow::Result<()> {
+    let _one = ONE_JAVA_AT_A_TIME.lock().await;
     let cluster = JavaCluster::start(JavaVersion::V5)
         .await
         .context("starting Java RocketMQ 5.x")?;
@@ -418,4 +461,88 @@ async fn java_scenarios(namesrv: &str) -> anyhow::Result<()> {
     .context("e2e")?;
     check_e2e(&summary, 1000);
     Ok(())
+}
+
+/// `-a true -ak -sk` against a Java 5.x broker enforcing ACL: the right account consumes,
+/// a wrong secret key gets no queue (the broker refuses its heartbeat) and the run fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_with_acl_against_java_5() -> anyhow::Result<()> {
+    const ADMIN: (&str, &str) = ("perf_admin", "admin-secret-1");
+    const USER: (&str, &str) = ("perf_user", "user-secret-2");
+    let _one = ONE_JAVA_AT_A_TIME.lock().await;
+    let topic = unique("perf_acl");
+    let group = unique("perf_acl_group");
+    let acl = JavaAcl::new(vec![
+        AclAccount::admin(ADMIN.0, ADMIN.1),
+        AclAccount::user(
+            USER.0,
+            USER.1,
+            &[&format!("{topic}=SUB")],
+            &[&format!("{group}=SUB")],
+        ),
+    ]);
+    let cluster = JavaCluster::start_with_acl(JavaVersion::V5, &[], &acl)
+        .await
+        .context("starting Java RocketMQ 5.x with ACL")?;
+    let namesrv = cluster.namesrv_addr();
+    let result = async {
+        produce_as(
+            &namesrv,
+            &topic,
+            20,
+            Kind::Plain,
+            Some(Credentials::new(ADMIN.0, ADMIN.1)),
+        )
+        .await
+        .context("producing as the admin account")?;
+        let dir = Scratch::new("perf_acl");
+        let json = dir.path("consumer.json");
+        let args = |secret: &'static str, duration: &'static str, json: &Path| {
+            [
+                "consumer",
+                "-n",
+                &namesrv,
+                "-t",
+                &topic,
+                "-g",
+                &group,
+                "-a",
+                "true",
+                "-ak",
+                USER.0,
+                "-sk",
+                secret,
+                "-q",
+                "20",
+                "--duration",
+                duration,
+                "--json",
+                json.to_str().unwrap(),
+            ]
+            .map(str::to_owned)
+        };
+        let right = args(USER.1, "20", &json);
+        let right: Vec<&str> = right.iter().map(String::as_str).collect();
+        let summary = run_perf_tool(&right, &json)
+            .await
+            .context("consumer with the right credentials")?;
+        check_consumer(&summary, 20);
+
+        let wrong_json = dir.path("wrong.json");
+        let wrong = args("not-the-secret", "5", &wrong_json);
+        let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+        let out = tokio::time::timeout(RUN_LIMIT, perf_tool(&wrong).output())
+            .await
+            .context("the wrong-secret run did not end")??;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        ensure!(
+            !out.status.success() && stderr.contains("no queue of topic"),
+            "a wrong secret key must fail the run: {}\n{stderr}",
+            out.status
+        );
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    cluster.stop().await?;
+    result
 }

@@ -18,22 +18,27 @@
 //! span at the default `-ri`); `Consume Fail` counts the window's failures.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
-use clap::{Args, ValueEnum};
-use rocketmq::consumer::{
-    ConsumeFrom, ConsumeStatus, Expression, PushConsumer, PushConsumerBuilder, ReceivedMessage,
-};
+use clap::Args;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use rocketmq::consumer::{ConsumeStatus, Expression, ReceivedMessage};
+use rocketmq::protocol::message::Message;
 use serde::Serialize;
-use tokio::sync::Notify;
 
+use super::consuming::{
+    ConsumerSetup, GATE_CLOSE, Gate, Recorders, StartAt, close_all, now_millis,
+    refuse_producer_flags, span_us, start_consumers, wait_for_queues,
+};
+use super::send::producers;
 use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs, check_trace, java_bool};
 use crate::report::{Report, human_time, whole_ms};
 use crate::run::{Pacer, Run, RunSpec};
-use crate::stats::{Layout, Recorder, Snapshot, Stats, Window};
+use crate::stats::{Layout, Snapshot, Stats, Window};
 use crate::target::Target;
 
 /// Multi-letter short options of this mode.
@@ -62,26 +67,6 @@ static CONSUMER_LAYOUT: Layout = Layout {
     counters: &["consumed", "failed", "redelivered"],
     series: &["b2c", "s2c"],
 };
-
-/// Where a new group starts on a queue without a stored offset.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum StartAt {
-    /// After the last message, Java's default (a fresh queue still starts at 0).
-    #[default]
-    Last,
-    /// From the first message still stored.
-    First,
-}
-
-impl StartAt {
-    pub(crate) fn sdk(self) -> ConsumeFrom {
-        match self {
-            StartAt::Last => ConsumeFrom::LastOffset,
-            StartAt::First => ConsumeFrom::FirstOffset,
-        }
-    }
-}
 
 /// Flags of `perf-tool consumer` (Java's `benchmark.Consumer`).
 #[derive(Args, Clone, Debug, Serialize)]
@@ -127,6 +112,13 @@ pub(crate) struct ConsumerArgs {
     /// Messages per listener call (Java's `consumeMessageBatchMaxSize`).
     #[arg(long = "consumeBatchSize", value_name = "N", default_value_t = 1)]
     pub(crate) batch: usize,
+    /// Before consuming, send this many messages to the topic (not measured): a backlog
+    /// to drain, e.g. on the embedded broker-lite.
+    #[arg(long = "preload", value_name = "N", default_value_t = 0)]
+    pub(crate) preload: u64,
+    /// Body size of the --preload messages, bytes.
+    #[arg(short = 's', long = "messageSize", default_value_t = 128)]
+    pub(crate) size: usize,
     #[command(flatten)]
     pub(crate) acl: AclArgs,
     #[command(flatten)]
@@ -153,81 +145,6 @@ fn expression(
         "TAG" => Ok(Expression::tag(text)),
         "SQL92" => Ok(Expression::sql(text)),
         other => anyhow::bail!("-f/--filterType: {other:?} is not supported (TAG or SQL92)"),
-    }
-}
-
-/// Milliseconds since the epoch, as message timestamps are.
-pub(crate) fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Milliseconds from `earlier` to `now`, as microseconds for the histograms (negative
-/// spans, from clocks apart, count as zero).
-#[inline]
-pub(crate) fn span_us(now_ms: i64, earlier_ms: i64) -> u64 {
-    u64::try_from(now_ms.saturating_sub(earlier_ms)).map_or(0, |ms| ms.saturating_mul(1000))
-}
-
-/// Something the listener needs once the run has started. Listener calls that come
-/// earlier wait for it (the consumer is built before the run's clock starts).
-pub(crate) struct Gate<T> {
-    value: OnceLock<T>,
-    opened: Notify,
-}
-
-impl<T> Gate<T> {
-    pub(crate) fn new() -> Self {
-        Gate {
-            value: OnceLock::new(),
-            opened: Notify::new(),
-        }
-    }
-
-    /// Sets the value and wakes the waiting calls (only the first value counts).
-    pub(crate) fn open(&self, value: T) {
-        let _ = self.value.set(value);
-        self.opened.notify_waiters();
-    }
-
-    /// The value, once set.
-    pub(crate) async fn get(&self) -> &T {
-        loop {
-            if let Some(v) = self.value.get() {
-                return v;
-            }
-            let opened = self.opened.notified();
-            tokio::pin!(opened);
-            opened.as_mut().enable();
-            if let Some(v) = self.value.get() {
-                return v;
-            }
-            opened.await;
-        }
-    }
-}
-
-/// A few recorders shared by the concurrent listener calls, taken in turn so that calls
-/// rarely wait on the same one.
-pub(crate) struct Recorders {
-    recorders: Box<[Recorder]>,
-    next: AtomicUsize,
-}
-
-impl Recorders {
-    pub(crate) fn new(stats: &Arc<Stats>, count: usize) -> Recorders {
-        Recorders {
-            recorders: (0..count.clamp(1, 16)).map(|_| stats.recorder()).collect(),
-            next: AtomicUsize::new(0),
-        }
-    }
-
-    /// The next recorder.
-    #[inline]
-    pub(crate) fn pick(&self) -> &Recorder {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.recorders.len();
-        &self.recorders[i]
     }
 }
 
@@ -269,96 +186,6 @@ impl FailDice {
                 z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
                 (z ^ (z >> 31)) < threshold
             }
-        }
-    }
-}
-
-/// The consumer settings every consuming mode shares.
-pub(crate) struct ConsumerSetup<'a> {
-    pub(crate) target: &'a Target,
-    pub(crate) acl: &'a AclArgs,
-    pub(crate) group: &'a str,
-    pub(crate) topic: &'a str,
-    pub(crate) expression: Expression,
-    pub(crate) threads: usize,
-    pub(crate) batch: usize,
-    pub(crate) from: ConsumeFrom,
-    pub(crate) connections: usize,
-}
-
-/// Builds `--connections` push consumers of one group (each on its own client), all with
-/// the listener `make_listener` gives.
-pub(crate) async fn start_consumers(
-    setup: ConsumerSetup<'_>,
-    make_listener: impl Fn(PushConsumerBuilder) -> PushConsumerBuilder,
-) -> anyhow::Result<Vec<PushConsumer>> {
-    setup.acl.check_supported()?;
-    let mut consumers = Vec::with_capacity(setup.connections);
-    for i in 0..setup.connections.max(1) {
-        let builder = PushConsumer::builder()
-            .namesrv_addr(setup.target.namesrv())
-            .instance_name(format!("perf-tool-consumer-{}-{i}", std::process::id()))
-            .group(setup.group)
-            .subscribe(setup.topic, setup.expression.clone())
-            .consume_threads(setup.threads)
-            .consume_batch_size(setup.batch)
-            .consume_from(setup.from)
-            // Close promptly at the end; what is in flight then is not measured.
-            .await_termination(Duration::from_secs(3));
-        match make_listener(builder).build().await {
-            Ok(c) => consumers.push(c),
-            Err(e) => {
-                close_all(&consumers).await;
-                anyhow::bail!("cannot start the push consumer: {e}");
-            }
-        }
-    }
-    Ok(consumers)
-}
-
-/// Closes every consumer.
-pub(crate) async fn close_all(consumers: &[PushConsumer]) {
-    for c in consumers {
-        c.close().await;
-    }
-}
-
-/// Waits until one of `consumers` holds a queue of `topic`, asking them to rebalance every
-/// second meanwhile (a consumer started before its topic exists would otherwise wait for
-/// the 20 s rebalance interval). `None` when `limit` passes or Ctrl-C comes first.
-pub(crate) async fn wait_for_queues(
-    consumers: &[PushConsumer],
-    topic: &str,
-    limit: Option<Duration>,
-) -> Option<Duration> {
-    let started = Instant::now();
-    let mut said = Duration::ZERO;
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        let held = consumers
-            .iter()
-            .any(|c| c.assigned_queues().iter().any(|q| q.topic == topic));
-        if held {
-            return Some(started.elapsed());
-        }
-        let waited = started.elapsed();
-        if limit.is_some_and(|l| waited >= l) {
-            return None;
-        }
-        if waited >= said + Duration::from_secs(30) {
-            said = waited;
-            eprintln!(
-                "perf-tool: still waiting for a queue of topic {topic} ({} s)",
-                waited.as_secs()
-            );
-        }
-        for c in consumers {
-            c.rebalance_now();
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(200)) => {}
-            _ = &mut ctrl_c => return None,
         }
     }
 }
@@ -423,25 +250,11 @@ impl Report for ConsumerReport {
     }
 }
 
-/// Checks the flags that make no sense for a consuming mode.
-pub(crate) fn refuse_producer_flags(common: &CommonArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        common.rate.is_none(),
-        "--rate bounds sending; a consumer takes what arrives"
-    );
-    anyhow::ensure!(
-        common.body_file.is_none(),
-        "--body-file sets what is sent; a consumer takes what arrives"
-    );
-    Ok(())
-}
-
 /// Runs `perf-tool consumer`.
 pub(crate) async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
     args.common.validate()?;
     refuse_producer_flags(&args.common)?;
     check_trace(args.trace)?;
-    args.acl.check_supported()?;
     anyhow::ensure!(
         (0.0..=1.0).contains(&args.fail_rate),
         "-r/--failRate must be between 0 and 1"
@@ -465,9 +278,67 @@ pub(crate) async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
         args.common.report_interval_ms,
     );
     let target = Target::resolve(args.common.namesrv.as_deref()).await?;
-    let result = consume(&args, &target, &group, expression).await;
+    let result = async {
+        if args.preload > 0 {
+            preload(&args, &target).await?;
+        }
+        consume(&args, &target, &group, expression).await
+    }
+    .await;
     target.shutdown().await;
     result
+}
+
+/// Sends `--preload` messages (async, a window of sends in flight). A send that fails
+/// is made again, synchronously, up to three times; one that timed out may still have
+/// been stored, so the backlog holds at least `--preload` messages.
+async fn preload(args: &ConsumerArgs, target: &Target) -> anyhow::Result<()> {
+    const WINDOW: usize = 512;
+    const ATTEMPTS: u32 = 3;
+    let started = Instant::now();
+    let mut common = args.common.clone();
+    common.connections = 1;
+    let producers = producers(&common, &args.acl, target, "perf_consumer_preload", None).await?;
+    let producer = producers
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no producer"))?;
+    let template = Message::new(args.topic.trim(), common.body(args.size)?);
+    let outcome = async {
+        let mut in_flight = FuturesUnordered::new();
+        let (mut issued, mut again) = (0, 0u64);
+        while issued < args.preload || !in_flight.is_empty() {
+            if issued < args.preload && in_flight.len() < WINDOW {
+                match producer.send_async(template.clone()).await {
+                    Ok(pending) => in_flight.push(pending),
+                    Err(_) => again += 1,
+                }
+                issued += 1;
+            } else if let Some(done) = in_flight.next().await
+                && done.is_err()
+            {
+                again += 1;
+            }
+        }
+        for _ in 0..again {
+            let mut attempt = 1;
+            while let Err(e) = producer.send(template.clone()).await {
+                anyhow::ensure!(attempt < ATTEMPTS, "a send failed {ATTEMPTS} times: {e}");
+                attempt += 1;
+            }
+        }
+        Ok(again)
+    }
+    .await;
+    producer.close().await;
+    let again = outcome.map_err(|e| anyhow::anyhow!("--preload: {e}"))?;
+    eprintln!(
+        "perf-tool consumer: preloaded {} messages of {} bytes into {} in {:.2} s ({again} sent again)",
+        args.preload,
+        args.size,
+        args.topic.trim(),
+        started.elapsed().as_secs_f64(),
+    );
+    Ok(())
 }
 
 async fn consume(
@@ -495,7 +366,7 @@ async fn consume(
             let gate = Arc::clone(&listener_gate);
             builder.listener_fn(move |messages| {
                 let gate = Arc::clone(&gate);
-                async move { gate.get().await.consume(&messages) }
+                async move { gate.with(|sink| sink.consume(&messages)).await }
             })
         },
     )
@@ -527,6 +398,7 @@ async fn consume(
         pacer: pacer.clone(),
     });
     pacer.stopped().await;
+    gate.close(GATE_CLOSE).await;
     let summary = run.finish().await;
     close_all(&consumers).await;
     summary.map(|_| ())
@@ -544,13 +416,6 @@ mod tests {
         let dice = FailDice::new(0.25, 42);
         let fails = (0..100_000).filter(|_| dice.roll()).count();
         assert!((23_500..26_500).contains(&fails), "{fails}");
-    }
-
-    #[test]
-    fn spans_are_microseconds_and_never_negative() {
-        assert_eq!(span_us(1_005, 1_000), 5_000);
-        assert_eq!(span_us(1_000, 1_005), 0);
-        assert_eq!(span_us(i64::MAX, i64::MIN), u64::MAX);
     }
 
     #[test]
@@ -575,14 +440,27 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[tokio::test]
-    async fn gate_releases_waiters_when_opened() {
-        let gate = Arc::new(Gate::new());
-        let g = Arc::clone(&gate);
-        let waiter = tokio::spawn(async move { *g.get().await });
-        tokio::task::yield_now().await;
-        gate.open(7u32);
-        assert_eq!(waiter.await.unwrap(), 7);
-        assert_eq!(*gate.get().await, 7);
+    #[test]
+    fn line_has_java_layout() {
+        use crate::stats::Ring;
+        let stats = Stats::new(&CONSUMER_LAYOUT);
+        let rec = stats.recorder();
+        let mut ring = Ring::new(10);
+        ring.push(stats.snapshot());
+        stats.add(counter::CONSUMED, 4);
+        stats.add(counter::FAILED, 1);
+        for (b2c, s2c) in [(2, 1), (4, 3), (6, 3), (8, 5)] {
+            rec.record_us(B2C, b2c * 1000);
+            rec.record_us(S2C, s2c * 1000);
+        }
+        ring.push(stats.snapshot());
+        let line = ConsumerReport.line(&ring.window().unwrap());
+        let (head, tail) = line.split_once(" | Consume TPS: ").unwrap();
+        assert!(head.starts_with("Current Time: 20"), "{line}");
+        let tail = tail.split_once(" | ").unwrap().1;
+        assert_eq!(
+            tail,
+            "AVG(B2C) RT(ms):   5.000 | AVG(S2C) RT(ms):   3.000 | MAX(B2C) RT(ms): 8 | MAX(S2C) RT(ms): 5 | Consume Fail: 1"
+        );
     }
 }

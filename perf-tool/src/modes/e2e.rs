@@ -28,8 +28,9 @@ use rocketmq::protocol::message::Message;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use super::consumer::{
-    ConsumerSetup, Gate, Recorders, close_all, now_millis, start_consumers, wait_for_queues,
+use super::consuming::{
+    ConsumerSetup, GATE_CLOSE, Gate, Recorders, close_all, now_millis, start_consumers,
+    wait_for_queues,
 };
 use super::send::{counter as send_counter, producers, record_send};
 use crate::argv::Alias;
@@ -411,7 +412,7 @@ async fn with_producers(
                     if messages.iter().all(is_probe) {
                         return ConsumeStatus::Success;
                     }
-                    gate.get().await.consume(&messages);
+                    gate.with(|sink| sink.consume(&messages)).await;
                     ConsumeStatus::Success
                 }
             })
@@ -523,6 +524,7 @@ async fn measure(
     while ledger_missing(&ledger) > 0 && Instant::now() < drain_limit {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    gate.close(GATE_CLOSE).await;
     let missing = ledger_missing(&ledger);
     run.stats().add(counter::MISSING, missing);
     let summary = run.finish().await?;

@@ -9,6 +9,7 @@ use crate::argv::Alias;
 
 pub(crate) mod batch_producer;
 pub(crate) mod consumer;
+pub(crate) mod consuming;
 pub(crate) mod e2e;
 pub(crate) mod producer;
 pub(crate) mod send;

@@ -22,9 +22,9 @@ use hdrhistogram::Histogram;
 use rocketmq::consumer::{ConsumeStatus, Expression, ReceivedMessage};
 use serde::Serialize;
 
-use super::consumer::{
-    ConsumerSetup, Gate, Recorders, StartAt, close_all, now_millis, refuse_producer_flags, span_us,
-    start_consumers, wait_for_queues,
+use super::consuming::{
+    ConsumerSetup, GATE_CLOSE, Gate, Recorders, StartAt, close_all, now_millis,
+    refuse_producer_flags, span_us, start_consumers, wait_for_queues,
 };
 use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs};
@@ -189,7 +189,6 @@ impl Report for TimerReport {
 pub(crate) async fn run(args: TimerConsumerArgs) -> anyhow::Result<()> {
     args.common.validate()?;
     refuse_producer_flags(&args.common)?;
-    args.acl.check_supported()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     let target = Target::resolve(args.common.namesrv.as_deref()).await?;
     println!(
@@ -223,7 +222,7 @@ async fn consume(args: &TimerConsumerArgs, target: &Target) -> anyhow::Result<()
             let gate = Arc::clone(&listener_gate);
             builder.listener_fn(move |messages| {
                 let gate = Arc::clone(&gate);
-                async move { gate.get().await.consume(&messages) }
+                async move { gate.with(|sink| sink.consume(&messages)).await }
             })
         },
     )
@@ -258,6 +257,7 @@ async fn consume(args: &TimerConsumerArgs, target: &Target) -> anyhow::Result<()
         pacer: pacer.clone(),
     });
     pacer.stopped().await;
+    gate.close(GATE_CLOSE).await;
     let summary = run.finish().await;
     close_all(&consumers).await;
     summary.map(|_| ())
