@@ -464,7 +464,8 @@ async fn java_scenarios(namesrv: &str) -> anyhow::Result<()> {
 }
 
 /// `-a true -ak -sk` against a Java 5.x broker enforcing ACL: the right account consumes,
-/// a wrong secret key gets no queue (the broker refuses its heartbeat) and the run fails.
+/// a wrong secret key gets no queue (the broker refuses its heartbeat) and the run fails;
+/// e2e signs both its producer and its consumer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_with_acl_against_java_5() -> anyhow::Result<()> {
     const ADMIN: (&str, &str) = ("perf_admin", "admin-secret-1");
@@ -540,6 +541,30 @@ async fn consumer_with_acl_against_java_5() -> anyhow::Result<()> {
             "a wrong secret key must fail the run: {}\n{stderr}",
             out.status
         );
+
+        // e2e signed as the admin account (its fresh topic is auto-created).
+        let e2e_json = dir.path("e2e.json");
+        let summary = run_perf_tool(
+            &[
+                "e2e",
+                "-n",
+                &namesrv,
+                "-a",
+                "true",
+                "-ak",
+                ADMIN.0,
+                "-sk",
+                ADMIN.1,
+                "-q",
+                "200",
+                "--json",
+                e2e_json.to_str().unwrap(),
+            ],
+            &e2e_json,
+        )
+        .await
+        .context("e2e with the admin account")?;
+        check_e2e(&summary, 200);
         Ok::<_, anyhow::Error>(())
     }
     .await;

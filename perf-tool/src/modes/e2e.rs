@@ -29,10 +29,10 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use super::consuming::{
-    ConsumerSetup, GATE_CLOSE, Gate, Recorders, close_all, now_millis, start_consumers,
-    wait_for_queues,
+    ConsumerSetup, GATE_CLOSE, Gate, Recorders, close_all, credentials, now_millis,
+    start_consumers, wait_for_queues,
 };
-use super::send::{counter as send_counter, producers, record_send};
+use super::send::{configure, counter as send_counter, record_send};
 use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs, check_trace, java_bool};
 use crate::report::{Report, human_time, whole_ms};
@@ -281,7 +281,6 @@ impl Report for E2eReport {
 pub(crate) async fn run(args: E2eArgs) -> anyhow::Result<()> {
     args.common.validate()?;
     check_trace(args.trace)?;
-    args.acl.check_supported()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     anyhow::ensure!(
         args.consume_threads >= 1,
@@ -347,19 +346,37 @@ async fn e2e(
     group: &str,
     filler: Bytes,
 ) -> anyhow::Result<()> {
-    let producers = producers(
-        &args.common,
-        &args.acl,
-        target,
-        &format!("{group}_producer"),
-        None,
-    )
-    .await?;
+    let producers = build_producers(args, target, &format!("{group}_producer")).await?;
     let result = with_producers(args, target, topic, group, filler, &producers).await;
     for p in &producers {
         p.close().await;
     }
     result
+}
+
+/// `--connections` producers, signed with `-a/-ak/-sk` when asked.
+async fn build_producers(
+    args: &E2eArgs,
+    target: &Target,
+    group: &str,
+) -> anyhow::Result<Vec<Producer>> {
+    let mut out = Vec::with_capacity(args.common.connections);
+    for i in 0..args.common.connections.max(1) {
+        let mut builder = configure(Producer::builder(), target, group, i, None)?;
+        if let Some(credentials) = credentials(&args.acl) {
+            builder = builder.credentials(credentials);
+        }
+        match builder.build().await {
+            Ok(p) => out.push(p),
+            Err(e) => {
+                for p in &out {
+                    p.close().await;
+                }
+                anyhow::bail!("cannot start producer: {e}");
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn with_producers(
