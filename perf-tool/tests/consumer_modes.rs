@@ -369,19 +369,29 @@ async fn e2e_on_embedded_broker_lite() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn modes_against_java_5() -> anyhow::Result<()> {
+    against_java(JavaVersion::V5).await
+}
+
+/// 4.9.8 has no timer wheel: consumer and e2e only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modes_against_java_4_9_8() -> anyhow::Result<()> {
+    against_java(JavaVersion::V4_9_8).await
+}
+
+async fn against_java(version: JavaVersion) -> anyhow::Result<()> {
     let _one = ONE_JAVA_AT_A_TIME.lock().await;
-    let cluster = JavaCluster::start(JavaVersion::V5)
+    let cluster = JavaCluster::start(version)
         .await
-        .context("starting Java RocketMQ 5.x")?;
+        .with_context(|| format!("starting Java RocketMQ {version:?}"))?;
     let namesrv = cluster.namesrv_addr();
-    let result = java_scenarios(&namesrv)
+    let result = java_scenarios(&namesrv, version == JavaVersion::V5)
         .await
         .with_context(|| format!("against Java RocketMQ {}", cluster.version_label()));
     cluster.stop().await?;
     result
 }
 
-async fn java_scenarios(namesrv: &str) -> anyhow::Result<()> {
+async fn java_scenarios(namesrv: &str, timers: bool) -> anyhow::Result<()> {
     let dir = Scratch::new("perf_java");
 
     // consumer: a backlog of tagged messages, only tag A subscribed through an -e file;
@@ -418,7 +428,34 @@ async fn java_scenarios(namesrv: &str) -> anyhow::Result<()> {
     assert_eq!(total(&summary, "consumed"), 40, "{summary:#}");
     assert_eq!(summary["target"]["embedded_broker_lite"], false);
 
-    // timer-consumer: started first, timer messages due 3 s after their send.
+    if timers {
+        timer_scenario(namesrv, &dir).await?;
+    }
+
+    // e2e on its own fresh topic and group.
+    let json = dir.path("e2e.json");
+    let summary = run_perf_tool(
+        &[
+            "e2e",
+            "-n",
+            namesrv,
+            "-q",
+            "1000",
+            "-w",
+            "8",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &json,
+    )
+    .await
+    .context("e2e")?;
+    check_e2e(&summary, 1000);
+    Ok(())
+}
+
+/// timer-consumer started first, timer messages due 3 s after their send.
+async fn timer_scenario(namesrv: &str, dir: &Scratch) -> anyhow::Result<()> {
     let topic = unique("perf_timer_java");
     let json = dir.path("timer.json");
     let child = perf_tool(&[
@@ -440,26 +477,6 @@ async fn java_scenarios(namesrv: &str) -> anyhow::Result<()> {
         .await
         .context("timer-consumer")?;
     check_timer(&summary, 20);
-
-    // e2e on its own fresh topic and group.
-    let json = dir.path("e2e.json");
-    let summary = run_perf_tool(
-        &[
-            "e2e",
-            "-n",
-            namesrv,
-            "-q",
-            "1000",
-            "-w",
-            "8",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        &json,
-    )
-    .await
-    .context("e2e")?;
-    check_e2e(&summary, 1000);
     Ok(())
 }
 
