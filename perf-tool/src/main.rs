@@ -27,6 +27,10 @@ fn main() -> std::process::ExitCode {
     let argv = argv::translate_command_line(std::env::args_os().collect(), modes::aliases);
     let cli = Cli::parse_from(argv);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_name(target::CLIENT_THREAD)
+        // Threads that exit take their CPU time out of the per-thread accounting that
+        // separates the client from an embedded broker; keep them for the run.
+        .thread_keep_alive(std::time::Duration::from_secs(24 * 3600))
         .enable_all()
         .build()
     {

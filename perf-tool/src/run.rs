@@ -105,6 +105,14 @@ impl Pacer {
     pub(crate) fn stop(&self) {
         self.control.stop.send_replace(true);
     }
+
+    /// Whether warm-up is over. An operation that starts during warm-up should not be
+    /// counted even if it ends after (the counters are zeroed when warm-up ends, so
+    /// counting its end alone would break `sent = acknowledged + failed`): read this when
+    /// the operation starts and count nothing for it when `false`.
+    pub(crate) fn is_measuring(&self) -> bool {
+        self.control.measuring.load(Ordering::Acquire)
+    }
 }
 
 /// What the reporter hands back at the end.
@@ -316,7 +324,7 @@ async fn reporter(mut r: Reporter) -> Gathered {
                     Ordering::Relaxed,
                 );
                 c.issued.store(0, Ordering::Relaxed);
-                c.measuring.store(true, Ordering::Relaxed);
+                c.measuring.store(true, Ordering::Release);
             }
             res = &mut ctrl_c, if !ctrl_c_seen => {
                 ctrl_c_seen = true;

@@ -1,16 +1,23 @@
 //! Where a run sends to: the name server given with `-n`, or an embedded broker-lite
 //! started in this process (temporary store, 127.0.0.1 on free ports) when none is given.
 //!
-//! The embedded broker runs on its own runtime, on threads named [`BROKER_THREAD`], so the
-//! client's CPU time can be told apart from the broker's (see [`broker_cpu_time`]).
+//! The embedded broker runs on its own runtime, on threads named [`BROKER_THREAD`], apart
+//! from the client's (named [`CLIENT_THREAD`]), so the client's CPU time can be told apart
+//! from the broker's (see [`broker_cpu_time`]).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use broker_lite::BrokerLite;
 use tokio::runtime::Runtime;
 
-/// Name of the embedded broker's threads.
+/// Name of the embedded broker's runtime threads.
 pub(crate) const BROKER_THREAD: &str = "perf-broker";
+/// Name of the client runtime's threads (set in `main`).
+pub(crate) const CLIENT_THREAD: &str = "perf-client";
+
+/// Whether this process runs an embedded broker (whose threads are then not the client's).
+static EMBEDDED: AtomicBool = AtomicBool::new(false);
 
 /// The embedded broker and the runtime it runs on.
 struct Embedded {
@@ -57,6 +64,7 @@ impl Target {
             .await?
             .map_err(|e| anyhow::anyhow!("cannot start the embedded broker-lite: {e}"))?;
         let namesrv = broker.namesrv_addr().to_string();
+        EMBEDDED.store(true, Ordering::Relaxed);
         eprintln!(
             "perf-tool: no -n given; embedded broker-lite: name server {namesrv}, broker {}, store {}",
             broker.broker_addr(),
@@ -95,24 +103,33 @@ impl Target {
     }
 }
 
-/// CPU time (user, system) of the embedded broker's live threads, from
-/// `/proc/self/task/*/stat`; zero when there is none.
+/// CPU time (user, system) of this process's live threads that are not the client's (the
+/// embedded broker's runtime and the threads its store starts), from
+/// `/proc/self/task/*/stat`. The client's threads are the main thread and those named
+/// [`CLIENT_THREAD`].
 pub(crate) fn broker_cpu_time() -> (Duration, Duration) {
     let mut total = (Duration::ZERO, Duration::ZERO);
+    if !EMBEDDED.load(Ordering::Relaxed) {
+        return total;
+    }
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return total;
     };
+    let main = std::process::id().to_string();
     for task in tasks.flatten() {
+        if task.file_name().to_str() == Some(main.as_str()) {
+            continue;
+        }
         let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
             continue;
         };
-        // The thread name is between the first '(' and the last ')'; tokio appends
-        // nothing to it, but the kernel truncates names to 15 bytes.
+        // The thread name is between the first '(' and the last ')' (the kernel keeps
+        // 15 bytes of it).
         let name = stat
             .split_once('(')
             .and_then(|(_, rest)| rest.rsplit_once(')'))
             .map_or("", |(name, _)| name);
-        if name.starts_with(BROKER_THREAD) {
+        if !name.starts_with(CLIENT_THREAD) {
             let (u, s) = crate::summary::parse_stat_times(&stat);
             total.0 += u;
             total.1 += s;

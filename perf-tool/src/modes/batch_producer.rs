@@ -199,10 +199,15 @@ async fn worker(producer: Producer, shape: Shape, pacer: Pacer, recorder: Record
     let n = shape.batch as u64;
     while pacer.next().await {
         let batch = shape.batch(stats.counter(ACKNOWLEDGED));
-        stats.add(SENT, n);
+        let measured = pacer.is_measuring();
+        if measured {
+            stats.add(SENT, n);
+        }
         let began = Instant::now();
         let outcome = producer.send_batch(batch).await;
         match outcome {
+            Err(_) if !measured => backoff(&pacer).await,
+            _ if !measured => {}
             Ok(result) => {
                 // Java adds the time of every answered batch, stored cleanly or not.
                 recorder.record(BATCH_RT, began.elapsed());
@@ -219,12 +224,17 @@ async fn worker(producer: Producer, shape: Shape, pacer: Pacer, recorder: Record
                 stats.fail(&e);
                 stats.add(FAILED, n);
                 stats.add(BATCHES_FAILED, 1);
-                tokio::select! {
-                    () = tokio::time::sleep(BACKOFF) => {}
-                    () = pacer.stopped() => {}
-                }
+                backoff(&pacer).await;
             }
         }
+    }
+}
+
+/// Java's pause after a failed batch, cut short when the run ends.
+async fn backoff(pacer: &Pacer) {
+    tokio::select! {
+        () = tokio::time::sleep(BACKOFF) => {}
+        () = pacer.stopped() => {}
     }
 }
 

@@ -222,10 +222,17 @@ async fn sync_worker(
     let stats = std::sync::Arc::clone(recorder.stats());
     while pacer.next().await {
         let msg = shape.message();
-        stats.add(counter::SENT, 1);
+        let measured = pacer.is_measuring();
+        if measured {
+            stats.add(counter::SENT, 1);
+        }
         let began = Instant::now();
         let outcome = producer.send(msg).await;
-        if record_send(&recorder, began.elapsed(), &outcome) {
+        let failed = match measured {
+            true => record_send(&recorder, began.elapsed(), &outcome),
+            false => outcome.is_err(),
+        };
+        if failed {
             backoff(&pacer).await;
         }
     }
@@ -243,9 +250,11 @@ async fn async_worker(
     while more || !in_flight.is_empty() {
         tokio::select! {
             biased;
-            Some((began, outcome)) = in_flight.next(), if !in_flight.is_empty() => {
+            Some((began, measured, outcome)) = in_flight.next(), if !in_flight.is_empty() => {
                 let began: Instant = began;
-                record_send(&recorder, began.elapsed(), &outcome);
+                if measured {
+                    record_send(&recorder, began.elapsed(), &outcome);
+                }
             }
             next = pacer.next(), if more && in_flight.len() < ASYNC_WINDOW => {
                 if !next {
@@ -253,12 +262,17 @@ async fn async_worker(
                     continue;
                 }
                 let msg = shape.message();
-                stats.add(counter::SENT, 1);
+                let measured = pacer.is_measuring();
+                if measured {
+                    stats.add(counter::SENT, 1);
+                }
                 let began = Instant::now();
                 match producer.send_async(msg).await {
-                    Ok(pending) => in_flight.push(async move { (began, pending.await) }),
+                    Ok(pending) => in_flight.push(async move { (began, measured, pending.await) }),
                     Err(e) => {
-                        record_failure(&recorder, &e);
+                        if measured {
+                            record_failure(&recorder, &e);
+                        }
                         backoff(&pacer).await;
                     }
                 }

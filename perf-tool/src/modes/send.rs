@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 use rocketmq::producer::{Producer, ProducerBuilder, SendResult, SendStatus};
+use rocketmq::protocol::SerializeType;
 use rocketmq::protocol::message::CompressionType;
 use serde::Serialize;
 
@@ -65,6 +66,8 @@ pub(crate) fn configure<M>(
     let builder = builder
         .namesrv_addr(target.namesrv())
         .group(group)
+        // Java's benchmark tools set the ROCKETMQ binary header encoding.
+        .serialize_type(SerializeType::RocketMq)
         // One client instance per connection: distinct instance names.
         .instance_name(format!("perf-tool-{}-{index}", std::process::id()));
     match compress {

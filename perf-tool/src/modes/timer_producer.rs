@@ -152,10 +152,14 @@ pub(crate) async fn run(args: TimerProducerArgs) -> anyhow::Result<()> {
         &target,
     );
     let mut tasks = Vec::with_capacity(args.threads);
+    let sequence = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for i in 0..args.threads {
         let producer = producers[i % producers.len()].clone();
         let (schedule, pacer, recorder) = (schedule.clone(), run.pacer(), run.stats().recorder());
-        tasks.push(tokio::spawn(worker(producer, schedule, pacer, recorder)));
+        let sequence = Arc::clone(&sequence);
+        tasks.push(tokio::spawn(worker(
+            producer, schedule, pacer, recorder, sequence,
+        )));
     }
     let mut failed = None;
     for task in tasks {
@@ -179,15 +183,23 @@ async fn worker(
     schedule: Schedule,
     pacer: Pacer,
     recorder: Recorder,
+    sequence: Arc<std::sync::atomic::AtomicU64>,
 ) -> anyhow::Result<()> {
     let stats = Arc::clone(recorder.stats());
     while pacer.next().await {
-        let n = stats.counter(counter::SENT);
+        let n = sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let msg = schedule.message(n)?;
-        stats.add(counter::SENT, 1);
+        let measured = pacer.is_measuring();
+        if measured {
+            stats.add(counter::SENT, 1);
+        }
         let began = Instant::now();
         let outcome = producer.send(msg).await;
-        if record_send(&recorder, began.elapsed(), &outcome) {
+        let failed = match measured {
+            true => record_send(&recorder, began.elapsed(), &outcome),
+            false => outcome.is_err(),
+        };
+        if failed {
             tokio::select! {
                 () = tokio::time::sleep(BACKOFF) => {}
                 () = pacer.stopped() => {}

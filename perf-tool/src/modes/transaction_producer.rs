@@ -345,11 +345,13 @@ pub(crate) async fn run(args: TransactionProducerArgs) -> anyhow::Result<()> {
     let _ = checker.stats.set(Arc::clone(run.stats()));
     let args = Arc::new(args);
     let mut tasks = Vec::with_capacity(args.threads);
+    let sequence = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for i in 0..args.threads {
         let producer = producers[i % producers.len()].clone();
         let (pacer, recorder, args) = (run.pacer(), run.stats().recorder(), Arc::clone(&args));
+        let sequence = Arc::clone(&sequence);
         tasks.push(tokio::spawn(worker(
-            producer, args, batch_id, i as u64, pacer, recorder,
+            producer, args, batch_id, i as u64, pacer, recorder, sequence,
         )));
     }
     for task in tasks {
@@ -370,12 +372,16 @@ async fn worker(
     index: u64,
     pacer: Pacer,
     recorder: Recorder,
+    sequence: Arc<std::sync::atomic::AtomicU64>,
 ) {
     let stats = Arc::clone(recorder.stats());
     let mut rng = Rng::seeded(index + 1);
     while pacer.next().await {
-        let number = stats.counter(SENT);
-        stats.add(SENT, 1);
+        let number = sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let measured = pacer.is_measuring();
+        if measured {
+            stats.add(SENT, 1);
+        }
         let msg = Message::new(args.topic.trim(), body(&args, batch_id, number, &mut rng));
         let began = Instant::now();
         let outcome = producer
@@ -385,9 +391,12 @@ async fn worker(
                 async move { state }
             })
             .await;
-        // Java counts the time of every send, failed or not.
-        recorder.record(SEND_RT, began.elapsed());
+        if measured {
+            // Java counts the time of every send, failed or not.
+            recorder.record(SEND_RT, began.elapsed());
+        }
         match outcome {
+            _ if !measured => {}
             Ok(r) if r.send.status == SendStatus::SendOk => {
                 stats.add(ACKNOWLEDGED, 1);
                 stats.add(
