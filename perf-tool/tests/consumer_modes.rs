@@ -246,6 +246,18 @@ fn check_e2e(summary: &Value, quantity: u64) {
         acked,
         "{summary:#}"
     );
+    let phases = &summary["e2e"];
+    assert_eq!(phases["acknowledged"].as_u64(), Some(acked), "{summary:#}");
+    assert_eq!(phases["unique"].as_u64(), Some(acked), "{summary:#}");
+    assert_eq!(phases["missing"].as_u64(), Some(0), "{summary:#}");
+    for rate in ["produce_tps", "consume_tps"] {
+        assert!(phases[rate].as_f64().unwrap() > 0.0, "{rate}: {summary:#}");
+    }
+    // Consuming cannot end before sending does.
+    assert!(
+        phases["consume_s"].as_f64().unwrap() >= phases["send_s"].as_f64().unwrap(),
+        "{summary:#}"
+    );
     // Each message's end-to-end time includes its send.
     assert!(
         latency(summary, "e2e", "max") >= latency(summary, "send", "p50"),

@@ -220,11 +220,14 @@ struct Sink {
     issued: Arc<AtomicU64>,
     clock: Instant,
     run_id: u32,
+    /// When (on `clock`) the last message of this run was consumed, µs.
+    last_us: Arc<AtomicU64>,
 }
 
 impl Sink {
     fn consume(&self, messages: &[ReceivedMessage]) {
         let now_us = micros_since(self.clock);
+        self.last_us.fetch_max(now_us, Ordering::Relaxed);
         let recorder = self.recorders.pick();
         for m in messages {
             let header = Header::read(m.body()).filter(|h| h.run == self.run_id);
@@ -511,6 +514,7 @@ async fn measure(
     let run = Run::start(spec, &args.common, target);
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let issued = Arc::new(AtomicU64::new(0));
+    let last_us = Arc::new(AtomicU64::new(0));
     gate.open(Sink {
         stats: Arc::clone(run.stats()),
         recorders: Recorders::new(run.stats(), args.consume_threads),
@@ -518,6 +522,7 @@ async fn measure(
         issued: Arc::clone(&issued),
         clock: bodies.clock,
         run_id: bodies.run_id,
+        last_us: Arc::clone(&last_us),
     });
     let send_started = Instant::now();
     let mut workers = tokio::task::JoinSet::new();
@@ -545,19 +550,70 @@ async fn measure(
     let missing = ledger_missing(&ledger);
     run.stats().add(counter::MISSING, missing);
     let summary = run.finish().await?;
-    let sent = summary.totals.get("acknowledged").copied().unwrap_or(0);
-    let consumed = summary.totals.get("consumed").copied().unwrap_or(0);
-    eprintln!(
-        "perf-tool e2e: send phase {:.2} s ({:.0} acknowledged/s); consumed {consumed} of {sent} acknowledged, {missing} missing",
-        send_phase.as_secs_f64(),
-        sent as f64 / send_phase.as_secs_f64().max(1e-9),
+    let phases = Phases::new(
+        &summary,
+        send_phase,
+        // From the first send to the last consumption.
+        Duration::from_micros(last_us.load(Ordering::Relaxed))
+            .saturating_sub(send_started.duration_since(bodies.clock)),
     );
+    println!("{}", phases.line());
+    if let Some(path) = &args.common.json {
+        // The core wrote the summary; add the e2e figures the counters cannot carry.
+        let mut value = serde_json::to_value(&summary)?;
+        value["e2e"] = serde_json::to_value(&phases)?;
+        std::fs::write(path, serde_json::to_string_pretty(&value)? + "\n")
+            .map_err(|e| anyhow::anyhow!("cannot write --json {}: {e}", path.display()))?;
+    }
     anyhow::ensure!(
         missing == 0,
         "{missing} acknowledged messages were not consumed within --drainTimeout {} s",
         args.drain_secs
     );
     Ok(())
+}
+
+/// Rates over each side's own span: sending over the send phase, consuming from the
+/// first send to the last consumption (the summary's rates divide by the whole measured
+/// time, drain included).
+#[derive(Debug, Serialize)]
+struct Phases {
+    /// The send phase, seconds.
+    send_s: f64,
+    /// From the first send to the last consumption, seconds.
+    consume_s: f64,
+    /// Acknowledged sends per second of the send phase.
+    produce_tps: f64,
+    /// Distinct messages consumed per second from the first send to the last consumption.
+    consume_tps: f64,
+    /// Acknowledged, consumed (distinct) and missing messages.
+    acknowledged: u64,
+    unique: u64,
+    missing: u64,
+}
+
+impl Phases {
+    fn new(summary: &crate::summary::Summary, send: Duration, consume: Duration) -> Phases {
+        let total = |name: &str| summary.totals.get(name).copied().unwrap_or(0);
+        let per_s = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+        let (acknowledged, unique) = (total("acknowledged"), total("unique"));
+        Phases {
+            send_s: send.as_secs_f64(),
+            consume_s: consume.as_secs_f64(),
+            produce_tps: per_s(acknowledged, send),
+            consume_tps: per_s(unique, consume),
+            acknowledged,
+            unique,
+            missing: total("missing"),
+        }
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "[Complete] Produce TPS: {:.0} | Consume TPS: {:.0} | Acknowledged: {} | Consumed: {} | Missing: {}",
+            self.produce_tps, self.consume_tps, self.acknowledged, self.unique, self.missing
+        )
+    }
 }
 
 fn ledger_missing(ledger: &Mutex<Ledger>) -> u64 {
