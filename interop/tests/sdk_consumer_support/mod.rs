@@ -1,24 +1,43 @@
-//! Helpers shared by the SDK consumer tests (`sdk_consumer_*.rs`): where the broker is,
-//! fresh topics and groups, an SDK producer, and a recording listener.
+//! Helpers and scenarios shared by the SDK consumer tests (`sdk_consumer_*.rs`): where the
+//! broker is ([`Target`]: a Java cluster of one release or an embedded broker-lite, with
+//! or without the Java client next to the SDK), fresh topics and groups, an SDK producer,
+//! recording listeners, checks, and one function per scenario in a module per family.
+//! The test files are lists of `#[tokio::test]` functions picking a target and scenarios.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // test helpers; not every file uses all
 
+pub(crate) mod broadcast;
+pub(crate) mod features;
+pub(crate) mod mixed;
+mod names;
+pub(crate) mod offsets;
+pub(crate) mod orderly;
+pub(crate) mod retry;
+pub(crate) mod target;
+pub(crate) mod with_java;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use bytes::Bytes;
 use interop::sdk_ops::{create_topic, wait_for_route};
 use rocketmq::consumer::{
-    ConsumeContext, ConsumeStatus, MessageListener, OrderlyContext, OrderlyListener, OrderlyStatus,
-    PushConsumer, ReceivedMessage,
+    ConsumeContext, ConsumeFrom, ConsumeStatus, MessageListener, OrderlyStatus, PullConsumer,
+    PushConsumer, PushConsumerBuilder, ReceivedMessage,
 };
 use rocketmq::producer::{Producer, SendResult};
 use rocketmq::protocol::MessageQueue;
+use rocketmq::protocol::body::ConsumerRunningInfo;
+use rocketmq::protocol::header::GetConsumerRunningInfoRequestHeader;
 use rocketmq::protocol::message::Message;
+use rocketmq::protocol::request::{GetConsumerRunningInfo, PullStatus};
 use rocketmq::remoting::RemotingClient;
 use tokio::sync::Notify;
+
+pub(crate) use names::{now_millis, unique};
+pub(crate) use target::Target;
 
 /// Where the tests run: a name server and one broker (any implementation).
 pub(crate) struct Env {
@@ -27,9 +46,12 @@ pub(crate) struct Env {
     pub(crate) broker: String,
     pub(crate) broker_name: String,
     pub(crate) remoting: RemotingClient,
+    /// How long a scenario waits for what it expects.
+    pub(crate) limit: Duration,
 }
 
 impl Env {
+    /// Waits for what a scenario expects up to 60 s.
     pub(crate) fn new(label: &str, namesrv: String, broker: String, broker_name: &str) -> Self {
         Env {
             label: label.to_owned(),
@@ -37,6 +59,7 @@ impl Env {
             broker,
             broker_name: broker_name.to_owned(),
             remoting: RemotingClient::builder().build(),
+            limit: Duration::from_secs(60),
         }
     }
 
@@ -82,21 +105,118 @@ impl Env {
         producer.close().await;
         Ok(sent)
     }
+
+    /// A consumer group's dead-letter topic, `%DLQ%<group>`, once it holds something:
+    /// every message in it, read with the raw pull consumer. Polls: 4.9.8 keeps the sent
+    /// DELAY on a copy sent back, so it reaches the DLQ only after that delay.
+    pub(crate) async fn dead_letters(&self, group: &str) -> anyhow::Result<Vec<Got>> {
+        let dlq = format!("%DLQ%{group}");
+        let deadline = std::time::Instant::now() + self.limit;
+        loop {
+            let found = self.pull_all(&dlq).await?;
+            if !found.is_empty() || std::time::Instant::now() > deadline {
+                return Ok(found);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// A consumer's running info, asked for through the broker (GET_CONSUMER_RUNNING_INFO
+    /// as mqadmin sends it), with the consumer's task summary when `jstack`.
+    pub(crate) async fn running_info(
+        &self,
+        group: &str,
+        client_id: &str,
+        jstack: bool,
+    ) -> anyhow::Result<ConsumerRunningInfo> {
+        let request = GetConsumerRunningInfo(GetConsumerRunningInfoRequestHeader {
+            consumer_group: group.to_owned(),
+            client_id: client_id.to_owned(),
+            jstack_enable: jstack,
+            rpc: Default::default(),
+        });
+        Ok(self.remoting.call(&self.broker, &request).await?)
+    }
+
+    /// Every message of a topic (all queues), read with the raw pull consumer.
+    pub(crate) async fn pull_all(&self, topic: &str) -> anyhow::Result<Vec<Got>> {
+        wait_for_route(&self.remoting, &self.namesrv, topic).await?;
+        let puller = PullConsumer::builder()
+            .namesrv_addr(self.namesrv.as_str())
+            .group(unique("h7_reader"))
+            .build()
+            .await?;
+        let mut out = Vec::new();
+        for queue in puller.queues(topic).await? {
+            let mut offset = 0;
+            loop {
+                let found = puller.pull(&queue, "*", offset, 32).await?;
+                out.extend(found.messages.iter().map(|m| Got::of("pull", m)));
+                offset = found.next_begin_offset;
+                if found.status != PullStatus::Found {
+                    break;
+                }
+            }
+        }
+        puller.close().await;
+        Ok(out)
+    }
 }
 
-/// A name unique to this run.
-pub(crate) fn unique(prefix: &str) -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!(
-        "{prefix}_{}_{n}_{:x}",
-        std::process::id(),
-        nanos % 0xffff_ffff
-    )
+/// The scenarios every target runs (the SDK's producer or Java's sending, as the target
+/// has it): orderly order, the retry schedule into the DLQ (concurrent and orderly),
+/// broadcasting, an offset reset and running info, close and reopen.
+pub(crate) async fn common_scenarios(t: &Target) -> anyhow::Result<()> {
+    orderly::orderly(t).await.context("orderly order")?;
+    retry::retry_then_dlq(&t.env)
+        .await
+        .context("retry schedule and DLQ")?;
+    retry::orderly_dlq(&t.env).await.context("orderly to DLQ")?;
+    broadcast::broadcasting(t).await.context("broadcasting")?;
+    offsets::reset_and_running_info(t)
+        .await
+        .context("offset reset, running info")?;
+    offsets::restart_resumes(&t.env)
+        .await
+        .context("close and reopen")
+}
+
+/// An SDK producer's plain sends: a body per index, nothing else set.
+pub(crate) async fn send_bodies(
+    producer: &Producer,
+    topic: &str,
+    indexes: std::ops::Range<usize>,
+) -> anyhow::Result<()> {
+    for i in indexes {
+        producer
+            .send(Message::new(topic, format!("body-{i}")))
+            .await
+            .with_context(|| format!("send body-{i}"))?;
+    }
+    Ok(())
+}
+
+/// `body-<i>` for each index.
+pub(crate) fn bodies(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("body-{i}")).collect()
+}
+
+/// A push consumer of `group` on `env`'s name server, subscribed to all of `topic`, from
+/// the first offset (every other setting the SDK's default).
+pub(crate) fn push_plain(env: &Env, group: &str, topic: &str) -> PushConsumerBuilder {
+    PushConsumer::builder()
+        .namesrv_addr(env.namesrv.as_str())
+        .group(group)
+        .subscribe(topic, "*")
+        .consume_from(ConsumeFrom::FirstOffset)
+}
+
+/// [`push_plain`] with offsets persisted every 500 ms and a rebalance every 2 s, so the
+/// scenarios see offsets and allocations change within seconds.
+pub(crate) fn push(env: &Env, group: &str, topic: &str) -> PushConsumerBuilder {
+    push_plain(env, group, topic)
+        .persist_interval(Duration::from_millis(500))
+        .rebalance_interval(Duration::from_secs(2))
 }
 
 /// One delivery as a listener saw it.
@@ -142,6 +262,37 @@ impl Got {
 
     pub(crate) fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// A Java push consumer's delivery in the shape of the SDK's.
+    pub(crate) fn of_java(d: &interop::Delivery) -> Self {
+        Got {
+            consumer: "java".into(),
+            msg_id: d.message.msg_id.clone(),
+            topic: d.message.topic.clone(),
+            body: d.message.body.clone().into(),
+            tags: d.message.tags.clone(),
+            keys: d
+                .message
+                .keys
+                .clone()
+                .map(|k| k.split(' ').map(str::to_owned).collect())
+                .unwrap_or_default(),
+            props: d.message.properties.clone(),
+            queue: MessageQueue {
+                topic: d.mq_topic.clone(),
+                broker_name: d.mq_broker.clone(),
+                queue_id: d.mq_queue_id,
+            },
+            offset: d.message.queue_offset,
+            reconsume_times: d.message.reconsume_times,
+            at: Instant::now(),
+        }
+    }
+
+    /// `broker:queueId`, as the Java tools print a queue.
+    pub(crate) fn queue_label(&self) -> String {
+        format!("{}:{}", self.queue.broker_name, self.queue.queue_id)
     }
 }
 
@@ -217,6 +368,14 @@ impl Record {
         self.wait(&format!("{n} deliveries"), limit, |g| g.len() >= n)
             .await
     }
+
+    /// After `quiet`, still exactly `n` deliveries: nothing `what` arrived meanwhile.
+    pub(crate) async fn still(&self, n: usize, quiet: Duration, what: &str) -> anyhow::Result<()> {
+        tokio::time::sleep(quiet).await;
+        let len = self.len();
+        ensure!(len == n, "{what}: {len} deliveries, expected {n}");
+        Ok(())
+    }
 }
 
 fn summary(got: &[Got]) -> Vec<String> {
@@ -243,6 +402,23 @@ pub(crate) struct Recorder {
     pub(crate) fail_below: i32,
 }
 
+impl Recorder {
+    /// Records as `name` into `record`, never failing.
+    pub(crate) fn new(name: &str, record: &Arc<Record>) -> Self {
+        Recorder {
+            name: name.to_owned(),
+            record: Arc::clone(record),
+            fail_below: 0,
+        }
+    }
+
+    /// Fails while a message's reconsume count is below `n`.
+    pub(crate) fn failing_below(mut self, n: i32) -> Self {
+        self.fail_below = n;
+        self
+    }
+}
+
 impl MessageListener for Recorder {
     async fn consume(
         &self,
@@ -258,33 +434,6 @@ impl MessageListener for Recorder {
             ConsumeStatus::ReconsumeLater
         } else {
             ConsumeStatus::Success
-        }
-    }
-}
-
-/// An orderly listener that records every delivery and suspends while a message's
-/// reconsume count is below `fail_below`.
-pub(crate) struct OrderlyRecorder {
-    pub(crate) name: String,
-    pub(crate) record: Arc<Record>,
-    pub(crate) fail_below: i32,
-}
-
-impl OrderlyListener for OrderlyRecorder {
-    async fn consume(
-        &self,
-        msgs: Vec<ReceivedMessage>,
-        _ctx: &mut OrderlyContext,
-    ) -> OrderlyStatus {
-        let mut fail = false;
-        for m in &msgs {
-            self.record.push(Got::of(&self.name, m));
-            fail |= m.reconsume_times() < self.fail_below;
-        }
-        if fail {
-            OrderlyStatus::Suspend
-        } else {
-            OrderlyStatus::Success
         }
     }
 }
@@ -425,53 +574,60 @@ pub(crate) fn each_sent_once(sent: &[interop::SentMessage], got: &[Got]) -> anyh
     Ok(())
 }
 
-/// An orderly listener that records deliveries and suspends every delivery of `fail`.
-pub(crate) struct FailBody {
-    pub(crate) record: Arc<Record>,
-    pub(crate) fail: String,
-}
-
-impl OrderlyListener for FailBody {
-    async fn consume(
-        &self,
-        msgs: Vec<ReceivedMessage>,
-        _ctx: &mut OrderlyContext,
-    ) -> OrderlyStatus {
-        let mut fail = false;
+/// An orderly listener (for `orderly_listener_fn`) that records each delivery as `name`
+/// and suspends the batch while `suspend` holds for one of its messages.
+pub(crate) fn orderly_recorder(
+    name: &str,
+    record: &Arc<Record>,
+    suspend: impl Fn(&Got) -> bool + Send + Sync + 'static,
+) -> impl Fn(Vec<ReceivedMessage>) -> std::future::Ready<OrderlyStatus> + Send + Sync + 'static {
+    let (name, record) = (name.to_owned(), Arc::clone(record));
+    move |msgs| {
+        let mut again = false;
         for m in &msgs {
-            let got = Got::of("o", m);
-            fail |= got.body_text() == self.fail;
-            self.record.push(got);
+            let got = Got::of(&name, m);
+            again |= suspend(&got);
+            record.push(got);
         }
-        if fail {
+        std::future::ready(if again {
             OrderlyStatus::Suspend
         } else {
             OrderlyStatus::Success
-        }
+        })
     }
 }
 
-/// A concurrent listener that records deliveries and holds first deliveries for `hold`.
-pub(crate) struct SlowFirst {
-    pub(crate) record: Arc<Record>,
-    pub(crate) hold: Duration,
+/// Builds a consumer from `builder` with a [`Recorder`] named `name` (never failing);
+/// the consumer and what it records.
+pub(crate) async fn recording(
+    builder: PushConsumerBuilder,
+    name: &str,
+) -> anyhow::Result<(PushConsumer, Arc<Record>)> {
+    let record = Record::new();
+    let consumer = builder
+        .listener(Recorder::new(name, &record))
+        .build()
+        .await?;
+    Ok((consumer, record))
 }
 
-impl MessageListener for SlowFirst {
-    async fn consume(
-        &self,
-        msgs: Vec<ReceivedMessage>,
-        _ctx: &mut ConsumeContext,
-    ) -> ConsumeStatus {
-        let first = msgs.iter().any(|m| m.reconsume_times() == 0);
-        for m in &msgs {
-            self.record.push(Got::of("slow", m));
-        }
-        if first {
-            tokio::time::sleep(self.hold).await;
-        }
-        ConsumeStatus::Success
+/// One consumer per name, each built by `builder` with that instance name and a
+/// [`Recorder`] of that name writing into `record`.
+pub(crate) async fn members(
+    names: &[&str],
+    record: &Arc<Record>,
+    builder: impl Fn() -> PushConsumerBuilder,
+) -> anyhow::Result<Vec<PushConsumer>> {
+    let mut members = Vec::new();
+    for name in names {
+        let member = builder()
+            .instance_name(*name)
+            .listener(Recorder::new(name, record))
+            .build()
+            .await?;
+        members.push(member);
     }
+    Ok(members)
 }
 
 /// Counts the messages consume hooks saw before and after the listener.
