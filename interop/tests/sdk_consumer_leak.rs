@@ -10,30 +10,10 @@ mod sdk_consumer_support;
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
-use broker_lite::BrokerLite;
-use rocketmq::consumer::{ConsumeFrom, PushConsumer};
-use sdk_consumer_support::Env;
+use broker_lite::config::BrokerLiteConfig;
+use sdk_consumer_support::{Target, push_plain};
 
 const LIMIT: Duration = Duration::from_secs(60);
-
-async fn lite() -> anyhow::Result<(BrokerLite, Env)> {
-    let lite = BrokerLite::start().await?;
-    let env = Env::new(
-        "broker-lite",
-        lite.namesrv_addr().to_string(),
-        lite.broker_addr().to_string(),
-        "broker-a",
-    );
-    Ok((lite, env))
-}
-
-fn push(env: &Env, group: &str, topic: &str) -> rocketmq::consumer::PushConsumerBuilder {
-    PushConsumer::builder()
-        .namesrv_addr(env.namesrv.as_str())
-        .group(group)
-        .subscribe(topic, "*")
-        .consume_from(ConsumeFrom::FirstOffset)
-}
 
 /// Counts of what the process holds: tokio tasks alive, open file descriptors, resident
 /// memory in KiB.
@@ -54,11 +34,11 @@ fn counts() -> (usize, usize, u64) {
 /// grew by less than 32 MiB.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn build_close_cycles_leave_nothing_behind() -> anyhow::Result<()> {
-    let (lite, env) = lite().await?;
+    let target = Target::start_lite(BrokerLiteConfig::default()).await?;
+    let env = &target.env;
     let topic = env.topic("h7_leak", 2).await?;
     env.produce(&topic, 4, "T").await?;
     let cycle = |i: usize| {
-        let env = &env;
         let topic = topic.clone();
         async move {
             let producer = env.producer().await?;
@@ -68,7 +48,7 @@ async fn build_close_cycles_leave_nothing_behind() -> anyhow::Result<()> {
                     format!("leak-{i}"),
                 ))
                 .await?;
-            let consumer = push(env, &format!("h7_leak_cg_{}", i % 3), &topic)
+            let consumer = push_plain(env, &format!("h7_leak_cg_{}", i % 3), &topic)
                 .listener_fn(|_msgs| async { rocketmq::consumer::ConsumeStatus::Success })
                 .build()
                 .await?;
@@ -123,6 +103,5 @@ async fn build_close_cycles_leave_nothing_behind() -> anyhow::Result<()> {
         before.2,
         after.2
     );
-    lite.shutdown().await;
-    Ok(())
+    target.stop().await
 }

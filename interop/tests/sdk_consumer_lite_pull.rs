@@ -10,11 +10,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::ensure;
-use broker_lite::BrokerLite;
+use broker_lite::config::BrokerLiteConfig;
 use futures_util::StreamExt;
 use rocketmq::consumer::{ConsumeFrom, LitePullConsumer, ReceivedMessage};
 use rocketmq::protocol::MessageQueue;
-use sdk_consumer_support::{Env, Got, exactly_once, unique};
+use sdk_consumer_support::{Env, Got, Target, bodies, exactly_once, send_bodies, unique};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -48,21 +48,15 @@ fn offsets(batch: &[ReceivedMessage]) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lite_pull_against_broker_lite() -> anyhow::Result<()> {
-    let lite = BrokerLite::start().await?;
-    let env = Env::new(
-        "broker-lite",
-        lite.namesrv_addr().to_string(),
-        lite.broker_addr().to_string(),
-        "broker-a",
-    );
+    let target = Target::start_lite(BrokerLiteConfig::default()).await?;
+    let env = &target.env;
     let result = async {
-        subscribe_shared(&env).await?;
-        commit_and_restart(&env).await?;
-        assign_and_seek(&env).await
+        subscribe_shared(env).await?;
+        commit_and_restart(env).await?;
+        assign_and_seek(env).await
     }
     .await;
-    lite.shutdown().await;
-    result
+    target.finish(result).await
 }
 
 /// Two subscribers of one group: disjoint assignments, every message once.
@@ -91,8 +85,7 @@ async fn subscribe_shared(env: &Env) -> anyhow::Result<()> {
     }
     env.produce(&topic, 40, "T").await?;
     let got = poll_until(&[("a", &a), ("b", &b)], 40).await?;
-    let expected: Vec<String> = (0..40).map(|i| format!("body-{i}")).collect();
-    exactly_once(&got, &expected)?;
+    exactly_once(&got, &bodies(0..40))?;
     a.close().await;
     b.close().await;
     Ok(())
@@ -118,14 +111,7 @@ async fn commit_and_restart(env: &Env) -> anyhow::Result<()> {
     }
     c.close().await;
     let producer = env.producer().await?;
-    for i in 20..30 {
-        producer
-            .send(rocketmq::protocol::message::Message::new(
-                topic.as_str(),
-                format!("body-{i}"),
-            ))
-            .await?;
-    }
+    send_bodies(&producer, &topic, 20..30).await?;
     producer.close().await;
     let c = lite_consumer(env, &group)
         .subscribe(topic.as_str(), "*")
@@ -134,8 +120,7 @@ async fn commit_and_restart(env: &Env) -> anyhow::Result<()> {
     let second = poll_until(&[("c2", &c)], 10).await?;
     let mut all = first;
     all.extend(second);
-    let expected: Vec<String> = (0..30).map(|i| format!("body-{i}")).collect();
-    exactly_once(&all, &expected)?;
+    exactly_once(&all, &bodies(0..30))?;
     // Explicit commit of a chosen offset.
     let q = c.assignment()[0].clone();
     c.commit(&HashMap::from([(q.clone(), 3)]), true).await?;
@@ -152,14 +137,7 @@ async fn assign_and_seek(env: &Env) -> anyhow::Result<()> {
     let middle = SystemTime::now();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let producer = env.producer().await?;
-    for i in 10..15 {
-        producer
-            .send(rocketmq::protocol::message::Message::new(
-                topic.as_str(),
-                format!("body-{i}"),
-            ))
-            .await?;
-    }
+    send_bodies(&producer, &topic, 10..15).await?;
     let c = lite_consumer(env, &unique("h7_lite_assign_cg"))
         .pull_batch_size(32)
         .build()
@@ -205,12 +183,7 @@ async fn assign_and_seek(env: &Env) -> anyhow::Result<()> {
     ensure!(c.poll().await?.is_empty(), "messages after seek to end");
     c.pause(std::slice::from_ref(&q));
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    producer
-        .send(rocketmq::protocol::message::Message::new(
-            topic.as_str(),
-            "body-15",
-        ))
-        .await?;
+    send_bodies(&producer, &topic, 15..16).await?;
     ensure!(c.poll().await?.is_empty(), "a paused queue was pulled");
     c.resume(std::slice::from_ref(&q));
     let mut stream = Box::pin(c.stream());
