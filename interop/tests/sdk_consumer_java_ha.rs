@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use interop::{JavaCluster, JavaVersion};
-use rocketmq::consumer::{ConsumeFrom, PushConsumer};
 use rocketmq::protocol::header::{GetMaxOffsetRequestHeader, RpcFields};
 use rocketmq::protocol::request::{GetMaxOffset, GetRouteInfo};
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
-use sdk_consumer_support::{Env, Record, Recorder, exactly_once, unique};
+use sdk_consumer_support::{
+    Env, Record, Recorder, Target, bodies, exactly_once, push_plain, send_bodies, unique,
+};
 
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -198,17 +199,11 @@ async fn served_by(env: &Env, addr: &str, topic: &str, group: &str) -> anyhow::R
 }
 
 async fn run(version: JavaVersion) -> anyhow::Result<()> {
-    let cluster = JavaCluster::start_with(version, &[("slaveReadEnable", "true")])
-        .await
-        .with_context(|| format!("starting Java RocketMQ {version:?}"))?;
-    let env = Env::new(
-        cluster.version_label(),
-        cluster.namesrv_addr(),
-        cluster.broker_addr(),
-        cluster.broker_name(),
-    );
+    let target = Target::start_java(version, &[("slaveReadEnable", "true")]).await?;
+    let env = &target.env;
     let result = async {
-        let slave = start_slave(version, &cluster).await?;
+        let cluster = target.cluster().context("a Java cluster")?;
+        let slave = start_slave(version, cluster).await?;
         let slave_addr = format!("127.0.0.1:{}", slave.port);
         let topic = unique("h7_ha");
         let group = unique("h7_ha_cg");
@@ -239,27 +234,19 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
             ])
             .await?;
         let name = cluster.broker_name().to_owned();
-        wait_route(&env, &topic, "slave", |r| {
+        wait_route(env, &topic, "slave", |r| {
             r.brokers
                 .iter()
                 .any(|b| b.broker_name == name && b.broker_addrs.len() == 2)
         })
         .await?;
         env.produce(&topic, 20, "T").await?;
-        wait_replicated(&env, &slave_addr, &topic, 2).await?;
+        wait_replicated(env, &slave_addr, &topic, 2).await?;
         let record = Record::new();
-        let consumer = PushConsumer::builder()
-            .namesrv_addr(env.namesrv.as_str())
+        let consumer = push_plain(env, &group, &topic)
             .route_refresh_interval(Duration::from_secs(1))
-            .group(group.as_str())
-            .subscribe(topic.as_str(), "*")
-            .consume_from(ConsumeFrom::FirstOffset)
             .rebalance_interval(Duration::from_secs(2))
-            .listener(Recorder {
-                name: "c".into(),
-                record: record.clone(),
-                fail_below: 0,
-            })
+            .listener(Recorder::new("c", &record))
             .build()
             .await?;
         record.wait_count(20, LIMIT).await?;
@@ -267,36 +254,22 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
         // pulled from the slave, which counts the group's found messages (Java
         // `BrokerStatsManager` GROUP_GET_NUMS).
         let producer = env.producer().await?;
-        for i in 20..30 {
-            producer
-                .send(rocketmq::protocol::message::Message::new(
-                    topic.as_str(),
-                    format!("body-{i}"),
-                ))
-                .await?;
-        }
+        send_bodies(&producer, &topic, 20..30).await?;
         record.wait_count(30, LIMIT).await?;
-        served_by(&env, &slave_addr, &topic, &group)
+        served_by(env, &slave_addr, &topic, &group)
             .await
             .context("the slave served no pull of the group while the master was up")?;
         consumer.pause();
-        for i in 30..40 {
-            producer
-                .send(rocketmq::protocol::message::Message::new(
-                    topic.as_str(),
-                    format!("body-{i}"),
-                ))
-                .await?;
-        }
+        send_bodies(&producer, &topic, 30..40).await?;
         producer.close().await;
-        wait_replicated(&env, &slave_addr, &topic, 2).await?;
+        wait_replicated(env, &slave_addr, &topic, 2).await?;
         // Kill the master; the name server drops it from the route.
         let (_, master_pid) = cluster.pids();
         let pid = master_pid.context("master pid")?;
         std::process::Command::new("kill")
             .args(["-9", &pid.to_string()])
             .status()?;
-        wait_route(&env, &topic, "route without the master", |r| {
+        wait_route(env, &topic, "route without the master", |r| {
             r.brokers
                 .iter()
                 .all(|b| !b.broker_addrs.values().any(|a| a == &env.broker))
@@ -307,14 +280,13 @@ async fn run(version: JavaVersion) -> anyhow::Result<()> {
             .wait_count(40, LIMIT)
             .await
             .context("consuming from the slave with the master down")?;
-        let expected: Vec<String> = (0..40).map(|i| format!("body-{i}")).collect();
-        exactly_once(&record.all(), &expected)?;
+        exactly_once(&record.all(), &bodies(0..40))?;
         consumer.close().await;
         drop(slave);
         anyhow::Ok(())
     }
     .await
     .with_context(|| format!("against Java RocketMQ {}", env.label));
-    let _ = cluster.stop().await;
+    let _ = target.stop().await;
     result
 }
