@@ -121,14 +121,12 @@ pub(crate) struct AclArgs {
 }
 
 impl AclArgs {
-    /// Refuses `-a true` until the SDK can sign requests: silently sending unsigned
-    /// requests would measure something else than what was asked.
-    pub(crate) fn check_supported(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            !self.acl_enable,
-            "-a/--aclEnable: ACL credentials are not supported by this build of the SDK yet"
-        );
-        Ok(())
+    /// The credentials `-a true` asks for (`None` without `-a true`); the SDK signs every
+    /// request with them, as Java's `AclClientRPCHook`.
+    pub(crate) fn credentials(&self) -> Option<rocketmq::acl::Credentials> {
+        self.acl_enable.then(|| {
+            rocketmq::acl::Credentials::new(self.access_key.trim(), self.secret_key.trim())
+        })
     }
 }
 

@@ -475,6 +475,23 @@ impl<'a> Window<'a> {
     }
 }
 
+/// Two snapshots one second apart (wall clock 2026-11-18 11:06:40,000 UTC, then +1 s) around
+/// whatever `between` records, for testing report lines.
+#[cfg(test)]
+pub(crate) fn test_ring(stats: &Arc<Stats>, between: impl FnOnce()) -> Ring {
+    let mut ring = Ring::new(10);
+    let mut first = stats.snapshot();
+    first.wall = std::time::UNIX_EPOCH + Duration::from_millis(1_795_000_000_000);
+    let (at, wall) = (first.at, first.wall);
+    ring.push(first);
+    between();
+    let mut last = stats.snapshot();
+    last.at = at + Duration::from_secs(1);
+    last.wall = wall + Duration::from_secs(1);
+    ring.push(last);
+    ring
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ mod common;
 
 use anyhow::ensure;
 use common::{Outcome, check_send_summary, perf_tool, perf_tool_fails};
-use interop::{JavaCluster, JavaVersion};
+use interop::{AclAccount, JavaAcl, JavaCluster, JavaVersion};
 
 /// One perf-tool run (or Java cluster) at a time: each embeds a broker or starts JVMs, and
 /// the machine may have two cores.
@@ -243,4 +243,65 @@ async fn unsupported_flags_fail_clearly() -> anyhow::Result<()> {
         tokio::task::spawn_blocking(|| perf_tool_fails(&["producer", "-y", "maybe"])).await??;
     ensure!(err.contains("true or false"), "{err}");
     Ok(())
+}
+
+/// `-a true -ak -sk` against a Java 5.x broker enforcing ACL: the account allowed to publish
+/// sends everything (producer and transaction-producer); a wrong secret key fails every send,
+/// each failure counted under the broker's response code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn producer_with_acl_against_java_5() -> anyhow::Result<()> {
+    const ADMIN: (&str, &str) = ("perf_admin", "admin-secret-1");
+    const USER: (&str, &str) = ("perf_producer", "producer-secret-2");
+    let _one = ONE_AT_A_TIME.lock().await;
+    let topic = "PerfToolAcl";
+    let acl = JavaAcl::new(vec![
+        AclAccount::admin(ADMIN.0, ADMIN.1),
+        AclAccount::user(
+            USER.0,
+            USER.1,
+            &[&format!("{topic}=PUB")],
+            &[
+                "benchmark_producer=PUB|SUB",
+                "benchmark_transaction_producer=PUB|SUB",
+            ],
+        ),
+    ]);
+    let cluster = JavaCluster::start_with_acl(JavaVersion::V5, &[], &acl).await?;
+    let ns = cluster.namesrv_addr();
+    let result = async {
+        cluster.create_topic(topic, 4).await?;
+        cluster.wait_for_route(topic).await?;
+        let signed = |mode: &str, secret: &str, q: &str| {
+            args(
+                &[
+                    mode, "-t", topic, "-w", "2", "-q", q, "-a", "true", "-ak", USER.0, "-sk",
+                    secret,
+                ],
+                Some(&ns),
+            )
+        };
+        let o = run(signed("producer", USER.1, "50")).await?;
+        check_send_summary(&o, "producer", 50)?;
+        let o = run(signed("transaction-producer", USER.1, "20")).await?;
+        check_send_summary(&o, "transaction-producer", 20)?;
+        // A wrong secret: every send refused by the broker, counted by its code.
+        let o = run(signed("producer", "wrong-secret", "2")).await?;
+        ensure!(
+            o.total("sent") == 2 && o.total("failed") == 2,
+            "{:#}",
+            o.json["totals"]
+        );
+        ensure!(o.total("response_failed") == 2, "{:#}", o.json);
+        let failures = o.json["failures"].as_array().cloned().unwrap_or_default();
+        ensure!(
+            failures.len() == 1
+                && failures[0]["code"].as_i64().is_some()
+                && failures[0]["count"] == 2,
+            "{failures:#?}"
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    cluster.stop().await?;
+    result
 }

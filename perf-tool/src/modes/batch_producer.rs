@@ -135,7 +135,6 @@ impl Shape {
 pub(crate) async fn run(args: BatchProducerArgs) -> anyhow::Result<()> {
     check_trace(args.trace)?;
     args.common.validate()?;
-    args.acl.check_supported()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     anyhow::ensure!(args.batch >= 1, "-b/--batchSize must be at least 1");
     anyhow::ensure!(!args.topic.trim().is_empty(), "-t/--topic is empty");
@@ -260,5 +259,33 @@ impl Report for BatchReport {
 
     fn complete(&self, _w: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::stats::{Stats, test_ring};
+
+    #[test]
+    fn lines_have_the_java_5_layout() {
+        let stats = Stats::new(&LAYOUT);
+        let rec = stats.recorder();
+        let ring = test_ring(&stats, || {
+            stats.add(BATCHES_OK, 100);
+            stats.add(ACKNOWLEDGED, 1600);
+            stats.add(BATCHES_FAILED, 1);
+            stats.add(FAILED, 16);
+            for _ in 0..100 {
+                rec.record(BATCH_RT, Duration::from_millis(8));
+            }
+        });
+        assert_eq!(
+            BatchReport.line(&ring.window().unwrap()),
+            "Current Time: 2026-11-18 11:06:41,000 | Send TPS: 100 | Send MPS: 1600 | Max RT(ms): 8 | \
+             Average RT(ms):   8.000 | Average Message RT(ms):   0.500 | Send Failed: 1 | Send Message Failed: 16"
+        );
     }
 }

@@ -154,7 +154,6 @@ pub(crate) fn add_properties(msg: &mut Message, size: usize) -> anyhow::Result<(
 pub(crate) async fn run(args: ProducerArgs) -> anyhow::Result<()> {
     check_trace(args.trace)?;
     args.common.validate()?;
-    args.acl.check_supported()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     anyhow::ensure!(!args.topic.trim().is_empty(), "-t/--topic is empty");
     let shape = Shape::new(&args)?;
@@ -325,5 +324,42 @@ impl Report for ProducerReport {
                 total(counter::RESPONSE_FAILED),
             ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::stats::{Stats, test_ring};
+
+    #[test]
+    fn lines_have_the_java_5_layout() {
+        let stats = Stats::new(&PRODUCER_LAYOUT);
+        let rec = stats.recorder();
+        let ring = test_ring(&stats, || {
+            stats.add(counter::ACKNOWLEDGED, 1000);
+            stats.add(counter::SEND_FAILED, 2);
+            stats.add(counter::RESPONSE_FAILED, 1);
+            rec.record(SEND_SERIES, Duration::from_micros(2500));
+            rec.record(SEND_SERIES, Duration::from_micros(4500));
+        });
+        let w = ring.window().unwrap();
+        assert_eq!(
+            ProducerReport.line(&w),
+            "Current Time: 2026-11-18 11:06:41,000 | Send TPS: 1000 | Max RT(ms): 4 | \
+             Average RT(ms):   3.500 | Send Failed: 2 | Response Failed: 1"
+        );
+        let last = ring.last().unwrap();
+        assert_eq!(
+            ProducerReport.complete(Some(&w), last).unwrap(),
+            "[Complete] Send Total: 1002 | Send TPS: 1000 | Max RT(ms): 4 | \
+             Average RT(ms):   3.500 | Send Failed: 2 | Response Failed: 1"
+        );
+        assert_eq!(
+            ProducerReport.complete(None, last).unwrap(),
+            "[Complete] Send Total: 1002 Send Failed: 2 Response Failed: 1"
+        );
     }
 }

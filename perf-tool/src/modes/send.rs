@@ -76,7 +76,7 @@ pub(crate) fn configure<M>(
     }
 }
 
-/// Builds `--connections` plain producers.
+/// Builds `--connections` plain producers (signing with `-a true`'s credentials).
 pub(crate) async fn producers(
     common: &CommonArgs,
     acl: &AclArgs,
@@ -84,10 +84,12 @@ pub(crate) async fn producers(
     group: &str,
     compress: Option<&CompressArgs>,
 ) -> anyhow::Result<Vec<Producer>> {
-    acl.check_supported()?;
     let mut out = Vec::with_capacity(common.connections);
     for i in 0..common.connections {
-        let builder = configure(Producer::builder(), target, group, i, compress)?;
+        let mut builder = configure(Producer::builder(), target, group, i, compress)?;
+        if let Some(credentials) = acl.credentials() {
+            builder = builder.credentials(credentials);
+        }
         out.push(
             builder
                 .build()

@@ -99,7 +99,6 @@ impl Schedule {
 /// Runs the mode.
 pub(crate) async fn run(args: TimerProducerArgs) -> anyhow::Result<()> {
     args.common.validate()?;
-    args.acl.check_supported()?;
     anyhow::ensure!(args.threads >= 1, "-tc/--threadCount must be at least 1");
     anyhow::ensure!(args.slots >= 1, "-st/--slotsTotal must be at least 1");
     anyhow::ensure!(
@@ -227,5 +226,47 @@ impl Report for TimerReport {
 
     fn complete(&self, _w: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::stats::{Stats, test_ring};
+
+    #[test]
+    fn lines_have_the_java_5_layout() {
+        let stats = Stats::new(&PRODUCER_LAYOUT);
+        let rec = stats.recorder();
+        let ring = test_ring(&stats, || {
+            stats.add(counter::ACKNOWLEDGED, 300);
+            rec.record(SEND_SERIES, Duration::from_micros(1250));
+        });
+        assert_eq!(
+            TimerReport.line(&ring.window().unwrap()),
+            "Send TPS: 300, Max RT: 1, Average RT:   1.250, Send Failed: 0, Response Failed: 0"
+        );
+    }
+
+    #[test]
+    fn deliveries_fall_on_the_slots() {
+        let schedule = Schedule {
+            template: Message::new("T", "x"),
+            first_ms: 10_000,
+            slots: 3,
+            distance_ms: 500,
+        };
+        let at = |n| {
+            schedule
+                .message(n)
+                .unwrap()
+                .user_property(RECORD_PROPERTY)
+                .map(str::to_owned)
+        };
+        assert_eq!(at(0).as_deref(), Some("10000"));
+        assert_eq!(at(2).as_deref(), Some("11000"));
+        assert_eq!(at(3).as_deref(), Some("10000"));
     }
 }

@@ -286,7 +286,6 @@ impl Checker {
 pub(crate) async fn run(args: TransactionProducerArgs) -> anyhow::Result<()> {
     check_trace(args.trace)?;
     args.common.validate()?;
-    args.acl.check_supported()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     anyhow::ensure!(
         args.size >= HEADER,
@@ -319,7 +318,11 @@ pub(crate) async fn run(args: TransactionProducerArgs) -> anyhow::Result<()> {
             async move { state }
         })
         .default_topic_queue_nums(1000);
-        let producer = configure(builder, &target, GROUP, i, None)?
+        let mut builder = configure(builder, &target, GROUP, i, None)?;
+        if let Some(credentials) = args.acl.credentials() {
+            builder = builder.credentials(credentials);
+        }
+        let producer = builder
             .build()
             .await
             .map_err(|e| anyhow::anyhow!("cannot start transaction producer: {e}"))?;
@@ -454,6 +457,26 @@ impl Report for TransactionReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_have_the_java_5_layout() {
+        let stats = Stats::new(&LAYOUT);
+        let rec = stats.recorder();
+        let ring = crate::stats::test_ring(&stats, || {
+            stats.add(ACKNOWLEDGED, 40);
+            stats.add(FAILED, 1);
+            stats.add(CHECKS, 3);
+            stats.add(UNEXPECTED_CHECKS, 1);
+            for _ in 0..41 {
+                rec.record(SEND_RT, Duration::from_millis(2));
+            }
+        });
+        assert_eq!(
+            TransactionReport.line(&ring.window().unwrap()),
+            "Current Time: 2026-11-18 11:06:41,000 | Send TPS:    40 | Max RT(ms):     2 | \
+             AVG RT(ms): 2.0 | Send Failed: 1 | Check: 3 | UnexpectedCheck: 1 | DuplicatedCheck: 0"
+        );
+    }
 
     #[test]
     fn bodies_carry_the_decisions() {
