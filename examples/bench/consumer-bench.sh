@@ -12,11 +12,11 @@
 #   drain     the Java Producer (16 threads) fills a backlog for PRELOAD s; then each
 #             consumer, in a fresh group from the first offset, drains it alone: TPS from
 #             the first message to the last, client CPU per message.
-#   live      the Java Producer sends steadily (4 threads); after WARMUP s, Java and the
-#             SDK consume it side by side in fresh groups, measuring the same wall-clock
-#             window of DURATION s after a warm-up: born-to-consume (B2C) and store-to-
-#             consume (S2C) latency, client CPU per message (TPS is the producer's rate
-#             here). Twice: with "rust", then with "rust-mt".
+#   live      Java and the SDK consumer start on a fresh, empty topic in fresh groups; then
+#             the Java Producer sends to it steadily (4 threads) and, after WARMUP s, both
+#             measure the same wall-clock window of DURATION s: born-to-consume (B2C) and
+#             store-to-consume (S2C) latency, client CPU per message (TPS is the
+#             producer's rate here). Twice: with "rust", then with "rust-mt".
 #
 # Ends with tables of both and the SDK/Java ratios against the targets (>= 2x TPS,
 # <= 1/4 CPU per message, <= 1/2 p99 B2C), with the load average seen.
@@ -32,7 +32,7 @@ DURATION=30
 PRELOAD=60
 WARMUP=5
 TOPIC=BenchTopic8
-LIVE_TOPIC=BenchLiveTopic8
+LIVE_TOPICS=(BenchLiveTopic8a BenchLiveTopic8b) # a fresh topic per live round
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --version) VERSION="$2"; shift 2 ;;
@@ -91,7 +91,7 @@ javac -nowarn -cp "$CP" -d "$WORK/classes" "$ROOT/examples/bench/JavaConsumerBen
 
 log "starting Java RocketMQ $LABEL (namesrv $NS, broker port $BROKER_PORT)"
 "$ROOT/scripts/java-cluster.sh" start "$VERSION" >&2
-for t in "$TOPIC" "$LIVE_TOPIC"; do
+for t in "$TOPIC" "${LIVE_TOPICS[@]}"; do
   "$ROOT/scripts/java-cluster.sh" admin updateTopic -b "127.0.0.1:$BROKER_PORT" -t "$t" -r 8 -w 8 >/dev/null
   for _ in $(seq 1 60); do
     "$ROOT/scripts/java-cluster.sh" admin topicRoute -t "$t" 2>/dev/null | grep -q brokerName && break
@@ -134,31 +134,33 @@ log "drain: SDK, two worker threads"
 RUST_DRAIN_MT="$("$BENCH" --namesrv "$NS" --topic "$TOPIC" --group "rust_drain_mt_$$" --from first --expect "$BACKLOG" --duration 600 --threads 2 | sed 's/^rust /rust-mt /')"
 echo "$RUST_DRAIN_MT"
 
-# 3. Live traffic: the Java Producer sends steadily; two rounds of both consumers at once
-# (Java with the SDK on one thread, then Java with the SDK on two), each in fresh groups.
-log "live: Java Producer (4 threads); after $WARMUP s, Java and SDK consumers side by side, $WARMUP s warm-up + $DURATION s, twice"
-P="$(java_tool Producer "$WORK/live-producer.out" -t "$LIVE_TOPIC" -w 4 -s 128)"
-sleep "$WARMUP" # the producer at its steady rate before the consumers start
-live_pair() { # round, SDK runtime threads (0 = one thread), SDK label
-  local round="$1" threads="$2" label="$3" start_at load_before j r
-  load_before="$(loadavg)"
-  # Both measure the same wall-clock window, WARMUP s after both have started (the JVM
-  # takes a second or two longer).
+# 3. Live traffic: both consumers start on a fresh, empty topic (a new group "from last"
+# starts at offset 0 on a Java broker while the queue's messages are in memory, so any
+# history would be a backlog to drain first); then the Java Producer sends steadily and,
+# after WARMUP s, both measure the same wall-clock window of DURATION s. Twice: Java with
+# the SDK on one thread, then with the SDK on two, each round on its own topic.
+log "live: per round, both consumers, then the Java Producer (4 threads), $WARMUP s warm-up + $DURATION s"
+live_pair() { # round, topic, SDK runtime threads (0 = one thread), SDK label
+  local round="$1" topic="$2" threads="$3" label="$4" start_at load_before p j r
+  # 3 s for both to start (the JVM takes longest), then the producer's warm-up.
   start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + 3) * 1000)")"
-  java_bench "$LIVE_TOPIC" "java_live${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/java-live$round.out" &
+  java_bench "$topic" "java_live${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/java-live$round.out" &
   j=$!
-  "$BENCH" --namesrv "$NS" --topic "$LIVE_TOPIC" --group "rust_live${round}_$$" --from last \
+  "$BENCH" --namesrv "$NS" --topic "$topic" --group "rust_live${round}_$$" --from last \
     --start-at "$start_at" --duration "$DURATION" --threads "$threads" | sed "s/^rust /$label /" > "$WORK/rust-live$round.out" &
   r=$!
+  sleep 3
+  p="$(java_tool Producer "$WORK/live-producer$round.out" -t "$topic" -w 4 -s 128)"
+  load_before="$(loadavg)"
   wait "$r"
   [[ -s "$WORK/rust-live$round.out" ]] || die "SDK live run $round printed no result"
   wait "$j" || die "the Java live run $round printed no result: $(tail -20 "$WORK/java-bench-java_live${round}_$$.log")"
   echo "load=$(tr ' ' '/' <<< "$load_before")/$(loadavg | tr ' ' '/')" > "$WORK/load-live$round.out"
+  kill -9 "$p" 2>/dev/null || true
   cat "$WORK/java-live$round.out" "$WORK/rust-live$round.out" >&2
 }
-live_pair 1 0 rust
-live_pair 2 2 rust-mt
-kill -9 "$P" 2>/dev/null || true
+live_pair 1 "${LIVE_TOPICS[0]}" 0 rust
+live_pair 2 "${LIVE_TOPICS[1]}" 2 rust-mt
 
 python3 - "$LABEL" "$BACKLOG" "$LOAD_DRAIN" \
   "$JAVA_DRAIN" "$RUST_DRAIN" "$RUST_DRAIN_MT" \
