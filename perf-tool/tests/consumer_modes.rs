@@ -225,11 +225,15 @@ fn check_consumer(summary: &Value, expected: u64) {
 }
 
 /// Checks an e2e summary: everything acknowledged consumed, no duplicates or strangers.
-fn check_e2e(summary: &Value, quantity: u64) {
+fn check_e2e(summary: &Value, quantity: Option<u64>) {
     assert_eq!(summary["mode"], "e2e");
-    assert_eq!(total(summary, "sent"), quantity, "{summary:#}");
+    let sent = total(summary, "sent");
+    if let Some(quantity) = quantity {
+        assert_eq!(sent, quantity, "{summary:#}");
+    }
+    assert!(sent > 0, "{summary:#}");
     let acked = total(summary, "acknowledged");
-    assert_eq!(acked + total(summary, "failed"), quantity, "{summary:#}");
+    assert_eq!(acked + total(summary, "failed"), sent, "{summary:#}");
     assert_eq!(total(summary, "failed"), 0, "{summary:#}");
     assert!(total(summary, "consumed") >= acked, "{summary:#}");
     assert_eq!(total(summary, "unique"), acked, "{summary:#}");
@@ -253,11 +257,6 @@ fn check_e2e(summary: &Value, quantity: u64) {
     for rate in ["produce_tps", "consume_tps"] {
         assert!(phases[rate].as_f64().unwrap() > 0.0, "{rate}: {summary:#}");
     }
-    // Consuming cannot end before sending does.
-    assert!(
-        phases["consume_s"].as_f64().unwrap() >= phases["send_s"].as_f64().unwrap(),
-        "{summary:#}"
-    );
     // Each message's end-to-end time includes its send.
     assert!(
         latency(summary, "e2e", "max") >= latency(summary, "send", "p50"),
@@ -374,8 +373,36 @@ async fn e2e_on_embedded_broker_lite() -> anyhow::Result<()> {
         &json,
     )
     .await?;
-    check_e2e(&summary, 2000);
+    check_e2e(&summary, Some(2000));
     assert_eq!(summary["target"]["embedded_broker_lite"], true);
+    Ok(())
+}
+
+/// With a warm-up, what is sent during it is neither counted nor measured, yet checked for
+/// arrival: the totals still balance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e2e_with_warmup_and_duration() -> anyhow::Result<()> {
+    let dir = Scratch::new("perf_e2e_warm");
+    let json = dir.path("summary.json");
+    let summary = run_perf_tool(
+        &[
+            "e2e",
+            "--warmup",
+            "1",
+            "--duration",
+            "2",
+            "--rate",
+            "500",
+            "-w",
+            "4",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &json,
+    )
+    .await?;
+    check_e2e(&summary, None);
+    assert_eq!(summary["warmup_s"].as_f64(), Some(1.0), "{summary:#}");
     Ok(())
 }
 
@@ -462,7 +489,7 @@ async fn java_scenarios(namesrv: &str, timers: bool) -> anyhow::Result<()> {
     )
     .await
     .context("e2e")?;
-    check_e2e(&summary, 1000);
+    check_e2e(&summary, Some(1000));
     Ok(())
 }
 
@@ -593,7 +620,7 @@ async fn consumer_with_acl_against_java_5() -> anyhow::Result<()> {
         )
         .await
         .context("e2e with the admin account")?;
-        check_e2e(&summary, 200);
+        check_e2e(&summary, Some(200));
         Ok::<_, anyhow::Error>(())
     }
     .await;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use clap::ValueEnum;
 use rocketmq::acl::Credentials;
 use rocketmq::consumer::{ConsumeFrom, Expression, PushConsumer, PushConsumerBuilder};
+use rocketmq::protocol::SerializeType;
 use serde::Serialize;
 use tokio::sync::Notify;
 
@@ -178,6 +179,8 @@ pub(crate) async fn start_consumers(
     for i in 0..setup.connections.max(1) {
         let mut builder = PushConsumer::builder()
             .namesrv_addr(setup.target.namesrv())
+            // Java's benchmark Consumer encodes headers the ROCKETMQ way too.
+            .serialize_type(SerializeType::RocketMq)
             .instance_name(format!("perf-tool-consumer-{}-{i}", std::process::id()))
             .group(setup.group)
             .subscribe(setup.topic, setup.expression.clone())

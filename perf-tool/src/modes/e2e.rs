@@ -11,7 +11,8 @@
 //! Order: a probe message creates the topic and is consumed before measuring starts (the
 //! consumer's start-up and first rebalance are not measured); then `-w` workers send
 //! (honouring `-q`, `--duration`, `--rate`); when they stop, the consumer gets up to
-//! `--drainTimeout` seconds to receive what was acknowledged. Counters in the summary:
+//! `--drainTimeout` seconds to receive what was acknowledged. With `--warmup`, what is
+//! sent during it is checked for arrival but not counted. Counters in the summary:
 //! `consumed` (every delivery), `unique` (distinct sequence numbers), `duplicates`,
 //! `missing` (acknowledged, never consumed) and `foreign` (bodies of other runs or
 //! tools). A run with missing messages ends with an error.
@@ -125,10 +126,15 @@ struct Header {
     run: u32,
     seq: u64,
     sent_us: u64,
+    /// Sent after warm-up: counted. Messages sent during warm-up are only checked for
+    /// arrival.
+    measured: bool,
 }
 
 const MAGIC: &[u8; 4] = b"PTE2";
 const HEADER_LEN: usize = 24;
+/// The bit of the send-time word that says "measured" (µs since the start never reach it).
+const MEASURED_BIT: u64 = 1 << 63;
 /// The sequence number of probe messages (never measured).
 const PROBE: u64 = u64::MAX;
 
@@ -138,7 +144,9 @@ impl Header {
             body[..4].copy_from_slice(MAGIC);
             body[4..8].copy_from_slice(&self.run.to_be_bytes());
             body[8..16].copy_from_slice(&self.seq.to_be_bytes());
-            body[16..24].copy_from_slice(&self.sent_us.to_be_bytes());
+            let flag = if self.measured { MEASURED_BIT } else { 0 };
+            let word = (self.sent_us & !MEASURED_BIT) | flag;
+            body[16..24].copy_from_slice(&word.to_be_bytes());
         }
     }
 
@@ -147,10 +155,12 @@ impl Header {
             return None;
         }
         let word = |range: std::ops::Range<usize>| body.get(range);
+        let sent = u64::from_be_bytes(word(16..24)?.try_into().ok()?);
         Some(Header {
             run: u32::from_be_bytes(word(4..8)?.try_into().ok()?),
             seq: u64::from_be_bytes(word(8..16)?.try_into().ok()?),
-            sent_us: u64::from_be_bytes(word(16..24)?.try_into().ok()?),
+            sent_us: sent & !MEASURED_BIT,
+            measured: sent & MEASURED_BIT != 0,
         })
     }
 }
@@ -237,12 +247,15 @@ impl Sink {
                 }
                 continue;
             };
-            self.stats.add(counter::CONSUMED, 1);
             let first = self
                 .ledger
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .consume(h.seq);
+            if !h.measured {
+                continue;
+            }
+            self.stats.add(counter::CONSUMED, 1);
             if first {
                 self.stats.add(counter::UNIQUE, 1);
                 recorder.record_us(E2E, now_us.saturating_sub(h.sent_us));
@@ -328,7 +341,7 @@ struct Bodies {
 }
 
 impl Bodies {
-    fn message(&self, topic: &str, seq: u64) -> Message {
+    fn message(&self, topic: &str, seq: u64, measured: bool) -> Message {
         let mut body = Vec::with_capacity(HEADER_LEN + self.filler.len());
         body.resize(HEADER_LEN, 0);
         body.extend_from_slice(&self.filler);
@@ -336,6 +349,7 @@ impl Bodies {
             run: self.run_id,
             seq,
             sent_us: micros_since(self.clock),
+            measured,
         }
         .write(&mut body);
         Message::new(topic, body)
@@ -462,7 +476,7 @@ fn stamp_low_bits() -> u32 {
 async fn send_probe(producer: &Producer, bodies: &Bodies, topic: &str) -> anyhow::Result<()> {
     let limit = Instant::now() + Duration::from_secs(30);
     loop {
-        match producer.send(bodies.message(topic, PROBE)).await {
+        match producer.send(bodies.message(topic, PROBE, false)).await {
             Ok(_) => return Ok(()),
             Err(e) if Instant::now() >= limit => {
                 anyhow::bail!("cannot send to topic {topic}: {e}")
@@ -524,7 +538,8 @@ async fn measure(
         run_id: bodies.run_id,
         last_us: Arc::clone(&last_us),
     });
-    let send_started = Instant::now();
+    // Measuring starts after the warm-up (the core's clock; close enough for rates).
+    let send_started = Instant::now() + args.common.warmup();
     let mut workers = tokio::task::JoinSet::new();
     for i in 0..args.threads {
         let producer = producers[i % producers.len()].clone();
@@ -541,7 +556,7 @@ async fn measure(
     while let Some(done) = workers.join_next().await {
         done?;
     }
-    let send_phase = send_started.elapsed();
+    let send_phase = Instant::now().saturating_duration_since(send_started);
     let drain_limit = Instant::now() + Duration::from_secs_f64(args.drain_secs);
     while ledger_missing(&ledger) > 0 && Instant::now() < drain_limit {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -553,7 +568,7 @@ async fn measure(
     let phases = Phases::new(
         &summary,
         send_phase,
-        // From the first send to the last consumption.
+        // From the first measured send to the last consumption.
         Duration::from_micros(last_us.load(Ordering::Relaxed))
             .saturating_sub(send_started.duration_since(bodies.clock)),
     );
@@ -574,17 +589,17 @@ async fn measure(
 }
 
 /// Rates over each side's own span: sending over the send phase, consuming from the
-/// first send to the last consumption (the summary's rates divide by the whole measured
-/// time, drain included).
+/// first measured send (after warm-up) to the last consumption (the summary's rates
+/// divide by the whole measured time, drain included).
 #[derive(Debug, Serialize)]
 struct Phases {
     /// The send phase, seconds.
     send_s: f64,
-    /// From the first send to the last consumption, seconds.
+    /// From the first measured send to the last consumption, seconds.
     consume_s: f64,
     /// Acknowledged sends per second of the send phase.
     produce_tps: f64,
-    /// Distinct messages consumed per second from the first send to the last consumption.
+    /// Distinct messages consumed per second of `consume_s`.
     consume_tps: f64,
     /// Acknowledged, consumed (distinct) and missing messages.
     acknowledged: u64,
@@ -633,12 +648,20 @@ async fn send_loop(
     ledger: Arc<Mutex<Ledger>>,
 ) {
     while pacer.next().await {
+        // A send that starts during warm-up is not counted, whenever it ends.
+        let measured = pacer.is_measuring();
         let seq = issued.fetch_add(1, Ordering::Relaxed);
-        let message = bodies.message(&topic, seq);
-        recorder.stats().add(counter::SENT, 1);
+        let message = bodies.message(&topic, seq, measured);
+        if measured {
+            recorder.stats().add(counter::SENT, 1);
+        }
         let started = Instant::now();
         let outcome = producer.send(message).await;
-        let failed = record_send(&recorder, started.elapsed(), &outcome);
+        let failed = if measured {
+            record_send(&recorder, started.elapsed(), &outcome)
+        } else {
+            outcome.is_err()
+        };
         if !failed {
             ledger
                 .lock()
@@ -665,6 +688,7 @@ mod tests {
             run: 7,
             seq: 1 << 40,
             sent_us: 123_456,
+            measured: true,
         };
         let mut body = vec![b'x'; 40];
         h.write(&mut body);
@@ -673,6 +697,12 @@ mod tests {
         assert_eq!(Header::read(&body[..HEADER_LEN - 1]), None);
         assert_eq!(Header::read(b"PTE"), None);
         assert_eq!(Header::read(&[b'x'; 40]), None);
+        let warm = Header {
+            measured: false,
+            ..h
+        };
+        warm.write(&mut body);
+        assert_eq!(Header::read(&body), Some(warm));
     }
 
     #[test]
