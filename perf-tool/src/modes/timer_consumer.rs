@@ -129,7 +129,8 @@ impl Sink {
                 None => unknown += 1,
             }
         }
-        if !spans.is_empty() {
+        // The core forgets what warm-up recorded; so does the line's cumulative view.
+        if !spans.is_empty() && self.pacer.is_measuring() {
             let mut h = self
                 .cumulative
                 .lock()
