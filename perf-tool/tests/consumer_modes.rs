@@ -129,6 +129,8 @@ async fn start_embedded(args: &[&str]) -> anyhow::Result<(Child, String, String)
 enum Kind {
     Plain,
     Tagged(&'static str),
+    /// User property `n` = the message's index.
+    Numbered,
     /// A 5.x timer message due this many ms after its send.
     Timer(i64),
 }
@@ -157,6 +159,7 @@ async fn produce_as(
             match kind {
                 Kind::Plain => {}
                 Kind::Tagged(tag) => msg.set_tags(tag),
+                Kind::Numbered => msg.put_user_property("n", i.to_string())?,
                 Kind::Timer(after) => {
                     let at = (now_millis() + after).to_string();
                     msg.properties_mut().insert("TIMER_DELIVER_MS", at.clone());
@@ -306,6 +309,36 @@ async fn consumer_on_embedded_broker_lite() -> anyhow::Result<()> {
     // About a fifth of the deliveries answered "reconsume later".
     let failed = total(&summary, "failed");
     assert!((10..=150).contains(&failed), "failed {failed}: {summary:#}");
+    Ok(())
+}
+
+/// An SQL92 subscription read from an `-e` file; the run ends by its duration, so exactly
+/// the matching messages must have arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_sql92_filter_on_embedded_broker_lite() -> anyhow::Result<()> {
+    let dir = Scratch::new("perf_sql");
+    let json = dir.path("summary.json");
+    let expr = dir.path("expr");
+    std::fs::write(&expr, "n >= 30\n")?;
+    let topic = unique("perf_sql");
+    let (child, namesrv, seen) = start_embedded(&[
+        "consumer",
+        "-t",
+        &topic,
+        "-f",
+        "SQL92",
+        "-e",
+        expr.to_str().unwrap(),
+        "--duration",
+        "8",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await?;
+    produce(&namesrv, &topic, 50, Kind::Numbered).await?;
+    let summary = finish(child, &json, seen).await?;
+    check_consumer(&summary, 20);
+    assert_eq!(total(&summary, "consumed"), 20, "{summary:#}");
     Ok(())
 }
 
