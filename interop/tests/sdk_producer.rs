@@ -11,9 +11,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+#[path = "sdk_consumer_support/names.rs"]
+mod names;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::{Context, bail, ensure};
 use broker_lite::config::BrokerLiteConfig;
@@ -21,6 +24,7 @@ use broker_lite::{BrokerLite, Listeners};
 use bytes::Bytes;
 use interop::sdk_ops::{create_topic, pull_raw, wait_for_route};
 use interop::{ConsumeSpec, JavaBroker, JavaClient, JavaCluster, JavaVersion};
+use names::{now_millis, unique};
 use rocketmq::Error;
 use rocketmq::producer::{
     LocalTransactionState, Producer, SendResult, SendStatus, TransactionProducer,
@@ -186,21 +190,6 @@ async fn scenarios(env: &Env) -> anyhow::Result<()> {
     transactions(env).await.context("transactions")?;
     typed_errors(env).await.context("typed errors")?;
     Ok(())
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{prefix}_{}_{nanos:x}", std::process::id())
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }
 
 async fn new_topic(env: &Env, prefix: &str, queues: i32) -> anyhow::Result<String> {

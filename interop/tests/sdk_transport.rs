@@ -6,13 +6,17 @@
 //!
 //! Fails (never skips) when Java RocketMQ is not in the cache or does not start.
 
+#[path = "sdk_consumer_support/names.rs"]
+mod names;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use bytes::Bytes;
 use interop::sdk_ops::{create_topic, pull_one, pull_raw, wait_for_broker, wait_for_route};
 use interop::{JavaCluster, JavaVersion};
+use names::{now_millis, unique};
 use rocketmq::protocol::body::TopicRoute;
 use rocketmq::protocol::header::SendMessageRequestHeaderV2;
 use rocketmq::protocol::message::{Message, OffsetMsgId, SysFlag, UniqIdGenerator, property};
@@ -21,21 +25,6 @@ use rocketmq::protocol::{FromResponse, Rpc, SerializeType};
 use rocketmq::remoting::RemotingClient;
 
 const QUEUES: i32 = 4;
-
-fn unique_topic(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{prefix}_{}_{nanos:x}", std::process::id())
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sdk_against_java_4_9_8() -> anyhow::Result<()> {
@@ -65,7 +54,7 @@ async fn scenarios(cluster: &JavaCluster, client: &RemotingClient) -> anyhow::Re
     cluster_info(cluster, client)
         .await
         .context("cluster info")?;
-    let topic = unique_topic("SdkInterop");
+    let topic = unique("SdkInterop");
     create_topic(client, &cluster.broker_addr(), &topic, QUEUES)
         .await
         .context("create topic")?;
