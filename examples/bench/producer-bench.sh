@@ -8,8 +8,9 @@
 #               tool: TPS and average RT from its 10-s lines, CPU from /proc/<pid>/stat)
 #   java-sync   examples/bench/JavaSyncProducerBench.java: the same loop with one
 #               DefaultMQProducer, recording every latency (p50/p99) and its CPU time
-#   rust        examples/producer_bench.rs (release build): the SDK Producer, same loop,
-#               senders as tasks on one thread, then on a 2-worker runtime ("rust-mt")
+#   perf-tool   perf-tool producer (release build): the SDK Producer, same loop, senders
+#               as tasks on perf-tool's multi-thread runtime (scripts/perf-compare.sh runs
+#               the Java tool and perf-tool in alternating rounds on both brokers)
 #
 # Usage: examples/bench/producer-bench.sh [--version 4.9.8|5] [--duration S] [--warmup S]
 # Needs: java (17), python3, cargo. Prints one line per client and a markdown table.
@@ -74,8 +75,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building the Rust benchmark (release)"
-(cd "$ROOT" && cargo build --release -q -p examples --example producer_bench) || die "build failed"
+log "building perf-tool (release)"
+(cd "$ROOT" && cargo build --release -q -p perf-tool --bin perf-tool) || die "build failed"
 log "compiling JavaSyncProducerBench"
 mkdir -p "$WORK/classes"
 javac -nowarn -cp "$CP" -d "$WORK/classes" "$ROOT/examples/bench/JavaSyncProducerBench.java"
@@ -125,19 +126,25 @@ JAVA_LINE="$(java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$WORK/cla
   JavaSyncProducerBench "$NS" "$TOPIC" "$SENDERS" "$SIZE" "$DURATION" "$WARMUP" 2>/dev/null | grep '^java ')"
 echo "$JAVA_LINE"
 
-# 3. The SDK, on one thread and on two.
-rust() {
-  "$ROOT/target/release/examples/producer_bench" --namesrv "$NS" --topic "$TOPIC" \
-    --senders "$SENDERS" --size "$SIZE" --duration "$DURATION" --warmup "$WARMUP" --threads "$1"
-}
-log "rust: $WARMUP s warm-up + $DURATION s, one thread"
-RUST_LINE="$(rust 0)"
+# 3. The SDK, through perf-tool.
+log "perf-tool: $WARMUP s warm-up + $DURATION s"
+"$ROOT/target/release/perf-tool" producer -n "$NS" -t "$TOPIC" -w "$SENDERS" -s "$SIZE" \
+  --warmup "$WARMUP" --duration "$DURATION" --json "$WORK/perf-tool.json" > "$WORK/perf-tool.out" 2>&1 \
+  || { tail -20 "$WORK/perf-tool.out" >&2; die "perf-tool failed"; }
+RUST_LINE="$(python3 - "$WORK/perf-tool.json" "$SENDERS" "$SIZE" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+s = j["latency_ms"]["send"]
+print("perf-tool senders=%s size=%s headers=ROCKETMQ sent=%d failed=%d seconds=%.1f tps=%.0f "
+      "p50_ms=%.3f p99_ms=%.3f avg_ms=%.3f max_ms=%.3f cpu_s=%.2f cpu_us_per_msg=%.2f"
+      % (sys.argv[2], sys.argv[3], j["totals"]["acknowledged"], j["totals"]["failed"], j["elapsed_s"],
+         j["rates_per_s"]["acknowledged"], s["p50"], s["p99"], s["mean"], s["max"],
+         j["cpu"]["total_s"], j["cpu"]["us_per_msg"]))
+EOF
+)"
 echo "$RUST_LINE"
-log "rust: $WARMUP s warm-up + $DURATION s, two worker threads"
-RUST_MT_LINE="$(rust 2 | sed 's/^rust /rust-mt /')"
-echo "$RUST_MT_LINE"
 
-python3 - "$LABEL" "$TOOL_LINE" "$JAVA_LINE" "$RUST_LINE" "$RUST_MT_LINE" <<'EOF'
+python3 - "$LABEL" "$TOOL_LINE" "$JAVA_LINE" "$RUST_LINE" <<'EOF'
 import sys
 label, lines = sys.argv[1], sys.argv[2:]
 rows = []
