@@ -9,7 +9,9 @@ use crate::java::JavaVersion;
 use crate::ports::{ScratchDir, free_broker_port};
 use crate::process::JavaProcess;
 
-const BOOT_LIMIT: Duration = Duration::from_secs(60);
+/// How long a Java name server or broker may take to say "boot success" (a few seconds on an
+/// idle machine; much longer when the two cores are saturated by parallel tests).
+const BOOT_LIMIT: Duration = Duration::from_secs(180);
 
 /// The broker settings the harness uses (single master, async flush, loopback), for a
 /// broker on `port` registering with `namesrv` and storing under `store`.
