@@ -161,7 +161,8 @@ impl Store {
             }
             if failed.is_none() {
                 // A failure here has already ended the submissions it concerned.
-                let _ = self.commit(&mut state, scratch, &mut outcomes);
+                let upto = scratch.run.len();
+                let _ = self.commit(&mut state, scratch, &mut outcomes, upto);
             }
             scratch.clear();
             state.commit_log.write_pos()
@@ -218,25 +219,39 @@ impl Store {
         msg.body_crc = body_crc(msg.message.body());
         msg.version = version;
         msg.store_size = 0;
-        let mut record = msg.to_bytes().map_err(Error::from)?;
-        if config.record_crc {
-            record::reserve_crc_property(&mut record)?;
-        }
+        // Encoded straight after the staged records; cut off again when refused.
         let end = scratch.end(state.commit_log.write_pos());
-        let at = state.commit_log.place_after(end, record.len())?;
-        if !scratch.staged.is_empty()
-            && (at != end || scratch.run.len() + record.len() > MAX_RUN_BYTES)
-        {
-            self.commit(state, scratch, outcomes)
+        let start = scratch.run.len();
+        let placed = msg
+            .encode(&mut scratch.run)
+            .map_err(Error::from)
+            .and_then(|()| {
+                if config.record_crc {
+                    record::reserve_crc_property_at(&mut scratch.run, start)
+                } else {
+                    Ok(())
+                }
+            })
+            .and_then(|()| state.commit_log.place_after(end, scratch.run.len() - start));
+        let at = match placed {
+            Ok(at) => at,
+            Err(e) => {
+                scratch.run.truncate(start);
+                return Err(e.into());
+            }
+        };
+        let len = scratch.run.len() - start;
+        if !scratch.staged.is_empty() && (at != end || start + len > MAX_RUN_BYTES) {
+            self.commit(state, scratch, outcomes, start)
                 .map_err(Staging::Failed)?;
         }
         if scratch.staged.is_empty() {
             scratch.run_at = at;
         }
-        record::seal(&mut record, at, config.record_crc);
-        scratch.run.extend_from_slice(&record);
+        let record_start = scratch.run.len() - len;
+        record::seal(&mut scratch.run[record_start..], at, config.record_crc);
         state.last_timestamp = store_timestamp;
-        let entry = recovery::entry_of(&msg, at, record.len(), &config.delay_levels);
+        let entry = recovery::entry_of(&msg, at, len, &config.delay_levels);
         match scratch
             .queues
             .iter_mut()
@@ -255,7 +270,7 @@ impl Store {
             result: AppendResult {
                 phys_offset: at,
                 queue_offset,
-                size: record.len(),
+                size: len,
                 store_timestamp,
             },
             msg,
@@ -263,20 +278,23 @@ impl Store {
         Ok(())
     }
 
-    /// Writes the staged records (one write), then their consume-queue entries (one write
-    /// per queue and file) and index keys; the staged messages' submissions get their
-    /// results, or the error when a write failed.
+    /// Writes the staged records, the first `upto` bytes of the run (one write), then
+    /// their consume-queue entries (one write per queue and file) and index keys; the
+    /// staged messages' submissions get their results, or the error when a write failed.
+    /// What follows `upto` (a record encoded but not staged yet) moves to the run's start.
     fn commit(
         &self,
         state: &mut State,
         scratch: &mut Scratch,
         outcomes: &mut [Outcome],
+        upto: usize,
     ) -> Result<()> {
         if scratch.staged.is_empty() {
             return Ok(());
         }
         let config = &self.inner.config;
-        let mut written = state.commit_log.append(scratch.run_at, &scratch.run);
+        let run = scratch.run.get(..upto).unwrap_or_default();
+        let mut written = state.commit_log.append(scratch.run_at, run);
         if written.is_ok() {
             for q in &scratch.queues {
                 let put = state
@@ -296,7 +314,7 @@ impl Store {
                 }
             }
         }
-        scratch.run.clear();
+        scratch.run.drain(..upto.min(scratch.run.len()));
         scratch.queues.clear();
         match written {
             Ok(()) => {

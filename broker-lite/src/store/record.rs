@@ -50,33 +50,43 @@ pub(crate) fn blank(bytes_left: u64) -> [u8; BLANK_LEN] {
 
 /// Appends an empty `__CRC32#` property to an encoded record (fixing the properties length
 /// and the total size); [`seal`] fills in the digits.
+#[cfg(test)]
 pub(crate) fn reserve_crc_property(record: &mut Vec<u8>) -> Result<()> {
-    let props_pos = properties_length_pos(record)?;
-    let old = i16::from_be_bytes([record[props_pos], record[props_pos + 1]]);
+    reserve_crc_property_at(record, 0)
+}
+
+/// [`reserve_crc_property`] for the record that starts at `start` and fills the rest of
+/// `buf` (e.g. just encoded at the end of a buffer of records). On an error `buf` is
+/// unchanged.
+pub(crate) fn reserve_crc_property_at(buf: &mut Vec<u8>, start: usize) -> Result<()> {
+    let record = buf.get(start..).unwrap_or_default();
+    let props_pos = start + properties_length_pos(record)?;
+    let old = i16::from_be_bytes([buf[props_pos], buf[props_pos + 1]]);
     let old = usize::try_from(old).unwrap_or(0);
-    let mut extra = Vec::with_capacity(CRC_PROPERTY_LEN + 1);
-    if old > 0 && record.last() != Some(&(PROPERTY_SEPARATOR as u8)) {
-        extra.push(PROPERTY_SEPARATOR as u8);
-    }
-    extra.extend_from_slice(property::CRC32.as_bytes());
-    extra.push(NAME_VALUE_SEPARATOR as u8);
-    extra.extend_from_slice(b"0000000000");
-    extra.push(PROPERTY_SEPARATOR as u8);
-    let new = old + extra.len();
+    let separator = old > 0 && buf.last() != Some(&(PROPERTY_SEPARATOR as u8));
+    let extra = usize::from(separator) + CRC_PROPERTY_LEN;
+    let new = old + extra;
     let new_len = i16::try_from(new).map_err(|_| rocketmq::Error::TooLarge {
         what: "message properties",
         len: new,
         max: i16::MAX as usize,
     })?;
-    // Drop a negative-length marker's (empty) properties: `old` is 0 then.
-    record.truncate(props_pos + 2 + old);
-    record[props_pos..props_pos + 2].copy_from_slice(&new_len.to_be_bytes());
-    record.extend_from_slice(&extra);
-    let total = i32::try_from(record.len()).map_err(|_| Error::MessageTooLarge {
-        len: record.len(),
+    let total = props_pos + 2 + old + extra - start;
+    let total = i32::try_from(total).map_err(|_| Error::MessageTooLarge {
+        len: total,
         max: i32::MAX as usize,
     })?;
-    record[..4].copy_from_slice(&total.to_be_bytes());
+    // Drop a negative-length marker's (empty) properties: `old` is 0 then.
+    buf.truncate(props_pos + 2 + old);
+    buf[props_pos..props_pos + 2].copy_from_slice(&new_len.to_be_bytes());
+    if separator {
+        buf.push(PROPERTY_SEPARATOR as u8);
+    }
+    buf.extend_from_slice(property::CRC32.as_bytes());
+    buf.push(NAME_VALUE_SEPARATOR as u8);
+    buf.extend_from_slice(b"0000000000");
+    buf.push(PROPERTY_SEPARATOR as u8);
+    buf[start..start + 4].copy_from_slice(&total.to_be_bytes());
     Ok(())
 }
 
@@ -317,6 +327,17 @@ mod tests {
                     "flip at {i}"
                 );
             }
+        }
+        // Reserved at the end of a buffer of records: the same bytes.
+        for props in [false, true] {
+            let mut alone = record(props);
+            reserve_crc_property(&mut alone)?;
+            let mut buf = record(true);
+            let start = buf.len();
+            buf.extend_from_slice(&record(props));
+            reserve_crc_property_at(&mut buf, start)?;
+            assert_eq!(&buf[start..], &alone[..]);
+            assert_eq!(&buf[..start], &record(true)[..]);
         }
         let plain = record(true);
         assert!(matches!(check(&plain, false), Found::Record(_, _, false)));

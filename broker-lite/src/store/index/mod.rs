@@ -62,6 +62,8 @@ pub(crate) struct Index {
     slots: u32,
     capacity: u32,
     files: Vec<IndexFile>,
+    /// Reused by [`add`](Self::add).
+    key_text: String,
 }
 
 impl Index {
@@ -104,6 +106,7 @@ impl Index {
             slots,
             capacity,
             files,
+            key_text: String::new(),
         })
     }
 
@@ -119,13 +122,26 @@ impl Index {
         }
         let phys = i64::try_from(phys).unwrap_or(i64::MAX);
         let topic = msg.message.topic();
-        if let Some(uniq) = msg.message.unique_key() {
-            self.put_key(&format!("{topic}#{uniq}"), phys, store_timestamp)?;
+        // One buffer for the `topic#key` texts of every record.
+        let mut text = std::mem::take(&mut self.key_text);
+        let mut added = Ok(());
+        for key in msg
+            .message
+            .unique_key()
+            .into_iter()
+            .chain(msg.message.keys())
+        {
+            text.clear();
+            text.push_str(topic);
+            text.push('#');
+            text.push_str(key);
+            added = self.put_key(&text, phys, store_timestamp);
+            if added.is_err() {
+                break;
+            }
         }
-        for key in msg.message.keys() {
-            self.put_key(&format!("{topic}#{key}"), phys, store_timestamp)?;
-        }
-        Ok(())
+        self.key_text = text;
+        added
     }
 
     fn put_key(&mut self, key: &str, phys: i64, store_timestamp: i64) -> Result<()> {
