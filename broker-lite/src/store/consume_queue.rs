@@ -54,15 +54,26 @@ impl Entry {
     }
 }
 
+/// Entries buffered per queue before they are written (about a page).
+const PENDING_LIMIT: usize = 204 * ENTRY_LEN as usize;
+/// Entries buffered at most when writing keeps failing (then puts fail).
+const PENDING_MAX: usize = 64 * PENDING_LIMIT;
+
 /// One queue of one topic.
 ///
 /// Invariants: entries `min_offset..max_offset` are valid and point at records in
-/// increasing commit-log order; there are no entries at or after `max_offset`.
+/// increasing commit-log order; entries `min_offset..written` are in the files (maybe not
+/// synced), entries `written..max_offset` are in `pending`, encoded, not yet written
+/// ([`write_out`](Self::write_out) writes them; the store does before it syncs the files,
+/// so the checkpoint never covers an unwritten entry, and recovery after a crash rebuilds
+/// lost ones from the commit log); the files hold no entries at or after `written`.
 #[derive(Debug)]
 pub(crate) struct ConsumeQueue {
     files: Segments,
     min_offset: u64,
     max_offset: u64,
+    /// Entries `written..max_offset`, encoded.
+    pending: Vec<u8>,
 }
 
 impl ConsumeQueue {
@@ -73,6 +84,7 @@ impl ConsumeQueue {
             min_offset: files.min_offset() / ENTRY_LEN,
             max_offset: files.min_offset() / ENTRY_LEN,
             files,
+            pending: Vec::new(),
         };
         if let Some(last) = q.files.list().last().cloned() {
             let data = q.files.read_at(last.start, q.files.size() as usize)?;
@@ -101,15 +113,13 @@ impl ConsumeQueue {
 
     /// Appends the entry for logical offset `offset`, which must be `max_offset`.
     pub(crate) fn put(&mut self, offset: u64, entry: Entry) -> Result<()> {
-        debug_assert_eq!(offset, self.max_offset);
-        self.files.write_at(offset * ENTRY_LEN, &entry.encode())?;
-        self.max_offset = offset + 1;
-        Ok(())
+        self.put_many(offset, &[entry])
     }
 
     /// Appends consecutive entries from logical offset `first`, which must be
-    /// `max_offset`: one write per file they fall in. On an error the entries written
-    /// before it stay (`max_offset` covers exactly the written ones).
+    /// `max_offset`. They are buffered and written about a page at a time (or by
+    /// [`write_out`](Self::write_out)); readers see them at once. Fails (taking none)
+    /// only when the buffer is full because writing it keeps failing.
     pub(crate) fn put_many(&mut self, first: u64, entries: &[Entry]) -> Result<()> {
         if first != self.max_offset {
             return Err(crate::error::Error::Corrupt {
@@ -117,30 +127,71 @@ impl ConsumeQueue {
                 reason: format!("entry {first} put at max offset {}", self.max_offset),
             });
         }
-        let per_file = self.files.size() / ENTRY_LEN;
-        let mut buf = Vec::with_capacity(entries.len().min(4096) * ENTRY_LEN as usize);
-        let mut rest = entries;
-        while !rest.is_empty() {
-            let room = per_file - self.max_offset % per_file;
-            let n = usize::try_from(room).unwrap_or(usize::MAX).min(rest.len());
-            let (now, later) = rest.split_at(n);
-            buf.clear();
-            for e in now {
-                buf.extend_from_slice(&e.encode());
-            }
-            self.files.write_at(self.max_offset * ENTRY_LEN, &buf)?;
-            self.max_offset += n as u64;
-            rest = later;
+        if self.pending.len() >= PENDING_MAX {
+            self.write_out()?;
+        }
+        for e in entries {
+            self.pending.extend_from_slice(&e.encode());
+        }
+        self.max_offset += entries.len() as u64;
+        if self.pending.len() >= PENDING_LIMIT
+            && let Err(e) = self.write_out()
+        {
+            // Kept buffered; the next write or the store's flush tries again.
+            tracing::warn!(error = %e, dir = %self.files.dir().display(), "writing consume-queue entries failed");
         }
         Ok(())
     }
 
-    /// Entries from `offset` on, at most `max` (never crossing a file end).
+    /// The first entry not written to the files yet.
+    fn written(&self) -> u64 {
+        self.max_offset - (self.pending.len() as u64 / ENTRY_LEN)
+    }
+
+    /// Writes the buffered entries: one write per file they fall in. On an error those
+    /// not written stay buffered.
+    pub(crate) fn write_out(&mut self) -> Result<()> {
+        let per_file = self.files.size() / ENTRY_LEN;
+        let entry_len = ENTRY_LEN as usize;
+        let mut done = 0;
+        let mut result = Ok(());
+        while done < self.pending.len() {
+            let at = self.written() + (done / entry_len) as u64;
+            let room = usize::try_from(per_file - at % per_file).unwrap_or(usize::MAX);
+            let n = room
+                .saturating_mul(entry_len)
+                .min(self.pending.len() - done);
+            if let Err(e) = self
+                .files
+                .write_at(at * ENTRY_LEN, &self.pending[done..done + n])
+            {
+                result = Err(e);
+                break;
+            }
+            done += n;
+        }
+        self.pending.drain(..done);
+        result
+    }
+
+    /// Entries from `offset` on, at most `max` (never crossing a file end, nor from the
+    /// files into the buffered ones).
     pub(crate) fn read(&self, offset: u64, max: usize) -> Result<Vec<Entry>> {
         if offset < self.min_offset || offset >= self.max_offset || max == 0 {
             return Ok(Vec::new());
         }
-        let n = (self.max_offset - offset).min(max as u64) as usize;
+        let written = self.written();
+        if offset >= written {
+            let from = usize::try_from(offset - written).unwrap_or(usize::MAX);
+            return Ok(self
+                .pending
+                .chunks_exact(ENTRY_LEN as usize)
+                .skip(from)
+                .take(max)
+                .map_while(Entry::decode)
+                .collect());
+        }
+        let n = (written - offset).min(max as u64) as usize;
         let data = self
             .files
             .read_at(offset * ENTRY_LEN, n * ENTRY_LEN as usize)?
@@ -167,6 +218,7 @@ impl ConsumeQueue {
     /// Drops entries from `offset` on.
     pub(crate) fn truncate_from(&mut self, offset: u64) -> Result<()> {
         if offset < self.max_offset {
+            self.write_out()?;
             self.files.truncate_from(offset * ENTRY_LEN)?;
             self.max_offset = offset.max(self.files.min_offset() / ENTRY_LEN);
             self.min_offset = self.min_offset.min(self.max_offset);
@@ -208,7 +260,7 @@ impl ConsumeQueue {
         Ok(())
     }
 
-    /// Files to fsync.
+    /// Files to fsync (after [`write_out`](Self::write_out)).
     pub(crate) fn files(&self) -> Vec<std::sync::Arc<std::fs::File>> {
         self.files.files_in(0, u64::MAX)
     }
@@ -234,6 +286,16 @@ mod tests {
         for i in 0..10 {
             q.put(i, entry(i))?;
         }
+        assert!(
+            !dir.path().join("00000000000000000000").exists(),
+            "buffered"
+        );
+        assert_eq!(
+            q.read(4, 2)?,
+            vec![entry(4), entry(5)],
+            "read while buffered"
+        );
+        q.write_out()?;
         assert!(
             dir.path().join("00000000000000000160").exists(),
             "third file at 8 × 20"
@@ -278,14 +340,38 @@ mod tests {
         q.put(0, entry(0))?;
         let more: Vec<Entry> = (1..10).map(entry).collect();
         assert!(q.put_many(2, &more).is_err(), "not at the max offset");
-        q.put_many(1, &more)?;
+        q.put_many(1, &more[..3])?;
+        q.write_out()?;
+        q.put_many(4, &more[3..])?;
         assert_eq!(q.max_offset(), 10);
+        let all: Vec<Entry> = (0..10).flat_map(|i| q.get(i).ok().flatten()).collect();
+        assert_eq!(
+            all,
+            (0..10).map(entry).collect::<Vec<_>>(),
+            "files + buffer"
+        );
+        assert_eq!(q.read(2, 10)?.len(), 2, "from the files up to the buffer");
+        q.write_out()?;
         assert!(dir.path().join("00000000000000000160").exists());
         drop(q);
         let q = ConsumeQueue::open(dir.path(), 4)?;
         assert_eq!(q.max_offset(), 10);
         let all: Vec<Entry> = (0..10).flat_map(|i| q.get(i).ok().flatten()).collect();
         assert_eq!(all, (0..10).map(entry).collect::<Vec<_>>());
+        Ok(())
+    }
+
+    #[test]
+    fn a_full_buffer_is_written() -> Result<()> {
+        let dir = TestDir::new("cq-full");
+        let mut q = ConsumeQueue::open(dir.path(), 1000)?;
+        let n = (PENDING_LIMIT / ENTRY_LEN as usize) as u64;
+        for i in 0..n {
+            q.put(i, entry(i))?;
+        }
+        drop(q);
+        let q = ConsumeQueue::open(dir.path(), 1000)?;
+        assert_eq!(q.max_offset(), n, "written without write_out");
         Ok(())
     }
 }

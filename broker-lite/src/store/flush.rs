@@ -76,7 +76,11 @@ impl Store {
         };
         self.sync_commit_log(end)?;
         let files: Vec<_> = {
-            let state = lock(&self.inner.state);
+            let mut state = lock(&self.inner.state);
+            // Buffered entries first: the checkpoint written below covers them.
+            for q in state.queues.values_mut() {
+                q.write_out()?;
+            }
             state
                 .queues
                 .values()
