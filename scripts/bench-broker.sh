@@ -12,7 +12,8 @@
 #   phase A     Producer alone for DURATION s (after WARMUP s): send TPS counted by the
 #               broker (sum of queue max offsets before/after), the tool's TPS and
 #               average/max RT lines, broker CPU (utime+stime from /proc/<pid>/stat) per
-#               message
+#               message, and the Producer's own CPU per message (client and broker share
+#               the cores, so the client's CPU bounds the TPS)
 #   phase B     Consumer (new group) + Producer together for DURATION s on a second 8-queue
 #               topic (so there is no backlog from phase A): the tool's consume
 #               TPS and RT lines, broker CPU per message produced (each is also consumed)
@@ -150,17 +151,18 @@ run_phases() {
   local topic_b="${TOPIC}B"
   "$PROBE" create-topic "$broker" "$ns" "$TOPIC" 8 >&2 || die "$k: cannot create $TOPIC"
   "$PROBE" create-topic "$broker" "$ns" "$topic_b" 8 >&2 || die "$k: cannot create $topic_b"
-  local c0 c1 t0 t1 u0 u1 prod cons
+  local c0 c1 t0 t1 u0 u1 p0 p1 prod cons
 
   log "$k: phase A, Producer alone (${WARMUP}s warm-up + ${DURATION}s)"
   java_tool "$WORK/$k-producer-a.log" org.apache.rocketmq.example.benchmark.Producer \
     -n "$ns" -t "$TOPIC" -w 16 -s 128 -ri 5000
   prod="$LAST_PID"
   sleep "$WARMUP"
-  c0="$("$PROBE" count "$broker" "$TOPIC" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"
+  c0="$("$PROBE" count "$broker" "$TOPIC" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"; p0="$(cpu_ticks "$prod")"
   sleep "$DURATION"
-  c1="$("$PROBE" count "$broker" "$TOPIC" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"
+  c1="$("$PROBE" count "$broker" "$TOPIC" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"; p1="$(cpu_ticks "$prod")"
   stop_pid "$prod"
+  R[$k.a_client_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($p1 - $p0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
   R[$k.a_msgs]=$((c1 - c0))
   R[$k.a_tps]="$(python3 -c "print(round(($c1 - $c0) / (($t1 - $t0) / 1e9)))")"
   R[$k.a_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($u1 - $u0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
@@ -304,6 +306,7 @@ row "A: send TPS, tool's mean of 10-s windows" a_tool_tps
 row "A: send average RT (ms)" a_avg_rt
 row "A: send max RT (ms)" a_max_rt
 row "A: broker CPU per message (µs)" a_cpu_us
+row "A: Producer (Java client) CPU per message (µs)" a_client_cpu_us
 row "B: send TPS with a consumer running, counted by the broker" b_tps
 row "B: consume TPS, tool's mean of 10-s windows" b_cons_tps
 row "B: consume average born-to-consume RT (ms)" b_b2c_rt
