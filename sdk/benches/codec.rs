@@ -1,5 +1,7 @@
 //! Encode/decode throughput of the wire formats: a SEND_MESSAGE_V2 request frame in both
-//! header serializations, and a pull-response body of 32 stored messages.
+//! header serializations, a pull-response body of 32 stored messages (with only a tag, and
+//! with the properties a Java producer and broker write), and the frame codec cutting a
+//! stream of pull responses read in socket-sized chunks.
 
 #![allow(clippy::expect_used)] // benchmark set-up on fixed, known-good inputs
 
@@ -8,7 +10,8 @@ use std::net::SocketAddr;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rocketmq::protocol::message::{DecodeOptions, Message, StoredMessage};
+use rocketmq::codec::RemotingCodec;
+use rocketmq::protocol::message::{DecodeOptions, Message, StoredMessage, property};
 use rocketmq::protocol::{RemotingCommand, RequestCode, SerializeType};
 
 fn send_request(serialize: SerializeType) -> RemotingCommand {
@@ -65,12 +68,26 @@ fn bench_commands(c: &mut Criterion) {
     }
 }
 
-fn bench_messages(c: &mut Criterion) {
+/// A pull-response body of 32 records with 128-byte bodies; `java_props` adds the properties
+/// a Java producer and broker write (UNIQ_KEY, KEYS, WAIT, MIN/MAX_OFFSET, CLUSTER).
+fn pull_body(java_props: bool) -> Bytes {
     let host: SocketAddr = "127.0.0.1:10911".parse().expect("addr");
     let mut body = Vec::new();
     for i in 0..32 {
         let mut msg = Message::new("BenchmarkTopic", Bytes::from(vec![b'y'; 128]));
         msg.set_tags("TagA");
+        if java_props {
+            let props = msg.properties_mut();
+            props.insert(
+                property::UNIQ_KEY,
+                format!("7F00000100012A9F8E1C4E2B{i:08X}"),
+            );
+            props.insert(property::KEYS, format!("order-{i}"));
+            props.insert(property::WAIT, "true");
+            props.insert(property::MIN_OFFSET, "0");
+            props.insert(property::MAX_OFFSET, "1048576");
+            props.insert(property::CLUSTER, "DefaultCluster");
+        }
         let record = StoredMessage {
             message: msg,
             queue_offset: i,
@@ -81,15 +98,69 @@ fn bench_messages(c: &mut Criterion) {
         };
         record.encode(&mut body).expect("encode");
     }
-    let body = Bytes::from(body);
+    Bytes::from(body)
+}
+
+fn bench_messages(c: &mut Criterion) {
     let opts = DecodeOptions::default();
-    let mut group = c.benchmark_group("pull_body_32x128B");
-    group.throughput(Throughput::Elements(32));
+    for (name, java_props) in [
+        ("pull_body_32x128B", false),
+        ("pull_body_32x128B_java_props", true),
+    ] {
+        let body = pull_body(java_props);
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Elements(32));
+        group.bench_function("decode", |b| {
+            b.iter(|| StoredMessage::decode_all(black_box(body.clone()), &opts).expect("decode"))
+        });
+        group.finish();
+    }
+}
+
+/// 64 pull-response frames fed to the codec in reads of at most 16 KiB into the buffer's
+/// spare room (as `FramedRead` does), keeping every decoded frame alive as a consumer keeps
+/// its messages until consumed.
+fn bench_stream(c: &mut Criterion) {
+    let body = pull_body(true);
+    let mut codec = RemotingCodec::new();
+    let mut stream = BytesMut::new();
+    for opaque in 0..64 {
+        let cmd = RemotingCommand::request(RequestCode::PULL_MESSAGE)
+            .with_opaque(opaque)
+            .with_body(body.clone());
+        tokio_util::codec::Encoder::encode(&mut codec, &cmd, &mut stream).expect("encode");
+    }
+    let stream = stream.freeze();
+    let mut group = c.benchmark_group("codec_stream_64_pull_frames");
+    group.throughput(Throughput::Bytes(stream.len() as u64));
     group.bench_function("decode", |b| {
-        b.iter(|| StoredMessage::decode_all(black_box(body.clone()), &opts).expect("decode"))
+        b.iter(|| {
+            let mut codec = RemotingCodec::new();
+            let mut buf = BytesMut::with_capacity(8 * 1024);
+            let mut frames = Vec::with_capacity(64);
+            let mut pos = 0;
+            loop {
+                while let Some(frame) =
+                    tokio_util::codec::Decoder::decode(&mut codec, &mut buf).expect("decode")
+                {
+                    frames.push(frame);
+                }
+                if pos == stream.len() {
+                    break;
+                }
+                buf.reserve(1);
+                let n = (buf.capacity() - buf.len())
+                    .min(16 * 1024)
+                    .min(stream.len() - pos);
+                buf.extend_from_slice(&stream[pos..pos + n]);
+                pos += n;
+            }
+            assert_eq!(frames.len(), 64);
+            frames
+        })
     });
     group.finish();
 }
 
-criterion_group!(benches, bench_commands, bench_messages);
+criterion_group!(benches, bench_commands, bench_messages, bench_stream);
 criterion_main!(benches);

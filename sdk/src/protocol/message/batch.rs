@@ -75,7 +75,7 @@ pub fn decode_batch(body: &Bytes, topic: &str) -> Result<Vec<Message>> {
         let props_len = r.i16("properties length")?;
         let props_len = usize::try_from(props_len)
             .map_err(|_| Error::decode(WHAT, format!("negative properties length {props_len}")))?;
-        let props = Properties::decode_bytes(&r.bytes("properties", props_len)?);
+        let props = Properties::decode_shared(r.bytes("properties", props_len)?);
         let read = r.position() - start;
         if total != read {
             return Err(Error::decode(

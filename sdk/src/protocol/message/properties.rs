@@ -14,19 +14,64 @@
 //!   arrived in, with new keys appended. (Not emulated: tree bins after 8+ colliding keys, and
 //!   the larger capacity a Java map keeps after removals.)
 
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
 /// Separates a key from its value (`NAME_VALUE_SEPARATOR`).
 pub const NAME_VALUE_SEPARATOR: char = '\u{1}';
 /// Ends each property (`PROPERTY_SEPARATOR`).
 pub const PROPERTY_SEPARATOR: char = '\u{2}';
 
+/// Entries a decoded map has room for beyond what it decoded: a consumer adds
+/// `MIN_OFFSET`/`MAX_OFFSET` to every pulled message.
+const SPARE_ENTRIES: usize = 2;
+
+/// A key or value: a span of the decoded wire text, or text set afterwards.
+#[derive(Clone)]
+enum Text {
+    /// `raw[start..end]`, on character boundaries of the (valid UTF-8) wire text.
+    Span(u32, u32),
+    Static(&'static str),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
 /// Ordered string properties of a message.
-#[derive(Clone, Debug, Default)]
+///
+/// A decoded map keeps the wire text (a zero-copy slice of the record when it is valid UTF-8)
+/// and points into it, so decoding allocates only the entry list.
+#[derive(Clone, Default)]
 pub struct Properties {
-    entries: Vec<(String, String)>,
+    /// Decoded wire text, valid UTF-8; the target of every [`Text::Span`].
+    raw: Bytes,
+    entries: Vec<(Text, Text)>,
     /// Decoded from the wire: write entries in stored order, not in Java hash order.
     keep_order: bool,
     /// Write the 4.9.8 form (no separator after the last entry).
     no_trailing_separator: bool,
+}
+
+impl fmt::Debug for Properties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Properties")
+            .field("entries", &EntriesDebug(self))
+            .field("keep_order", &self.keep_order)
+            .field("no_trailing_separator", &self.no_trailing_separator)
+            .finish()
+    }
+}
+
+struct EntriesDebug<'a>(&'a Properties);
+
+impl fmt::Debug for EntriesDebug<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.0;
+        f.debug_list()
+            .entries(p.entries.iter().map(|(k, v)| (p.text(k), p.text(v))))
+            .finish()
+    }
 }
 
 impl PartialEq for Properties {
@@ -36,7 +81,7 @@ impl PartialEq for Properties {
             && self
                 .entries
                 .iter()
-                .all(|(k, v)| other.get(k) == Some(v.as_str()))
+                .all(|(k, v)| other.get(self.text(k)) == Some(self.text(v)))
     }
 }
 
@@ -58,17 +103,46 @@ impl Properties {
         self.entries.is_empty()
     }
 
-    /// The value of `key`.
-    pub fn get(&self, key: &str) -> Option<&str> {
+    /// The text of a key or value.
+    fn text<'a>(&'a self, t: &'a Text) -> &'a str {
+        match t {
+            Text::Span(start, end) => self
+                .raw
+                .get(*start as usize..*end as usize)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                // Unreachable: spans are made on character boundaries of valid UTF-8.
+                .unwrap_or_default(),
+            Text::Static(s) => s,
+            Text::Shared(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+
+    /// The bytes of a key or value (no UTF-8 check, for comparing keys).
+    fn text_bytes<'a>(&'a self, t: &'a Text) -> &'a [u8] {
+        match t {
+            Text::Span(start, end) => self
+                .raw
+                .get(*start as usize..*end as usize)
+                .unwrap_or_default(),
+            other => self.text(other).as_bytes(),
+        }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
         self.entries
             .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .position(|(k, _)| self.text_bytes(k) == key.as_bytes())
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.position(key).map(|i| self.text(&self.entries[i].1))
     }
 
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.position(key).is_some()
     }
 
     /// Sets `key`, returning the previous value; a replaced key keeps its position.
@@ -77,27 +151,50 @@ impl Properties {
     /// accepted (Java accepts them too) but do not survive a wire round trip.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
         let key = key.into();
-        let value = value.into();
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => Some(std::mem::replace(&mut slot.1, value)),
+        match self.position(&key) {
+            Some(i) => Some(self.replace(i, Text::Owned(value.into()))),
             None => {
-                self.entries.push((key, value));
+                self.entries
+                    .push((Text::Owned(key), Text::Owned(value.into())));
                 None
             }
         }
     }
 
+    /// [`insert`](Self::insert) of a constant key and a shared value, without allocating
+    /// (the consumer adds the same offsets to every message of a pull).
+    pub(crate) fn insert_shared(&mut self, key: &'static str, value: Arc<str>) {
+        match self.position(key) {
+            Some(i) => {
+                self.replace(i, Text::Shared(value));
+            }
+            None => self.entries.push((Text::Static(key), Text::Shared(value))),
+        }
+    }
+
+    fn replace(&mut self, i: usize, value: Text) -> String {
+        let old = std::mem::replace(&mut self.entries[i].1, value);
+        match old {
+            Text::Owned(s) => s,
+            other => self.text(&other).to_owned(),
+        }
+    }
+
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let pos = self.entries.iter().position(|(k, _)| k == key)?;
-        Some(self.entries.remove(pos).1)
+        let pos = self.position(key)?;
+        let (_, value) = self.entries.remove(pos);
+        Some(match value {
+            Text::Owned(s) => s,
+            other => self.text(&other).to_owned(),
+        })
     }
 
     /// Entries in the order [`encode`](Self::encode) writes them.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.ordered()
             .into_iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .map(|(k, v)| (self.text(k), self.text(v)))
     }
 
     /// Whether a separator follows the last entry when encoded: `true` (the 5.x form) unless
@@ -114,7 +211,7 @@ impl Properties {
     /// The wire string.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(self.encoded_len());
-        for (k, v) in self.ordered() {
+        for (k, v) in self.iter() {
             out.push_str(k);
             out.push(NAME_VALUE_SEPARATOR);
             out.push_str(v);
@@ -131,7 +228,7 @@ impl Properties {
         let sum: usize = self
             .entries
             .iter()
-            .map(|(k, v)| k.len() + v.len() + 2)
+            .map(|(k, v)| self.text_bytes(k).len() + self.text_bytes(v).len() + 2)
             .sum();
         if self.no_trailing_separator {
             sum.saturating_sub(1)
@@ -142,6 +239,72 @@ impl Properties {
 
     /// Parses a wire string exactly as Java does (see the module docs).
     pub fn decode(s: &str) -> Properties {
+        Self::decode_utf8(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    /// Parses wire bytes; invalid UTF-8 is replaced by U+FFFD, as Java's `new String(.., UTF_8)`.
+    pub fn decode_bytes(bytes: &[u8]) -> Properties {
+        Self::decode_shared(Bytes::copy_from_slice(bytes))
+    }
+
+    /// [`decode_bytes`](Self::decode_bytes) keeping `bytes` (a slice of the record) as the
+    /// map's text when it is valid UTF-8, so nothing is copied.
+    pub(crate) fn decode_shared(bytes: Bytes) -> Properties {
+        match std::str::from_utf8(&bytes) {
+            Ok(_) => Self::decode_utf8(bytes),
+            Err(_) => Self::decode_utf8(Bytes::from(
+                String::from_utf8_lossy(&bytes).into_owned().into_bytes(),
+            )),
+        }
+    }
+
+    /// Parses `raw`, which is valid UTF-8.
+    fn decode_utf8(raw: Bytes) -> Properties {
+        // Texts longer than a span can address are not wire properties (the record's
+        // length field is 16 bits): keep them whole as owned text instead.
+        if u32::try_from(raw.len()).is_err() {
+            let text = String::from_utf8_lossy(&raw).into_owned();
+            return Self::decode_owned(&text);
+        }
+        // Each kept entry holds a \u{1} and at least 4 bytes: room for every one of them plus
+        // the spare entries, bounded by the input's length.
+        let separators = raw.iter().filter(|&&b| b == 1).count();
+        let capacity = separators.min(raw.len() / 4 + 1) + SPARE_ENTRIES;
+        let mut props = Properties {
+            entries: Vec::with_capacity(capacity),
+            keep_order: true,
+            no_trailing_separator: raw.last().is_some_and(|&b| b != PROPERTY_SEPARATOR as u8),
+            raw: Bytes::new(),
+        };
+        let mut start = 0;
+        for segment in raw.split(|&b| b == PROPERTY_SEPARATOR as u8) {
+            let end = start + segment.len();
+            if let Some(eq) = segment
+                .iter()
+                .position(|&b| b == NAME_VALUE_SEPARATOR as u8)
+                && eq > 0
+                && eq + 1 < segment.len()
+            {
+                // ASCII separators sit on character boundaries; lengths fit u32 (checked).
+                let key = Text::Span(start as u32, (start + eq) as u32);
+                let value = Text::Span((start + eq + 1) as u32, end as u32);
+                let key_bytes = &segment[..eq];
+                match props.entries.iter().position(|(k, _)| match k {
+                    Text::Span(s, e) => raw.get(*s as usize..*e as usize) == Some(key_bytes),
+                    _ => false,
+                }) {
+                    Some(i) => props.entries[i].1 = value,
+                    None => props.entries.push((key, value)),
+                }
+            }
+            start = end + 1;
+        }
+        props.raw = raw;
+        props
+    }
+
+    /// The slow path of [`decode`](Self::decode) for texts too long for spans.
+    fn decode_owned(s: &str) -> Properties {
         let mut props = Properties {
             keep_order: true,
             no_trailing_separator: !s.is_empty() && !s.ends_with(PROPERTY_SEPARATOR),
@@ -158,17 +321,12 @@ impl Properties {
         props
     }
 
-    /// Parses wire bytes; invalid UTF-8 is replaced by U+FFFD, as Java's `new String(.., UTF_8)`.
-    pub fn decode_bytes(bytes: &[u8]) -> Properties {
-        Self::decode(&String::from_utf8_lossy(bytes))
-    }
-
-    fn ordered(&self) -> Vec<&(String, String)> {
-        let mut refs: Vec<&(String, String)> = self.entries.iter().collect();
+    fn ordered(&self) -> Vec<&(Text, Text)> {
+        let mut refs: Vec<&(Text, Text)> = self.entries.iter().collect();
         if !self.keep_order {
             let capacity = java_hash_map_capacity(self.entries.len(), 16);
             // Stable: entries of one bucket stay in insertion order, as in Java's chains.
-            refs.sort_by_key(|(k, _)| java_bucket(k, capacity));
+            refs.sort_by_key(|(k, _)| java_bucket(self.text(k), capacity));
         }
         refs
     }
@@ -310,6 +468,47 @@ mod tests {
         assert_eq!(p.encode(), "z\u{1}9\u{2}a\u{1}2\u{2}m\u{1}3\u{2}");
         assert_eq!(p.remove("a").as_deref(), Some("2"));
         assert_eq!(p, [("m", "3"), ("z", "9")].into_iter().collect());
+    }
+
+    #[test]
+    fn decode_shared_slices_the_record_and_replaces_bad_utf8() {
+        let record = Bytes::from_static(b"xxUNIQ_KEY\x01AB12\x02TAGS\x01t\x02TAGS\x01u\x02yy");
+        let mut p = Properties::decode_shared(record.slice(2..record.len() - 2));
+        assert_eq!(p.len(), 2);
+        assert_eq!(p.get("UNIQ_KEY"), Some("AB12"));
+        assert_eq!(p.get("TAGS"), Some("u"));
+        assert!(p.trailing_separator());
+        assert!(p.entries.capacity() >= 2 + SPARE_ENTRIES);
+        assert_eq!(p.encode(), "UNIQ_KEY\u{1}AB12\u{2}TAGS\u{1}u\u{2}");
+        assert_eq!(p.encoded_len(), p.encode().len());
+
+        // Replacing or removing a decoded value hands back its text.
+        assert_eq!(p.insert("TAGS", "v").as_deref(), Some("u"));
+        assert_eq!(p.remove("UNIQ_KEY").as_deref(), Some("AB12"));
+        assert_eq!(p.encode(), "TAGS\u{1}v\u{2}");
+
+        let bad = Properties::decode_shared(Bytes::from_static(b"k\x01a\xffb\x02\xfe\x01v"));
+        assert_eq!(bad.get("k"), Some("a\u{FFFD}b"));
+        assert_eq!(bad.get("\u{FFFD}"), Some("v"));
+        assert!(!bad.trailing_separator());
+        assert_eq!(bad, Properties::decode_bytes(b"k\x01a\xffb\x02\xfe\x01v"));
+    }
+
+    #[test]
+    fn insert_shared_adds_or_replaces() {
+        let mut p = Properties::decode("MIN_OFFSET\u{1}5\u{2}TAGS\u{1}t\u{2}");
+        let max: Arc<str> = "99".into();
+        p.insert_shared("MIN_OFFSET", "0".into());
+        p.insert_shared("MAX_OFFSET", max.clone());
+        assert_eq!(p.get("MIN_OFFSET"), Some("0"));
+        assert_eq!(p.get("MAX_OFFSET"), Some("99"));
+        assert_eq!(
+            p.encode(),
+            "MIN_OFFSET\u{1}0\u{2}TAGS\u{1}t\u{2}MAX_OFFSET\u{1}99\u{2}"
+        );
+        let copy = p.clone();
+        assert_eq!(copy, p);
+        assert!(format!("{p:?}").contains("(\"MAX_OFFSET\", \"99\")"));
     }
 
     #[test]

@@ -414,7 +414,7 @@ fn decode_fields(
     let topic = r.bytes("topic", topic_len)?;
     let props_len = r.i16("properties length")?;
     let properties = match usize::try_from(props_len) {
-        Ok(n) if n > 0 => Properties::decode_bytes(&r.bytes("properties", n)?),
+        Ok(n) if n > 0 => Properties::decode_shared(r.bytes("properties", n)?),
         _ => Properties::new(),
     };
 
