@@ -57,13 +57,34 @@ impl RemotingCodec {
     }
 }
 
+/// Least spare room the read buffer is grown to when it runs low.
+///
+/// Each decoded frame is split off and frozen, and the messages decoded from it keep that
+/// allocation alive, so growing the buffer cannot reuse it: it allocates anew and copies the
+/// start of the next frame. Growing by at least this much lets many frames share one
+/// allocation and be read with few, large reads.
+const READ_RESERVE: usize = 64 * 1024;
+
+/// Spare room below which the read buffer is grown before the next read.
+const READ_LOW_WATER: usize = 4 * 1024;
+
+/// Makes room for at least `needed` more bytes, and for at least [`READ_RESERVE`] whenever
+/// the spare room is short of `needed` or below [`READ_LOW_WATER`]. `needed` is bounded by
+/// the frame limit, checked by the caller.
+fn reserve_read_room(src: &mut BytesMut, needed: usize) {
+    let spare = src.capacity() - src.len();
+    if spare < needed.max(READ_LOW_WATER) {
+        src.reserve(needed.max(READ_RESERVE));
+    }
+}
+
 impl Decoder for RemotingCodec {
     type Item = RemotingCommand;
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<RemotingCommand>> {
         let Some(prefix) = src.first_chunk::<4>() else {
-            src.reserve(4);
+            reserve_read_room(src, 4 - src.len());
             return Ok(None);
         };
         // Java reads the length as a signed int; a negative one is as bad as a huge one.
@@ -77,7 +98,7 @@ impl Decoder for RemotingCodec {
         }
         if src.len() < 4 + len {
             // The length is within the limit, so reserving for the rest is safe.
-            src.reserve(4 + len - src.len());
+            reserve_read_room(src, 4 + len - src.len());
             return Ok(None);
         }
         src.advance(4);
@@ -178,6 +199,28 @@ mod tests {
         assert_eq!(out[1].opaque, 2);
         assert_eq!(out[1].serialize_type, SerializeType::RocketMq);
         assert!(src.is_empty());
+    }
+
+    #[test]
+    fn grows_the_read_buffer_by_at_least_read_reserve() {
+        let mut codec = RemotingCodec::new();
+        let mut wire = BytesMut::new();
+        codec.encode(cmd(1), &mut wire).unwrap();
+        let first = wire.len();
+        codec.encode(cmd(2), &mut wire).unwrap();
+        // One frame and part of the next, with no spare room, as after a full read.
+        let mut src = BytesMut::with_capacity(first + 10);
+        src.extend_from_slice(&wire[..first + 10]);
+        let frame = codec.decode(&mut src).unwrap().unwrap();
+        assert!(codec.decode(&mut src).unwrap().is_none());
+        assert!(src.capacity() - src.len() >= READ_RESERVE);
+        // With room to spare, waiting for more input leaves the buffer as it is.
+        let (ptr, cap) = (src.as_ptr(), src.capacity());
+        assert!(codec.decode(&mut src).unwrap().is_none());
+        assert_eq!((src.as_ptr(), src.capacity()), (ptr, cap));
+        src.extend_from_slice(&wire[first + 10..]);
+        assert_eq!(codec.decode(&mut src).unwrap().unwrap().opaque, 2);
+        assert_eq!(frame, cmd(1));
     }
 
     #[test]
