@@ -168,7 +168,9 @@ impl Entry {
 /// Invariants: entries `1..header.index_count` are valid and their phys offsets do not
 /// decrease; every slot holds 0 or an entry number below `index_count`, and each entry's
 /// `prev` is below its own number; entries `1..written` are on disk (maybe not synced),
-/// the rest are in `pending`; slots in `dirty` override the file.
+/// the rest are in `pending`; slots in `dirty` override the file; when `touched` is
+/// present (a file this process created), a slot whose bit is clear was never set, so it
+/// holds 0 and need not be read.
 #[derive(Debug)]
 pub(crate) struct IndexFile {
     path: PathBuf,
@@ -181,6 +183,8 @@ pub(crate) struct IndexFile {
     written: i32,
     pending: Vec<u8>,
     dirty: BTreeMap<u32, i32>,
+    /// One bit per slot, set when a put sets the slot (files created by this process).
+    touched: Option<Vec<u64>>,
 }
 
 impl IndexFile {
@@ -218,6 +222,7 @@ impl IndexFile {
             written: 1,
             pending: Vec::new(),
             dirty: BTreeMap::new(),
+            touched: Some(vec![0; usize::try_from(slots.div_ceil(64)).unwrap_or(0)]),
         };
         write_header(&f.file, &header)?;
         Ok(IndexFile {
@@ -256,6 +261,7 @@ impl IndexFile {
             written: header.index_count,
             pending: Vec::new(),
             dirty: BTreeMap::new(),
+            touched: None,
         };
         f.drop_uncovered_tail()?;
         Ok(f)
@@ -289,6 +295,13 @@ impl IndexFile {
     fn slot(&self, slot: u32) -> Result<i32> {
         if let Some(v) = self.dirty.get(&slot) {
             return Ok(*v);
+        }
+        if let Some(touched) = &self.touched
+            && touched
+                .get((slot / 64) as usize)
+                .is_some_and(|w| w & (1 << (slot % 64)) == 0)
+        {
+            return Ok(0);
         }
         let mut b = [0u8; 4];
         self.file.read_exact_at(&mut b, self.slot_pos(slot))?;
@@ -345,6 +358,13 @@ impl IndexFile {
         };
         self.pending.extend_from_slice(&entry.encode());
         self.dirty.insert(slot, count);
+        if let Some(w) = self
+            .touched
+            .as_mut()
+            .and_then(|t| t.get_mut((slot / 64) as usize))
+        {
+            *w |= 1 << (slot % 64);
+        }
         if count <= 1 {
             self.header.begin_phys = phys;
             self.header.begin_timestamp = store_timestamp;
