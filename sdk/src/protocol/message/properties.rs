@@ -511,6 +511,28 @@ mod tests {
         assert!(format!("{p:?}").contains("(\"MAX_OFFSET\", \"99\")"));
     }
 
+    proptest::proptest! {
+        /// The span decoder agrees with the plain string decoder (Java's algorithm written
+        /// directly) on entries, order and form, for any bytes made of a few letters, the
+        /// separators and invalid UTF-8.
+        #[test]
+        fn span_decoding_matches_string_decoding(
+            raw in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'b', b'K', 1u8, 2u8, 0xff, 0xc3, 0xa9]),
+                0..48,
+            )
+        ) {
+            let fast = Properties::decode_shared(Bytes::from(raw.clone()));
+            let slow = Properties::decode_owned(&String::from_utf8_lossy(&raw));
+            let fast_entries: Vec<(&str, &str)> = fast.iter().collect();
+            let slow_entries: Vec<(&str, &str)> = slow.iter().collect();
+            proptest::prop_assert_eq!(fast_entries, slow_entries);
+            proptest::prop_assert_eq!(fast.trailing_separator(), slow.trailing_separator());
+            proptest::prop_assert_eq!(fast.encode(), slow.encode());
+            proptest::prop_assert_eq!(fast.encoded_len(), slow.encode().len());
+        }
+    }
+
     #[test]
     fn capacity_growth() {
         assert_eq!(java_hash_map_capacity(0, 16), 16);
