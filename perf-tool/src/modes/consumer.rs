@@ -1,5 +1,5 @@
 //! `perf-tool consumer`: Java's benchmark `Consumer` (5.x flags, defaults and report
-//! line), on the SDK's [`PushConsumer`].
+//! line), on the SDK's [`PushConsumer`](rocketmq::consumer::PushConsumer).
 //!
 //! One push consumer per `--connections` joins the group (clustering, queues shared
 //! averagely, `-w` listener calls at once, one message per call by default). Every
