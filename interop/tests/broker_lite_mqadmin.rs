@@ -11,6 +11,7 @@
 
 mod broker_lite_support;
 
+use anyhow::Context as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -230,7 +231,8 @@ async fn wait_for_committed_offsets(
     per_queue: &BTreeMap<i32, i64>,
 ) -> anyhow::Result<()> {
     let sdk = RemotingClient::builder().build();
-    poll("committed consumer offsets", LIMIT, async || {
+    let last_seen = std::sync::Mutex::new(BTreeMap::new());
+    let polled = poll("committed consumer offsets", LIMIT, async || {
         for (&queue_id, &count) in per_queue {
             let header = QueryConsumerOffsetRequestHeader {
                 consumer_group: group.to_owned(),
@@ -242,13 +244,24 @@ async fn wait_for_committed_offsets(
                 .call(&target.broker_addr(), &QueryConsumerOffset(header))
                 .await
                 .ok()?;
+            if let Ok(mut seen) = last_seen.lock() {
+                seen.insert(queue_id, offset.0);
+            }
             if offset.0 != Some(count) {
                 return None;
             }
         }
         Some(())
     })
-    .await
+    .await;
+    // Say what the broker had, next to what was expected, when it never got there.
+    polled.with_context(|| {
+        let seen = last_seen
+            .lock()
+            .map(|s| format!("{s:?}"))
+            .unwrap_or_default();
+        format!("group {group}: expected offsets {per_queue:?}, last seen {seen}")
+    })
 }
 
 fn check_cluster_list(out: &str, cluster: &str, bname: &str, broker: &str) {
