@@ -121,6 +121,12 @@ impl JavaCluster {
         if let Err(e) = broker.wait_for_output("boot success", BOOT_LIMIT).await {
             return Err(e.context(format!("name server output:\n{}", namesrv.log_tail())));
         }
+        // "boot success" can come before the first registration reaches the name server
+        // (seen with 5.5.0 under load): a started cluster is one whose broker is listed.
+        let sdk = rocketmq::remoting::RemotingClient::builder().build();
+        crate::sdk_ops::wait_for_broker(&sdk, &format!("127.0.0.1:{namesrv_port}"), BROKER_NAME)
+            .await
+            .context("the Java broker booted but never registered with the name server")?;
         Ok(JavaCluster {
             version,
             label,
