@@ -2,34 +2,51 @@
 # Producer benchmark, side by side against one Java broker (name server + broker from the
 # cache of scripts/fetch-java.sh, started with scripts/java-cluster.sh on free ports):
 # 16 senders, 128-byte messages, an 8-queue topic, sync sends, ROCKETMQ binary headers.
-# One client at a time, each for DURATION s after WARMUP s:
 #
 #   java-tool   org.apache.rocketmq.example.benchmark.Producer -w 16 -s 128 (the official
-#               tool: TPS and average RT from its 10-s lines, CPU from /proc/<pid>/stat)
+#               tool; its own TPS and average RT lines are kept as tool_tps/avg_ms)
 #   java-sync   examples/bench/JavaSyncProducerBench.java: the same loop with one
-#               DefaultMQProducer, recording every latency (p50/p99) and its CPU time
-#   perf-tool   perf-tool producer (release build): the SDK Producer, same loop, senders
-#               as tasks on perf-tool's multi-thread runtime (scripts/perf-compare.sh runs
-#               the Java tool and perf-tool in alternating rounds on both brokers)
+#               DefaultMQProducer, recording every latency (p50/p99)
+#   perf-tool   perf-tool producer (release build): the SDK Producer, same loop
+#
+# Fairness: before anything is measured the broker is warmed up by an unmeasured run of
+# the Java tool (--broker-warmup S, its JIT compiles the send path); then ROUNDS rounds run
+# one client at a time, the order rotating each round. Every client is measured the same
+# way, from outside, over the same window (WARMUP s after its launch, for DURATION s):
+# messages = growth of the topic's max offsets (asked from the broker), client and broker
+# CPU = utime+stime of their processes from /proc/<pid>/stat. So TPS, client µs/msg and
+# broker µs/msg are comparable between clients. `ceiling` is what the machine could do if
+# it ran nothing else: cores * 1e6 / (client + broker µs/msg).
 #
 # Usage: examples/bench/producer-bench.sh [--version 4.9.8|5] [--duration S] [--warmup S]
-# Needs: java (17), python3, cargo. Prints one line per client and a markdown table.
+#          [--rounds N] [--broker-warmup S] [--clients java-tool,java-sync,perf-tool]
+# Defaults: 5, 20 s, 10 s, 2 rounds, 30 s, all three clients (~6 min).
+# Needs: java (17), python3, cargo, getconf. Prints one line per run and a table of medians.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${ROCKETMQ_RS_CACHE:-$HOME/.cache/rocketmq-rs}/java"
 VERSION=5
-DURATION=30
+DURATION=20
 WARMUP=10
+ROUNDS=2
+BROKER_WARMUP=30
+CLIENTS=java-tool,java-sync,perf-tool
 SENDERS=16
 SIZE=128
 TOPIC=BenchTopic8
+# Each client keeps sending this long past the measured window, so the window's end
+# never sees a client winding down.
+TAIL=3
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --version) VERSION="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --broker-warmup) BROKER_WARMUP="$2"; shift 2 ;;
+    --clients) CLIENTS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "producer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -43,6 +60,11 @@ esac
 [[ -f "$CACHE/$LABEL/lib/.complete" ]] || die "Java $LABEL not cached: run scripts/fetch-java.sh"
 CP="$CACHE/$LABEL/lib/*"
 CLK_TCK="$(getconf CLK_TCK)"
+CORES="$(nproc)"
+IFS=, read -r -a CLIENT_LIST <<< "$CLIENTS"
+for c in "${CLIENT_LIST[@]}"; do
+  case "$c" in java-tool|java-sync|perf-tool) ;; *) die "unknown client '$c'" ;; esac
+done
 OPENS=(--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-exports=java.base/sun.nio.ch=ALL-UNNAMED)
 
@@ -66,6 +88,7 @@ EOF
 )
 export NAMESRV_PORT BROKER_PORT
 NS="127.0.0.1:$NAMESRV_PORT"
+BROKER="127.0.0.1:$BROKER_PORT"
 PIDS=()
 cleanup() {
   local pid
@@ -75,85 +98,147 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "building perf-tool (release)"
-(cd "$ROOT" && cargo build --release -q -p perf-tool --bin perf-tool) || die "build failed"
+log "building perf-tool and bench-probe (release)"
+(cd "$ROOT" && cargo build --release -q -p perf-tool --bin perf-tool -p interop --bin bench-probe) \
+  || die "build failed"
+PROBE="$ROOT/target/release/bench-probe"
 log "compiling JavaSyncProducerBench"
 mkdir -p "$WORK/classes"
 javac -nowarn -cp "$CP" -d "$WORK/classes" "$ROOT/examples/bench/JavaSyncProducerBench.java"
 
-log "starting Java RocketMQ $LABEL (namesrv $NS, broker port $BROKER_PORT)"
+log "starting Java RocketMQ $LABEL (namesrv $NS, broker $BROKER)"
 "$ROOT/scripts/java-cluster.sh" start "$VERSION" >&2
-"$ROOT/scripts/java-cluster.sh" admin updateTopic -b "127.0.0.1:$BROKER_PORT" -t "$TOPIC" -r 8 -w 8 >/dev/null
-for _ in $(seq 1 60); do
-  "$ROOT/scripts/java-cluster.sh" admin topicRoute -t "$TOPIC" 2>/dev/null | grep -q brokerName && break
-  sleep 1
-done
+BROKER_PID="$(sed -n 2p "$JAVA_CLUSTER_DIR/pids")"
+[[ -n "$BROKER_PID" ]] || die "no broker pid in $JAVA_CLUSTER_DIR/pids"
+"$PROBE" create-topic "$BROKER" "$NS" "$TOPIC" 8 >&2 || die "cannot create $TOPIC"
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+now_ns() { date +%s%N; }
+count() { "$PROBE" count "$BROKER" "$TOPIC" 8; }
 
-# 1. The official Java benchmark tool.
-log "java-tool: $WARMUP s warm-up + $DURATION s"
-java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$CP" \
-  org.apache.rocketmq.example.benchmark.Producer -n "$NS" -t "$TOPIC" -w "$SENDERS" -s "$SIZE" \
-  > "$WORK/java-tool.out" 2>&1 < /dev/null &
-TOOL=$!
-PIDS+=("$TOOL")
-sleep "$WARMUP"
-C0="$(cpu_ticks "$TOOL")"; L0="$(wc -l < "$WORK/java-tool.out")"
-sleep "$DURATION"
-C1="$(cpu_ticks "$TOOL")"
-kill -9 "$TOOL" 2>/dev/null || true
-wait "$TOOL" 2>/dev/null || true
-TOOL_LINE="$(tail -n +"$((L0 + 1))" "$WORK/java-tool.out" | python3 -c '
-import re, sys
-tps, rt = [], []
-for line in sys.stdin:
-    m = re.search(r"Send TPS: (\d+).*Average RT\(ms\):\s*([\d.]+)", line)
-    if m:
-        tps.append(int(m.group(1))); rt.append(float(m.group(2)))
-cpu = (int(sys.argv[1]) - int(sys.argv[2])) / int(sys.argv[3])
-dur = float(sys.argv[4])
-t = sum(tps) / len(tps) if tps else 0
-msgs = t * dur
-print("java-tool senders=%s size=%s headers=ROCKETMQ reports=%d tps=%.0f avg_ms=%.3f cpu_s=%.2f cpu_us_per_msg=%.2f"
-      % (sys.argv[5], sys.argv[6], len(tps), t, sum(rt) / len(rt) if rt else 0, cpu, cpu * 1e6 / msgs if msgs else 0))
-' "$C1" "$C0" "$CLK_TCK" "$DURATION" "$SENDERS" "$SIZE")"
-echo "$TOOL_LINE"
+# Starts one client in the background, running for $1 s; sets CLIENT_PID.
+launch() { # client run-seconds out-file
+  case "$1" in
+    java-tool)
+      java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$CP" \
+        org.apache.rocketmq.example.benchmark.Producer -n "$NS" -t "$TOPIC" -w "$SENDERS" -s "$SIZE" \
+        > "$3" 2>&1 < /dev/null &
+      ;;
+    java-sync)
+      java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$WORK/classes:$CP" \
+        JavaSyncProducerBench "$NS" "$TOPIC" "$SENDERS" "$SIZE" "$(($2 - WARMUP))" "$WARMUP" \
+        > "$3" 2>/dev/null < /dev/null &
+      ;;
+    perf-tool)
+      "$ROOT/target/release/perf-tool" producer -n "$NS" -t "$TOPIC" -w "$SENDERS" -s "$SIZE" \
+        --warmup "$WARMUP" --duration "$(($2 - WARMUP))" --json "$3.json" > "$3" 2>&1 < /dev/null &
+      ;;
+  esac
+  CLIENT_PID=$!
+  PIDS+=("$CLIENT_PID")
+}
 
-# 2. The same loop in Java with per-send latencies.
-log "java-sync: $WARMUP s warm-up + $DURATION s"
-JAVA_LINE="$(java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$WORK/classes:$CP" \
-  JavaSyncProducerBench "$NS" "$TOPIC" "$SENDERS" "$SIZE" "$DURATION" "$WARMUP" 2>/dev/null | grep '^java ')"
-echo "$JAVA_LINE"
-
-# 3. The SDK, through perf-tool.
-log "perf-tool: $WARMUP s warm-up + $DURATION s"
-"$ROOT/target/release/perf-tool" producer -n "$NS" -t "$TOPIC" -w "$SENDERS" -s "$SIZE" \
-  --warmup "$WARMUP" --duration "$DURATION" --json "$WORK/perf-tool.json" > "$WORK/perf-tool.out" 2>&1 \
-  || { tail -20 "$WORK/perf-tool.out" >&2; die "perf-tool failed"; }
-RUST_LINE="$(python3 - "$WORK/perf-tool.json" "$SENDERS" "$SIZE" <<'EOF'
-import json, sys
-j = json.load(open(sys.argv[1]))
-s = j["latency_ms"]["send"]
-print("perf-tool senders=%s size=%s headers=ROCKETMQ sent=%d failed=%d seconds=%.1f tps=%.0f "
-      "p50_ms=%.3f p99_ms=%.3f avg_ms=%.3f max_ms=%.3f cpu_s=%.2f cpu_us_per_msg=%.2f"
-      % (sys.argv[2], sys.argv[3], j["totals"]["acknowledged"], j["totals"]["failed"], j["elapsed_s"],
-         j["rates_per_s"]["acknowledged"], s["p50"], s["p99"], s["mean"], s["max"],
-         j["cpu"]["total_s"], j["cpu"]["us_per_msg"]))
+# One measured run; prints "<client> key=value ...".
+run_client() { # client round
+  local client="$1" out="$WORK/$1-$2.out" m0 m1 t0 t1 c0 c1 b0 b1
+  launch "$client" "$((WARMUP + DURATION + TAIL))" "$out"
+  local pid="$CLIENT_PID"
+  sleep "$WARMUP"
+  kill -0 "$pid" 2>/dev/null || { tail -20 "$out" >&2; die "$client exited early"; }
+  m0="$(count)"; t0="$(now_ns)"; c0="$(cpu_ticks "$pid")"; b0="$(cpu_ticks "$BROKER_PID")"
+  sleep "$DURATION"
+  m1="$(count)"; t1="$(now_ns)"; c1="$(cpu_ticks "$pid")"; b1="$(cpu_ticks "$BROKER_PID")"
+  if [[ "$client" == java-tool ]]; then
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  python3 - "$client" "$out" "$m0" "$m1" "$t0" "$t1" "$c0" "$c1" "$b0" "$b1" "$CLK_TCK" "$CORES" \
+    "$(cut -d' ' -f1 /proc/loadavg)" "$WARMUP" <<'EOF'
+import json, re, sys
+client, out = sys.argv[1], sys.argv[2]
+m0, m1, t0, t1, c0, c1, b0, b1, tck, cores = map(int, sys.argv[3:13])
+load, warmup = sys.argv[13], int(sys.argv[14])
+msgs, secs = m1 - m0, (t1 - t0) / 1e9
+client_us = (c1 - c0) / tck * 1e6 / msgs if msgs else float("nan")
+broker_us = (b1 - b0) / tck * 1e6 / msgs if msgs else float("nan")
+extra = {}
+if client == "java-tool":
+    tps, rt = [], []
+    for line in open(out, errors="replace"):
+        m = re.search(r"Send TPS: (\d+).*Average RT\(ms\):\s*([\d.]+)", line)
+        if m:
+            tps.append(int(m.group(1))); rt.append(float(m.group(2)))
+    # Lines after the warm-up (each covers the previous ~10 s).
+    tps, rt = tps[warmup // 10:], rt[warmup // 10:]
+    if tps:
+        extra = {"tool_tps": "%.0f" % (sum(tps) / len(tps)), "avg_ms": "%.3f" % (sum(rt) / len(rt))}
+elif client == "java-sync":
+    for line in open(out, errors="replace"):
+        if line.startswith("java "):
+            d = dict(p.split("=", 1) for p in line.split()[1:])
+            extra = {k: d[k] for k in ("p50_ms", "p99_ms", "avg_ms", "failed")}
+else:
+    j = json.load(open(out + ".json"))
+    s = j["latency_ms"]["send"]
+    extra = {"p50_ms": "%.3f" % s["p50"], "p99_ms": "%.3f" % s["p99"], "avg_ms": "%.3f" % s["mean"],
+             "failed": str(j["totals"]["failed"])}
+total = client_us + broker_us
+print("%s msgs=%d tps=%.0f client_us=%.2f broker_us=%.2f ceiling=%.0f load=%s %s" % (
+    client, msgs, msgs / secs, client_us, broker_us, cores * 1e6 / total if total else 0, load,
+    " ".join("%s=%s" % kv for kv in extra.items())))
 EOF
-)"
-echo "$RUST_LINE"
+}
 
-python3 - "$LABEL" "$TOOL_LINE" "$JAVA_LINE" "$RUST_LINE" <<'EOF'
-import sys
-label, lines = sys.argv[1], sys.argv[2:]
-rows = []
-for line in lines:
-    name, *kv = line.split()
-    rows.append((name, dict(p.split("=", 1) for p in kv)))
-print(f"\nJava broker {label}, {rows[0][1]['senders']} senders, {rows[0][1]['size']}-byte messages, 8 queues\n")
-print("| client | TPS | p50 ms | p99 ms | avg ms | client CPU µs/msg |")
-print("|---|---|---|---|---|---|")
-for name, d in rows:
-    print(f"| {name} | {d.get('tps','-')} | {d.get('p50_ms','-')} | {d.get('p99_ms','-')} | {d.get('avg_ms','-')} | {d.get('cpu_us_per_msg','-')} |")
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+if (( BROKER_WARMUP > 0 )); then
+  log "broker warm-up: java-tool for $BROKER_WARMUP s, not measured"
+  launch java-tool "$BROKER_WARMUP" "$WORK/warmup.out"
+  sleep "$BROKER_WARMUP"
+  kill -9 "$CLIENT_PID" 2>/dev/null || true
+  wait "$CLIENT_PID" 2>/dev/null || true
+fi
+
+RESULTS="$WORK/results.txt"
+: > "$RESULTS"
+n="${#CLIENT_LIST[@]}"
+for ((r = 0; r < ROUNDS; r++)); do
+  for ((i = 0; i < n; i++)); do
+    client="${CLIENT_LIST[$(((i + r) % n))]}"
+    log "round $((r + 1))/$ROUNDS: $client ($WARMUP s warm-up + $DURATION s)"
+    line="$(run_client "$client" "$r")"
+    echo "round=$((r + 1)) $line" | tee -a "$RESULTS"
+  done
+done
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+python3 - "$RESULTS" "$LABEL" "$CORES" "$LOAD_BEFORE" "$LOAD_AFTER" "$DURATION" "$WARMUP" "$BROKER_WARMUP" <<'EOF'
+import statistics, sys
+path, label, cores, before, after, duration, warmup, bw = sys.argv[1:9]
+rows = {}
+for line in open(path):
+    _, client, *kv = line.split()
+    rows.setdefault(client, []).append(dict(p.split("=", 1) for p in kv))
+def med(client, key):
+    vals = []
+    for d in rows[client]:
+        try:
+            vals.append(float(d[key]))
+        except (KeyError, ValueError):
+            pass
+    return statistics.median(vals) if vals else None
+def fmt(v, digits):
+    return "-" if v is None else f"{v:.{digits}f}"
+print(f"\nJava broker {label}, 16 senders, 128-byte messages, 8 queues, sync; medians of "
+      f"{len(next(iter(rows.values())))} rounds ({duration} s after {warmup} s warm-up, broker warmed "
+      f"{bw} s first); {cores} cores; load average before {before}, after {after}\n")
+print("| client | TPS | client CPU µs/msg | broker CPU µs/msg | ceiling TPS | p50 ms | p99 ms | avg ms |")
+print("|---|---|---|---|---|---|---|---|")
+for client in rows:
+    print(f"| {client} | {fmt(med(client, 'tps'), 0)} | {fmt(med(client, 'client_us'), 2)} | "
+          f"{fmt(med(client, 'broker_us'), 2)} | {fmt(med(client, 'ceiling'), 0)} | "
+          f"{fmt(med(client, 'p50_ms'), 3)} | {fmt(med(client, 'p99_ms'), 3)} | {fmt(med(client, 'avg_ms'), 3)} |")
+if "java-tool" in rows and "perf-tool" in rows:
+    jt, pt = med("java-tool", "tps"), med("perf-tool", "tps")
+    jc, pc = med("java-tool", "client_us"), med("perf-tool", "client_us")
+    print(f"\nperf-tool / java-tool: TPS {pt / jt:.2f}x, client CPU per message {pc / jc:.2f}")
 EOF
