@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::broker;
-use super::message::ReceivedMessage;
+use super::message::{Origin, ReceivedMessage};
 use super::subscription::tags_match;
 use crate::Result;
 use crate::client::Client;
@@ -149,7 +149,8 @@ impl Fetcher {
             .call(&target.addr, &PullMessage(header), spec.timeout)
             .await?;
         self.suggest(spec.queue, response.header.suggest_which_broker_id);
-        Ok(self.result(spec.queue, spec.sub, response))
+        let expected = usize::try_from(spec.max_nums).unwrap_or(0).min(1024);
+        Ok(self.result(spec.queue, spec.sub, response, expected))
     }
 
     /// Decodes and checks what a pull found.
@@ -158,13 +159,19 @@ impl Fetcher {
         queue: &MessageQueue,
         sub: &SubscriptionData,
         response: PullResponse,
+        expected: usize,
     ) -> PullResult {
         let header = &response.header;
         let mut messages = Vec::new();
         if response.status == PullStatus::Found {
+            messages.reserve(expected);
+        }
+        if response.status == PullStatus::Found {
             // Shared by every message of the pull: adding them allocates nothing per message.
             let min: std::sync::Arc<str> = header.min_offset.to_string().into();
             let max: std::sync::Arc<str> = header.max_offset.to_string().into();
+            let origin = Origin::of(queue);
+            let namespace = self.client.config().namespace().is_some();
             for record in Records::new(response.body, DecodeOptions::default()) {
                 let mut stored = match record {
                     Ok(stored) => stored,
@@ -180,9 +187,18 @@ impl Fetcher {
                 let props = stored.message.properties_mut();
                 props.insert_shared(property::MIN_OFFSET, min.clone());
                 props.insert_shared(property::MAX_OFFSET, max.clone());
-                messages.push(ReceivedMessage::new(stored, queue, &self.group, |t| {
-                    self.client.without_namespace(t)
-                }));
+                messages.push(ReceivedMessage::with_origin(
+                    stored,
+                    &origin,
+                    &self.group,
+                    |t| {
+                        if !namespace {
+                            return None;
+                        }
+                        let stripped = self.client.without_namespace(t);
+                        (stripped != t).then_some(stripped)
+                    },
+                ));
             }
         }
         PullResult {

@@ -26,10 +26,26 @@ pub struct ReceivedMessage {
 #[derive(Clone)]
 struct Inner {
     stored: StoredMessage,
-    broker_name: String,
+    origin: Origin,
+}
+
+/// Where pulled messages come from: shared by every message of a pull, so wrapping a
+/// record copies no text.
+#[derive(Clone, Debug)]
+pub(crate) struct Origin {
+    broker_name: Arc<str>,
     /// The topic of the queue the message was pulled from (with namespace), which differs
     /// from the message's topic for retried messages.
-    queue_topic: String,
+    queue_topic: Arc<str>,
+}
+
+impl Origin {
+    pub(crate) fn of(queue: &MessageQueue) -> Self {
+        Self {
+            broker_name: queue.broker_name.as_str().into(),
+            queue_topic: queue.topic.as_str().into(),
+        }
+    }
 }
 
 impl ReceivedMessage {
@@ -37,10 +53,25 @@ impl ReceivedMessage {
     /// the retry topic is replaced by `RETRY_TOPIC` for the group's own retries, then the
     /// namespace is removed with `strip_namespace`.
     pub(crate) fn new(
-        mut stored: StoredMessage,
+        stored: StoredMessage,
         queue: &MessageQueue,
         group: &str,
         strip_namespace: impl Fn(&str) -> String,
+    ) -> Self {
+        Self::with_origin(stored, &Origin::of(queue), group, |t| {
+            let stripped = strip_namespace(t);
+            (stripped != t).then_some(stripped)
+        })
+    }
+
+    /// [`new`](Self::new) for a message of a pull: `origin` is shared by the pull's
+    /// messages, and `strip_namespace` answers `None` when the topic stays as it is (no
+    /// allocation for a client without a namespace).
+    pub(crate) fn with_origin(
+        mut stored: StoredMessage,
+        origin: &Origin,
+        group: &str,
+        strip_namespace: impl Fn(&str) -> Option<String>,
     ) -> Self {
         // Compared in place: this runs for every message pulled.
         let own_retry = stored.message.topic().strip_prefix(RETRY_PREFIX) == Some(group);
@@ -48,15 +79,13 @@ impl ReceivedMessage {
             let original = original.to_owned();
             stored.message.set_topic(original);
         }
-        let topic = strip_namespace(stored.message.topic());
-        if topic != stored.message.topic() {
+        if let Some(topic) = strip_namespace(stored.message.topic()) {
             stored.message.set_topic(topic);
         }
         ReceivedMessage {
             inner: Arc::new(Inner {
                 stored,
-                broker_name: queue.broker_name.clone(),
-                queue_topic: queue.topic.clone(),
+                origin: origin.clone(),
             }),
         }
     }
@@ -129,15 +158,15 @@ impl ReceivedMessage {
 
     /// The broker the message was pulled from.
     pub fn broker_name(&self) -> &str {
-        &self.inner.broker_name
+        &self.inner.origin.broker_name
     }
 
     /// The queue the message was pulled from (for a retried message: a queue of the
     /// group's retry topic), topic with the client's namespace.
     pub fn queue(&self) -> MessageQueue {
         MessageQueue {
-            topic: self.inner.queue_topic.clone(),
-            broker_name: self.inner.broker_name.clone(),
+            topic: self.inner.origin.queue_topic.to_string(),
+            broker_name: self.inner.origin.broker_name.to_string(),
             queue_id: self.inner.stored.queue_id,
         }
     }

@@ -7,7 +7,7 @@
 //! unconsumed is ever skipped. Orderly consumption takes messages out in offset order into
 //! a "consuming" set and commits (or puts back) the whole set.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -25,9 +25,22 @@ pub(crate) const LOCK_MAX_LIVE: Duration = Duration::from_secs(30);
 /// `rocketmq.client.pull.pullMaxIdleTime`, 120 s).
 pub(crate) const PULL_MAX_IDLE: Duration = Duration::from_secs(120);
 
+/// A message held, and when its current consumption started (concurrent; for the
+/// consume timeout).
+struct Held {
+    msg: ReceivedMessage,
+    started: Option<Instant>,
+}
+
+impl Held {
+    fn new(msg: ReceivedMessage) -> Self {
+        Self { msg, started: None }
+    }
+}
+
 #[derive(Default)]
 struct State {
-    msgs: BTreeMap<i64, ReceivedMessage>,
+    msgs: BTreeMap<i64, Held>,
     /// Messages held, including those being consumed orderly (Java `msgCount`).
     count: usize,
     /// Body bytes held (Java `msgSize`).
@@ -38,8 +51,6 @@ struct State {
     consuming: BTreeMap<i64, ReceivedMessage>,
     /// Orderly: a consume task is (or should be) running.
     busy: bool,
-    /// When each message's current consumption started (concurrent; for the timeout).
-    started: HashMap<i64, Instant>,
 }
 
 /// The pulled, unconsumed messages of one queue and its consumption state.
@@ -125,7 +136,7 @@ impl ProcessQueue {
         let mut s = self.lock();
         for msg in msgs {
             let offset = msg.queue_offset();
-            if s.msgs.insert(offset, msg.clone()).is_none() {
+            if s.msgs.insert(offset, Held::new(msg.clone())).is_none() {
                 s.count += 1;
                 s.size += msg.body().len();
             }
@@ -153,12 +164,13 @@ impl ProcessQueue {
         }
     }
 
-    /// Marks `msgs` as being consumed now (for the consume timeout).
-    pub(crate) fn mark_started(&self, msgs: &[ReceivedMessage]) {
-        let now = Instant::now();
+    /// Marks `msgs` as being consumed since `now` (for the consume timeout).
+    pub(crate) fn mark_started(&self, msgs: &[ReceivedMessage], now: Instant) {
         let mut s = self.lock();
         for msg in msgs {
-            s.started.insert(msg.queue_offset(), now);
+            if let Some(held) = s.msgs.get_mut(&msg.queue_offset()) {
+                held.started = Some(now);
+            }
         }
     }
 
@@ -173,10 +185,9 @@ impl ProcessQueue {
         }
         let mut result = s.max_offset + 1;
         for offset in offsets {
-            s.started.remove(offset);
-            if let Some(msg) = s.msgs.remove(offset) {
+            if let Some(held) = s.msgs.remove(offset) {
                 s.count = s.count.saturating_sub(1);
-                s.size = s.size.saturating_sub(msg.body().len());
+                s.size = s.size.saturating_sub(held.msg.body().len());
             }
         }
         if let Some((first, _)) = s.msgs.first_key_value() {
@@ -189,9 +200,9 @@ impl ProcessQueue {
     /// `cleanExpiredMsg`'s check).
     pub(crate) fn first_expired(&self, timeout: Duration) -> Option<ReceivedMessage> {
         let s = self.lock();
-        let (offset, msg) = s.msgs.first_key_value()?;
-        let started = s.started.get(offset)?;
-        (started.elapsed() > timeout).then(|| msg.clone())
+        let (_, held) = s.msgs.first_key_value()?;
+        let started = held.started?;
+        (started.elapsed() > timeout).then(|| held.msg.clone())
     }
 
     /// Removes `msg` if it is still the first held message, without committing (Java
@@ -210,11 +221,11 @@ impl ProcessQueue {
         let mut s = self.lock();
         let mut out = Vec::with_capacity(batch.min(s.msgs.len()));
         while out.len() < batch {
-            let Some((offset, msg)) = s.msgs.pop_first() else {
+            let Some((offset, held)) = s.msgs.pop_first() else {
                 break;
             };
-            s.consuming.insert(offset, msg.clone());
-            out.push(msg);
+            s.consuming.insert(offset, held.msg.clone());
+            out.push(held.msg);
         }
         if out.is_empty() {
             s.busy = false;
@@ -244,7 +255,7 @@ impl ProcessQueue {
         for msg in msgs {
             let offset = msg.queue_offset();
             s.consuming.remove(&offset);
-            s.msgs.insert(offset, msg);
+            s.msgs.insert(offset, Held::new(msg));
         }
     }
 
@@ -252,7 +263,8 @@ impl ProcessQueue {
     pub(crate) fn rollback(&self) {
         let mut s = self.lock();
         let consuming = std::mem::take(&mut s.consuming);
-        s.msgs.extend(consuming);
+        s.msgs
+            .extend(consuming.into_iter().map(|(o, m)| (o, Held::new(m))));
     }
 
     /// Whether messages are held (Java `hasTempMessage`).
@@ -277,8 +289,8 @@ impl ProcessQueue {
         let last = |m: &BTreeMap<i64, ReceivedMessage>| m.last_key_value().map_or(0, |(k, _)| *k);
         ProcessQueueInfo {
             commit_offset,
-            cached_msg_min_offset: first(&s.msgs),
-            cached_msg_max_offset: last(&s.msgs),
+            cached_msg_min_offset: s.msgs.first_key_value().map_or(0, |(k, _)| *k),
+            cached_msg_max_offset: s.msgs.last_key_value().map_or(0, |(k, _)| *k),
             cached_msg_count: i32::try_from(s.msgs.len()).unwrap_or(i32::MAX),
             cached_msg_size_in_mib: i32::try_from(s.size / (1024 * 1024)).unwrap_or(i32::MAX),
             transaction_msg_min_offset: first(&s.consuming),
@@ -371,7 +383,7 @@ mod tests {
         let m = msgs(&[3, 4]);
         pq.put(&m);
         assert!(pq.first_expired(Duration::ZERO).is_none());
-        pq.mark_started(&m);
+        pq.mark_started(&m, Instant::now());
         std::thread::sleep(Duration::from_millis(5));
         let expired = pq.first_expired(Duration::from_millis(1)).unwrap();
         assert_eq!(expired.queue_offset(), 3);

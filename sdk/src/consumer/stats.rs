@@ -67,7 +67,13 @@ pub(crate) struct Stats {
 impl Stats {
     fn with(&self, topic: &str, f: impl FnOnce(&mut Counters)) {
         let mut topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = topics.entry(topic.to_owned()).or_default();
+        // Looked up before inserting: the topic is copied once, not at every call.
+        if !topics.contains_key(topic) {
+            topics.insert(topic.to_owned(), Topic::default());
+        }
+        let Some(entry) = topics.get_mut(topic) else {
+            return;
+        };
         entry.sample();
         f(&mut entry.now);
     }
@@ -83,9 +89,22 @@ impl Stats {
 
     /// One consumed batch.
     pub(crate) fn consumed(&self, topic: &str, rt: Duration, ok: usize, failed: usize) {
+        self.consumed_many(topic, 1, millis(rt), ok, failed);
+    }
+
+    /// `batches` consumed batches that took `rt_ms` milliseconds in all (each counted
+    /// in whole milliseconds).
+    pub(crate) fn consumed_many(
+        &self,
+        topic: &str,
+        batches: usize,
+        rt_ms: u64,
+        ok: usize,
+        failed: usize,
+    ) {
         self.with(topic, |c| {
-            c.consumes += 1;
-            c.consume_rt_ms += millis(rt);
+            c.consumes += batches as u64;
+            c.consume_rt_ms += rt_ms;
             c.ok += ok as u64;
             c.failed += failed as u64;
         });

@@ -2,8 +2,15 @@
 //! parallel up to the consumer's parallelism; failed messages go back to the broker for a
 //! later delivery, and the queue's offset moves to the smallest message still held.
 
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::TryAcquireError;
 
 use super::core::Core;
 use super::hook::{ConsumeHookContext, ConsumeReturn};
@@ -20,35 +27,130 @@ const EXPIRED_DELAY_LEVEL: i32 = 3;
 /// Java checks at most this many expired messages per queue and round.
 const EXPIRED_PER_ROUND: usize = 16;
 
+/// A consumption in progress: a batch waiting for a permit, a listener that did not
+/// finish at its first poll, or a result that needs the broker (send back).
+type Pending<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
 /// Hands pulled messages to the listener in batches of the consume batch size.
+///
+/// One task per pull consumes its batches: a batch whose permit is free and whose
+/// listener finishes at the first poll is settled on the spot (the common case of a
+/// listener that does not wait), the others run concurrently inside the task, so a slow
+/// listener still has up to the consumer's parallelism in flight (Java submits each
+/// batch to its consume thread pool). Compared with a task per batch this saves a spawn,
+/// a scheduling round and the bookkeeping of a task for every batch.
 pub(crate) fn submit(
     core: &Arc<Core>,
     queue: &MessageQueue,
     pq: &Arc<ProcessQueue>,
     msgs: Vec<ReceivedMessage>,
 ) {
-    let batch = core.settings.consume_batch_size.max(1);
-    // The queue, and the queue as the application sees it, shared by every batch of the
-    // pull rather than copied for each.
-    let queue = Arc::new(queue.clone());
-    let user_queue = Arc::new(core.user_queue(&queue));
-    let mut msgs = msgs;
-    while !msgs.is_empty() {
-        let rest = msgs.split_off(batch.min(msgs.len()));
-        let chunk = std::mem::replace(&mut msgs, rest);
-        let (core2, queue2, pq2) = (Arc::clone(core), Arc::clone(&queue), Arc::clone(pq));
-        let user_queue = Arc::clone(&user_queue);
-        core.consuming.spawn(async move {
-            consume(&core2, &queue2, &user_queue, &pq2, chunk).await;
-        });
+    if msgs.is_empty() {
+        return;
+    }
+    // The queue as the application sees it, shared by every batch of the pull.
+    let user_queue = Arc::new(core.user_queue(queue));
+    let (core2, queue2, pq2) = (Arc::clone(core), queue.clone(), Arc::clone(pq));
+    core.consuming.spawn(async move {
+        consume_pull(&core2, &queue2, &user_queue, &pq2, msgs).await;
+    });
+}
+
+/// Results settled on the spot, reported together when the pull's batches have started.
+#[derive(Default)]
+struct Settled {
+    consumes: usize,
+    ok: usize,
+    /// Consume time, summed per batch in whole milliseconds as the statistics keep it.
+    rt_ms: u64,
+    offset: Option<i64>,
+}
+
+impl Settled {
+    fn report(&self, core: &Core, queue: &MessageQueue, pq: &ProcessQueue) {
+        if self.consumes > 0 {
+            core.stats
+                .consumed_many(&queue.topic, self.consumes, self.rt_ms, self.ok, 0);
+        }
+        if let Some(offset) = self.offset
+            && !pq.is_dropped()
+        {
+            core.offsets.update(queue, offset, true);
+        }
     }
 }
 
-/// Consumes one batch and applies the result.
+/// Consumes the messages of one pull, batch by batch.
+async fn consume_pull(
+    core: &Arc<Core>,
+    queue: &MessageQueue,
+    user_queue: &Arc<MessageQueue>,
+    pq: &Arc<ProcessQueue>,
+    msgs: Vec<ReceivedMessage>,
+) {
+    let Listener::Concurrent(listener) = &core.listener else {
+        return;
+    };
+    let batch = core.settings.consume_batch_size.max(1);
+    let mut pending: FuturesUnordered<Pending<'_>> = FuturesUnordered::new();
+    let mut settled = Settled::default();
+    let mut msgs = msgs.into_iter();
+    loop {
+        let chunk: Vec<ReceivedMessage> = msgs.by_ref().take(batch).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let permit = match core.consume_permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::NoPermits) => {
+                pending.push(Box::pin(consume(core, queue, user_queue, pq, chunk)));
+                continue;
+            }
+            Err(TryAcquireError::Closed) => break,
+        };
+        if pq.is_dropped() || core.is_closing() {
+            break;
+        }
+        let began = Instant::now();
+        before(core, user_queue, pq, &chunk, began);
+        let mut call =
+            Arc::clone(listener).call(chunk.clone(), ConsumeContext::new(Arc::clone(user_queue)));
+        match poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
+            Poll::Ready((status, ctx, panicked)) => {
+                let elapsed = began.elapsed();
+                after(core, queue, user_queue, &chunk, status, panicked, elapsed);
+                if pq.is_dropped() {
+                    tracing::debug!(?queue, "queue dropped while consuming; result not applied");
+                } else if let Some(offset) = settle(pq, &chunk, status, &ctx) {
+                    settled.consumes += 1;
+                    settled.ok += chunk.len();
+                    settled.rt_ms += u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+                    if offset >= 0 {
+                        settled.offset = settled.offset.max(Some(offset));
+                    }
+                } else {
+                    pending.push(Box::pin(async move {
+                        let _permit = permit;
+                        apply(core, queue, pq, chunk, status, ctx, elapsed).await;
+                    }));
+                }
+            }
+            Poll::Pending => pending.push(Box::pin(async move {
+                let _permit = permit;
+                let outcome = call.await;
+                finish(core, queue, user_queue, pq, chunk, outcome, began).await;
+            })),
+        }
+    }
+    settled.report(core, queue, pq);
+    while pending.next().await.is_some() {}
+}
+
+/// Consumes one batch that waits for a permit, and applies the result.
 async fn consume(
     core: &Arc<Core>,
     queue: &MessageQueue,
-    user_queue: &MessageQueue,
+    user_queue: &Arc<MessageQueue>,
     pq: &Arc<ProcessQueue>,
     msgs: Vec<ReceivedMessage>,
 ) {
@@ -61,47 +163,120 @@ async fn consume(
     if pq.is_dropped() || core.is_closing() {
         return;
     }
-    pq.mark_started(&msgs);
-    let mut hook_ctx = ConsumeHookContext {
+    let began = Instant::now();
+    before(core, user_queue, pq, &msgs, began);
+    let outcome = Arc::clone(listener)
+        .call(msgs.clone(), ConsumeContext::new(Arc::clone(user_queue)))
+        .await;
+    finish(core, queue, user_queue, pq, msgs, outcome, began).await;
+}
+
+/// What happens before the listener runs: the batch counts as being consumed (for the
+/// consume timeout) and the hooks see it.
+fn before(
+    core: &Core,
+    user_queue: &MessageQueue,
+    pq: &ProcessQueue,
+    msgs: &[ReceivedMessage],
+    began: Instant,
+) {
+    pq.mark_started(msgs, began);
+    if core.hooks.is_empty() {
+        return;
+    }
+    let ctx = ConsumeHookContext {
         group: &core.group,
         queue: user_queue,
-        messages: &msgs,
+        messages: msgs,
         status: None,
         success: false,
         outcome: None,
         elapsed: Duration::ZERO,
     };
     for hook in &core.hooks {
-        hook.before(&hook_ctx);
+        hook.before(&ctx);
     }
-    let began = Instant::now();
-    let (status, ctx, panicked) = Arc::clone(listener)
-        .call(msgs.clone(), ConsumeContext::new(user_queue.clone()))
-        .await;
-    let elapsed = began.elapsed();
+}
+
+/// What happens after the listener returned: the warning for a panic, and the hooks.
+fn after(
+    core: &Core,
+    queue: &MessageQueue,
+    user_queue: &MessageQueue,
+    msgs: &[ReceivedMessage],
+    status: ConsumeStatus,
+    panicked: bool,
+    elapsed: Duration,
+) {
     if panicked {
         tracing::warn!(group = %core.group, ?queue, "listener panicked; messages will be consumed again");
     }
-    hook_ctx.status = Some(status.as_str());
-    hook_ctx.success = status == ConsumeStatus::Success;
-    hook_ctx.elapsed = elapsed;
-    hook_ctx.outcome = Some(if panicked {
-        ConsumeReturn::Exception
-    } else if elapsed > core.settings.consume_timeout {
-        ConsumeReturn::TimeOut
-    } else if status == ConsumeStatus::Success {
-        ConsumeReturn::Success
-    } else {
-        ConsumeReturn::Failed
-    });
-    for hook in &core.hooks {
-        hook.after(&hook_ctx);
+    if core.hooks.is_empty() {
+        return;
     }
+    let ctx = ConsumeHookContext {
+        group: &core.group,
+        queue: user_queue,
+        messages: msgs,
+        status: Some(status.as_str()),
+        success: status == ConsumeStatus::Success,
+        outcome: Some(if panicked {
+            ConsumeReturn::Exception
+        } else if elapsed > core.settings.consume_timeout {
+            ConsumeReturn::TimeOut
+        } else if status == ConsumeStatus::Success {
+            ConsumeReturn::Success
+        } else {
+            ConsumeReturn::Failed
+        }),
+        elapsed,
+    };
+    for hook in &core.hooks {
+        hook.after(&ctx);
+    }
+}
+
+/// After the listener: hooks, then the result applied.
+async fn finish(
+    core: &Arc<Core>,
+    queue: &MessageQueue,
+    user_queue: &MessageQueue,
+    pq: &Arc<ProcessQueue>,
+    msgs: Vec<ReceivedMessage>,
+    (status, ctx, panicked): (ConsumeStatus, ConsumeContext, bool),
+    began: Instant,
+) {
+    let elapsed = began.elapsed();
+    after(core, queue, user_queue, &msgs, status, panicked, elapsed);
     if pq.is_dropped() {
         tracing::debug!(?queue, "queue dropped while consuming; result not applied");
         return;
     }
     apply(core, queue, pq, msgs, status, ctx, elapsed).await;
+}
+
+/// The result of a batch that needs nothing from the broker (every message acked):
+/// the messages leave the process queue; the offset to commit (-1 when nothing was
+/// held). `None` when some must go back, which [`apply`] does.
+fn settle(
+    pq: &ProcessQueue,
+    msgs: &[ReceivedMessage],
+    status: ConsumeStatus,
+    ctx: &ConsumeContext,
+) -> Option<i64> {
+    if acked(msgs.len(), status, ctx) != msgs.len() {
+        return None;
+    }
+    let done: Vec<i64> = msgs.iter().map(ReceivedMessage::queue_offset).collect();
+    Some(pq.remove(&done))
+}
+
+/// How many messages of a batch of `len` the listener consumed.
+fn acked(len: usize, status: ConsumeStatus, ctx: &ConsumeContext) -> usize {
+    match status {
+        ConsumeStatus::Success => ctx.ack_index.map_or(len, |i| (i + 1).min(len)),
+        ConsumeStatus::ReconsumeLater => 0,
+    }
 }
 
 /// Java `processConsumeResult`.
@@ -115,10 +290,7 @@ async fn apply(
     elapsed: Duration,
 ) {
     let len = msgs.len();
-    let acked = match status {
-        ConsumeStatus::Success => ctx.ack_index.map_or(len, |i| (i + 1).min(len)),
-        ConsumeStatus::ReconsumeLater => 0,
-    };
+    let acked = acked(len, status, &ctx);
     core.stats
         .consumed(&queue.topic, elapsed, acked, len - acked);
     let mut done: Vec<i64> = msgs.iter().map(ReceivedMessage::queue_offset).collect();

@@ -55,15 +55,16 @@ impl OrderlyStatus {
 /// The context of one concurrent batch (Java `ConsumeConcurrentlyContext`).
 #[derive(Clone, Debug)]
 pub struct ConsumeContext {
-    queue: MessageQueue,
+    /// Shared by the batches of a pull.
+    queue: Arc<MessageQueue>,
     pub(crate) ack_index: Option<usize>,
     pub(crate) delay_level: i32,
 }
 
 impl ConsumeContext {
-    pub(crate) fn new(queue: MessageQueue) -> Self {
+    pub(crate) fn new(queue: impl Into<Arc<MessageQueue>>) -> Self {
         Self {
-            queue,
+            queue: queue.into(),
             ack_index: None,
             delay_level: 0,
         }
