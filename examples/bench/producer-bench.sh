@@ -15,7 +15,8 @@
 # way, from outside, over the same window (WARMUP s after its launch, for DURATION s):
 # messages = growth of the topic's max offsets (asked from the broker), client and broker
 # CPU = utime+stime of their processes from /proc/<pid>/stat. So TPS, client µs/msg and
-# broker µs/msg are comparable between clients. `ceiling` is what the machine could do if
+# broker µs/msg are comparable between clients; read/write system calls per message of
+# client and broker come from /proc/<pid>/io (syscr/syscw). `ceiling` is what the machine could do if
 # it ran nothing else: cores * 1e6 / (client + broker µs/msg).
 #
 # Usage: examples/bench/producer-bench.sh [--version 4.9.8|5] [--duration S] [--warmup S]
@@ -113,6 +114,8 @@ BROKER_PID="$(sed -n 2p "$JAVA_CLUSTER_DIR/pids")"
 "$PROBE" create-topic "$BROKER" "$NS" "$TOPIC" 8 >&2 || die "cannot create $TOPIC"
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# read and write system calls of a process so far: "reads,writes"
+syscalls() { awk '$1 == "syscr:" { r = $2 } $1 == "syscw:" { w = $2 } END { print r "," w }' "/proc/$1/io"; }
 now_ns() { date +%s%N; }
 count() { "$PROBE" count "$BROKER" "$TOPIC" 8; }
 
@@ -140,25 +143,29 @@ launch() { # client run-seconds out-file
 
 # One measured run; prints "<client> key=value ...".
 run_client() { # client round
-  local client="$1" out="$WORK/$1-$2.out" m0 m1 t0 t1 c0 c1 b0 b1
+  local client="$1" out="$WORK/$1-$2.out" m0 m1 t0 t1 c0 c1 b0 b1 cs0 cs1 bs0 bs1
   launch "$client" "$((WARMUP + DURATION + TAIL))" "$out"
   local pid="$CLIENT_PID"
   sleep "$WARMUP"
   kill -0 "$pid" 2>/dev/null || { tail -20 "$out" >&2; die "$client exited early"; }
   m0="$(count)"; t0="$(now_ns)"; c0="$(cpu_ticks "$pid")"; b0="$(cpu_ticks "$BROKER_PID")"
+  cs0="$(syscalls "$pid")"; bs0="$(syscalls "$BROKER_PID")"
   sleep "$DURATION"
   m1="$(count)"; t1="$(now_ns)"; c1="$(cpu_ticks "$pid")"; b1="$(cpu_ticks "$BROKER_PID")"
+  cs1="$(syscalls "$pid")"; bs1="$(syscalls "$BROKER_PID")"
   if [[ "$client" == java-tool ]]; then
     kill -9 "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
   python3 - "$client" "$out" "$m0" "$m1" "$t0" "$t1" "$c0" "$c1" "$b0" "$b1" "$CLK_TCK" "$CORES" \
-    "$(cut -d' ' -f1 /proc/loadavg)" "$WARMUP" <<'EOF'
+    "$(cut -d' ' -f1 /proc/loadavg)" "$WARMUP" "$cs0" "$cs1" "$bs0" "$bs1" <<'EOF'
 import json, re, sys
 client, out = sys.argv[1], sys.argv[2]
 m0, m1, t0, t1, c0, c1, b0, b1, tck, cores = map(int, sys.argv[3:13])
 load, warmup = sys.argv[13], int(sys.argv[14])
+(cr0, cw0), (cr1, cw1), (br0, bw0), (br1, bw1) = (map(int, a.split(",")) for a in sys.argv[15:19])
 msgs, secs = m1 - m0, (t1 - t0) / 1e9
+per = lambda a, b: (b - a) / msgs if msgs else float("nan")
 client_us = (c1 - c0) / tck * 1e6 / msgs if msgs else float("nan")
 broker_us = (b1 - b0) / tck * 1e6 / msgs if msgs else float("nan")
 extra = {}
@@ -183,8 +190,10 @@ else:
     extra = {"p50_ms": "%.3f" % s["p50"], "p99_ms": "%.3f" % s["p99"], "avg_ms": "%.3f" % s["mean"],
              "failed": str(j["totals"]["failed"])}
 total = client_us + broker_us
-print("%s msgs=%d tps=%.0f client_us=%.2f broker_us=%.2f ceiling=%.0f load=%s %s" % (
+print("%s msgs=%d tps=%.0f client_us=%.2f broker_us=%.2f ceiling=%.0f load=%s "
+      "client_writes=%.3f client_reads=%.3f broker_writes=%.3f broker_reads=%.3f %s" % (
     client, msgs, msgs / secs, client_us, broker_us, cores * 1e6 / total if total else 0, load,
+    per(cw0, cw1), per(cr0, cr1), per(bw0, bw1), per(br0, br1),
     " ".join("%s=%s" % kv for kv in extra.items())))
 EOF
 }
@@ -231,12 +240,14 @@ def fmt(v, digits):
 print(f"\nJava broker {label}, 16 senders, 128-byte messages, 8 queues, sync; medians of "
       f"{len(next(iter(rows.values())))} rounds ({duration} s after {warmup} s warm-up, broker warmed "
       f"{bw} s first); {cores} cores; load average before {before}, after {after}\n")
-print("| client | TPS | client CPU µs/msg | broker CPU µs/msg | ceiling TPS | p50 ms | p99 ms | avg ms |")
-print("|---|---|---|---|---|---|---|---|")
+print("| client | TPS | client CPU µs/msg | broker CPU µs/msg | ceiling TPS | p50 ms | p99 ms | avg ms "
+      "| client writes/msg | broker reads/msg |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for client in rows:
     print(f"| {client} | {fmt(med(client, 'tps'), 0)} | {fmt(med(client, 'client_us'), 2)} | "
           f"{fmt(med(client, 'broker_us'), 2)} | {fmt(med(client, 'ceiling'), 0)} | "
-          f"{fmt(med(client, 'p50_ms'), 3)} | {fmt(med(client, 'p99_ms'), 3)} | {fmt(med(client, 'avg_ms'), 3)} |")
+          f"{fmt(med(client, 'p50_ms'), 3)} | {fmt(med(client, 'p99_ms'), 3)} | {fmt(med(client, 'avg_ms'), 3)} | "
+          f"{fmt(med(client, 'client_writes'), 3)} | {fmt(med(client, 'broker_reads'), 3)} |")
 if "java-tool" in rows and "perf-tool" in rows:
     jt, pt = med("java-tool", "tps"), med("perf-tool", "tps")
     jc, pc = med("java-tool", "client_us"), med("perf-tool", "client_us")

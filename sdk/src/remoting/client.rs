@@ -103,6 +103,9 @@ impl RemotingClient {
         if inner.shutdown.is_cancelled() {
             return Err(Error::Shutdown);
         }
+        if let Some(connection) = self.open_connection(addr) {
+            return Ok(connection);
+        }
         let slot = Arc::clone(lock(&inner.table).entry(addr.to_owned()).or_default());
         let mut slot = slot.lock().await;
         if let Some(connection) = slot.as_ref().filter(|c| !c.is_closed()) {
@@ -144,6 +147,18 @@ impl RemotingClient {
         Ok(connection)
     }
 
+    /// The connection to `addr` if one is open and nobody is (re)connecting it: the
+    /// common case, answered without allocating or waiting.
+    fn open_connection(&self, addr: &str) -> Option<Connection> {
+        let inner = &self.inner;
+        if inner.shutdown.is_cancelled() {
+            return None;
+        }
+        let table = lock(&inner.table);
+        let slot = table.get(addr)?.try_lock().ok()?;
+        slot.as_ref().filter(|c| !c.is_closed()).cloned()
+    }
+
     /// Sends `request` to `addr` and waits up to `timeout` for the response
     /// (see [`Connection::invoke`]).
     pub async fn invoke(
@@ -153,7 +168,10 @@ impl RemotingClient {
         timeout: Duration,
     ) -> Result<RemotingCommand> {
         let deadline = Endpoint::deadline(timeout);
-        let connection = self.connection_by(addr, deadline, timeout).await?;
+        let connection = match self.open_connection(addr) {
+            Some(connection) => connection,
+            None => self.connection_by(addr, deadline, timeout).await?,
+        };
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
         connection
             .invoke(request, remaining)

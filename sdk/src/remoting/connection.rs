@@ -133,9 +133,30 @@ impl Connection {
         timeout: Duration,
     ) -> Result<RemotingCommand> {
         let deadline = Endpoint::deadline(timeout);
-        self.send_request(request, None, deadline, timeout)
-            .await?
-            .await
+        let sent = self.begin_request(request, deadline, timeout).await?;
+        // Awaited in place (no boxed timer): dropping this future drops `sent.slot`,
+        // which removes the reply slot.
+        let answer = tokio::time::timeout_at(deadline, sent.rx).await;
+        drop(sent.slot);
+        match answer {
+            Ok(Ok(Ok(response))) => {
+                if let Some(request) = &sent.request {
+                    self.run_after_hooks(request, &response);
+                }
+                Ok(response)
+            }
+            Ok(Ok(Err(err))) => Err(err),
+            Ok(Err(_dropped)) => Err(self.current_close_error()),
+            Err(_elapsed) => Err(self.timeout_error(timeout)),
+        }
+    }
+
+    fn run_after_hooks(&self, request: &RemotingCommand, response: &RemotingCommand) {
+        self.inner
+            .endpoint
+            .config
+            .hooks
+            .after(self.peer_addr(), request, response);
     }
 
     /// Sends `request` and returns a future of its response without waiting for it.
@@ -205,11 +226,30 @@ impl Connection {
 
     async fn send_request(
         &self,
-        mut request: RemotingCommand,
+        request: RemotingCommand,
         permit: Option<OwnedSemaphorePermit>,
         deadline: Instant,
         timeout: Duration,
     ) -> Result<ResponseFuture> {
+        let sent = self.begin_request(request, deadline, timeout).await?;
+        Ok(ResponseFuture {
+            rx: sent.rx,
+            slot: Some(sent.slot),
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            timeout,
+            connection: self.clone(),
+            request: sent.request,
+            permit,
+        })
+    }
+
+    /// Registers the reply slot of `request` (given its opaque) and queues it.
+    async fn begin_request(
+        &self,
+        mut request: RemotingCommand,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<Sent> {
         let endpoint = &self.inner.endpoint;
         request.opaque = endpoint.next_opaque();
         wire::set_oneway(&mut request, false);
@@ -222,14 +262,10 @@ impl Connection {
             .register(request.opaque)
             .map_err(|cause| self.closed_error(cause))?;
         self.enqueue(request, None, deadline, timeout).await?;
-        Ok(ResponseFuture {
+        Ok(Sent {
             rx,
-            slot: Some(slot),
-            deadline: Box::pin(tokio::time::sleep_until(deadline)),
-            timeout,
-            connection: self.clone(),
+            slot,
             request: kept,
-            permit,
         })
     }
 
@@ -242,6 +278,12 @@ impl Connection {
         timeout: Duration,
     ) -> Result<()> {
         let frame = Outgoing { command, permit };
+        // Room in the queue is the common case: no timer needed for it.
+        let frame = match self.inner.tx.try_send(frame) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(self.current_close_error()),
+            Err(mpsc::error::TrySendError::Full(frame)) => frame,
+        };
         match tokio::time::timeout_at(deadline, self.inner.tx.send(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(self.current_close_error()),
@@ -286,6 +328,21 @@ impl Connection {
             .map_err(|_| self.current_close_error())
     }
 
+    /// Queues a response without waiting. Gives it back when the queue is full; drops it
+    /// when the connection is closed (no one would read it).
+    pub(crate) fn try_queue_response(
+        &self,
+        command: RemotingCommand,
+    ) -> std::result::Result<(), RemotingCommand> {
+        match self.inner.tx.try_send(Outgoing {
+            command,
+            permit: None,
+        }) {
+            Err(mpsc::error::TrySendError::Full(frame)) => Err(frame.command),
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => Ok(()),
+        }
+    }
+
     /// Queues a response without waiting; `false` when the queue is full or closed.
     pub(crate) fn try_send_response(&self, command: RemotingCommand) -> bool {
         self.inner
@@ -306,6 +363,14 @@ impl fmt::Debug for Connection {
             .field("closed", &self.inner.pending.closed())
             .finish()
     }
+}
+
+/// A request registered and queued: where its response will arrive.
+struct Sent {
+    rx: oneshot::Receiver<Result<RemotingCommand>>,
+    slot: SlotGuard,
+    /// A copy of the request for the `after_response` hooks, when there are any.
+    request: Option<RemotingCommand>,
 }
 
 /// The response to a request sent with
@@ -346,12 +411,7 @@ impl Future for ResponseFuture {
             Poll::Ready(Ok(Ok(response))) => {
                 this.finish();
                 if let Some(request) = &this.request {
-                    let conn = &this.connection;
-                    conn.inner
-                        .endpoint
-                        .config
-                        .hooks
-                        .after(conn.peer_addr(), request, &response);
+                    this.connection.run_after_hooks(request, &response);
                 }
                 return Poll::Ready(Ok(response));
             }
