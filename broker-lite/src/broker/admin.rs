@@ -82,7 +82,7 @@ fn success_with(body: impl Into<Bytes>) -> Reply {
 fn queue(state: &State, topic: &str, queue_id: i32) -> MessageQueue {
     MessageQueue {
         topic: topic.to_owned(),
-        broker_name: state.config().broker_name,
+        broker_name: state.config().broker_name.clone(),
         queue_id,
     }
 }

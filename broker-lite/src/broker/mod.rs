@@ -291,7 +291,8 @@ pub(crate) fn now_ms() -> i64 {
 /// Everything the processors and background tasks share. Locks inside the managers are
 /// held only for in-memory updates, never across an `.await` or a store call.
 pub(crate) struct State {
-    config: Mutex<BrokerConfig>,
+    /// Replaced whole on UPDATE_BROKER_CONFIG; readers share the current one.
+    config: Mutex<Arc<BrokerConfig>>,
     /// The advertised address (also the store host of every record).
     pub(crate) addr: SocketAddr,
     /// Boot time in epoch ms (Java `bootTimestamp`).
@@ -328,7 +329,7 @@ impl State {
             holds: long_poll::PullHolds::new(),
             stats: stats::Stats::with_cluster(&config.cluster_name),
             schedule: schedule::Schedule::open(&root, &config)?,
-            config: Mutex::new(config),
+            config: Mutex::new(Arc::new(config)),
             addr,
             boot_timestamp: now_ms(),
             store,
@@ -336,14 +337,14 @@ impl State {
     }
 
     /// A snapshot of the current config (it can change at run time through
-    /// UPDATE_BROKER_CONFIG).
-    pub(crate) fn config(&self) -> BrokerConfig {
-        lock(&self.config).clone()
+    /// UPDATE_BROKER_CONFIG): shared, not copied.
+    pub(crate) fn config(&self) -> Arc<BrokerConfig> {
+        Arc::clone(&lock(&self.config))
     }
 
     /// Replaces the config (the caller validated it).
     pub(crate) fn set_config(&self, config: BrokerConfig) {
-        *lock(&self.config) = config;
+        *lock(&self.config) = Arc::new(config);
     }
 
     /// The broker's address as `ip:port` text.

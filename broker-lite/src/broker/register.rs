@@ -105,7 +105,7 @@ pub(crate) async fn register_all(state: &Arc<State>, client: &RemotingClient) {
         .with_header(&header)
         .with_body(body);
     let mut calls = JoinSet::new();
-    for addr in config.namesrv_addrs {
+    for addr in config.namesrv_addrs.iter().cloned() {
         let client = client.clone();
         let request = request.clone();
         calls.spawn(async move {
@@ -167,7 +167,7 @@ pub(super) async fn unregister_all(state: &State) {
     };
     let request = RemotingCommand::request(RequestCode::UNREGISTER_BROKER).with_header(&header);
     let mut calls = JoinSet::new();
-    for addr in config.namesrv_addrs {
+    for addr in config.namesrv_addrs.iter().cloned() {
         let client = client.clone();
         let request = request.clone();
         calls.spawn(async move {

@@ -313,7 +313,7 @@ struct SendContext {
     born_host: SocketAddr,
     body: Bytes,
     request_version: rocketmq::protocol::Version,
-    config: BrokerConfig,
+    config: Arc<BrokerConfig>,
 }
 
 /// Java `msgCheck`: the topic config,

@@ -446,7 +446,7 @@ async fn check_one(
         offset_msg_id: Some(offset_msg_id),
         topic: Some(TRANS_HALF_TOPIC.to_owned()),
         rpc: rocketmq::protocol::header::RpcFields {
-            broker_name: Some(state.config().broker_name),
+            broker_name: Some(state.config().broker_name.clone()),
             ..Default::default()
         },
     };

@@ -165,7 +165,7 @@ async fn consume_directly(
 ) -> Reply {
     let h: ConsumeMessageDirectlyResultRequestHeader = request.read_header()?;
     let mut fields = request.ext_fields.take().unwrap_or_default();
-    fields.insert("brokerName", state.config().broker_name);
+    fields.insert("brokerName", state.config().broker_name.clone());
     if let Some(t) = h.topic.as_deref().filter(|t| !t.is_empty())
         && let Some(config) = state.topics.get(t)
     {

@@ -235,7 +235,7 @@ async fn update_config(state: Arc<State>, ctx: RequestContext, request: Remoting
         );
     }
     let _one_at_a_time = lock(&UPDATE);
-    let mut config = state.config();
+    let mut config = crate::config::BrokerConfig::clone(&state.config());
     if let Err(remark) = apply(&mut config, &properties) {
         return refuse(ResponseCode::SYSTEM_ERROR, remark);
     }
