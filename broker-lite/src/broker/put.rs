@@ -2,8 +2,8 @@
 //! transactions (Java `DefaultMessageStore.putMessage` / `CommitLog.putMessage` as the
 //! broker calls them).
 //!
-//! [`put`] applies Java's delay-level rewrite, hands the message to the store's appender
-//! thread ([`Store::append_async`](crate::store::Store::append_async)), records put stats
+//! [`put`] applies Java's delay-level rewrite, appends the message
+//! ([`Store::append_async`](crate::store::Store::append_async)), records put stats
 //! and wakes the pulls held on the queue. [`put_raw`] does the same without the
 //! rewrite (for re-puts of messages whose real topic was restored, e.g. when the delay
 //! schedule delivers or a transaction commits). [`put_batch`] stores a batch with
@@ -16,9 +16,9 @@
 //! is stored in `SCHEDULE_TOPIC_XXXX`, queue `level - 1` (the level capped at the highest
 //! configured one), with its topic and queue id kept in `REAL_TOPIC` and `REAL_QID`.
 //!
-//! Ordering: the appender thread appends submissions in the order they were queued, the
-//! messages of a batch back to back (consecutive offsets); puts waiting at the same time
-//! are appended together (one write, and under SYNC_FLUSH one fsync: group commit).
+//! Ordering: puts are appended in the order they reach the store, the messages of a batch
+//! back to back (consecutive offsets); under SYNC_FLUSH puts waiting at the same time
+//! are appended together (one write, one fsync: group commit).
 
 use std::net::SocketAddr;
 use std::sync::Arc;

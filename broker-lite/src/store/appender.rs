@@ -1,20 +1,29 @@
-//! The appender thread: the async way into [`Store::append_all`].
+//! The async way into [`Store::append_all`].
 //!
-//! Async callers ([`Store::append_async`], [`Store::append_batch_async`]) queue a
-//! submission on a bounded channel and await a oneshot reply. One long-lived thread,
-//! `store-append`, owned by the store, takes everything queued at each wake-up (up to
-//! [`MAX_JOBS`] submissions / [`MAX_BODY_BYTES`] of bodies) and appends it as one batch:
-//! one lock, one commit-log write per segment, one consume-queue write per queue and, under
-//! SYNC_FLUSH, one fsync before any of them is answered (group commit).
+//! Under ASYNC_FLUSH, async callers ([`Store::append_async`], [`Store::append_batch_async`])
+//! append on their own thread: the append is a write into the page cache under the store
+//! lock (no fsync, which the flusher thread does every `flush_interval`), about as long as
+//! Java's send threads take to copy a record into its mapped commit log. Handing it to
+//! another thread and waiting for the answer would cost two thread wake-ups per message,
+//! more than the write itself.
+//!
+//! Under SYNC_FLUSH they queue a submission on a bounded channel and await a oneshot
+//! reply. One long-lived thread, `store-append`, owned by the store, takes everything
+//! queued at each wake-up (up to [`MAX_JOBS`] submissions / [`MAX_BODY_BYTES`] of bodies)
+//! and appends it as one batch: one lock, one commit-log write per segment, one
+//! consume-queue write per queue and one fsync before any of them is answered (group
+//! commit), so the fsync stays off the async worker threads.
 //!
 //! Invariants:
 //! * a submission is answered only after [`Store::append_all`] returned for it, so under
 //!   SYNC_FLUSH every `Ok` answer covers a record an fsync has made durable;
-//! * submissions are appended in the order they were queued; the messages of one
-//!   submission are appended back to back (a batch gets consecutive queue offsets);
-//! * the thread ends when [`Store::close`] stops it (it is joined there) or when every
-//!   handle of the store is gone (the channel closes); submissions still queued then are
-//!   dropped, and their callers get [`Error::Shutdown`];
+//! * submissions are appended in the order they were queued (SYNC_FLUSH) or took the
+//!   store lock (ASYNC_FLUSH); the messages of one submission are appended back to back
+//!   (a batch gets consecutive queue offsets);
+//! * the thread (SYNC_FLUSH only) ends when [`Store::close`] stops it (it is joined
+//!   there) or when every handle of the store is gone (the channel closes); submissions
+//!   still queued then are dropped, and their callers get [`Error::Shutdown`]; after
+//!   [`Store::close`] an ASYNC_FLUSH append fails with [`Error::Shutdown`] too;
 //! * a caller that stops waiting after its submission was queued does not cancel it: the
 //!   message is stored, the answer discarded (as a client whose connection drops after
 //!   sending).
@@ -51,6 +60,9 @@ pub(super) enum Job {
 pub(super) struct Appender {
     tx: mpsc::Sender<Job>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Buffers of the appends made on the caller's thread (ASYNC_FLUSH); taken before
+    /// the store lock.
+    scratch: Mutex<Scratch>,
 }
 
 impl Appender {
@@ -60,12 +72,17 @@ impl Appender {
         let appender = Appender {
             tx,
             thread: Mutex::new(None),
+            scratch: Mutex::new(Scratch::default()),
         };
         (appender, rx)
     }
 
-    /// Starts the thread for the store `inner`.
+    /// Starts the thread for the store `inner` when it flushes synchronously (the only
+    /// mode that queues submissions).
     pub(super) fn start(inner: &Arc<Inner>, rx: mpsc::Receiver<Job>) -> Result<()> {
+        if inner.config.flush_mode != FlushMode::Sync {
+            return Ok(());
+        }
         let weak = Arc::downgrade(inner);
         let thread = std::thread::Builder::new()
             .name("store-append".into())
@@ -130,18 +147,20 @@ fn run(mut rx: mpsc::Receiver<Job>, weak: &Weak<Inner>) {
 }
 
 impl Store {
-    /// Appends a message on the appender thread (see [`append`](Self::append), which it
-    /// equals in effect, for what the store fills in). With [`FlushMode::Sync`] it
-    /// answers after an fsync covering the record. Messages submitted while the thread
-    /// is busy are appended together at its next wake-up (one write, one fsync).
+    /// Appends a message (see [`append`](Self::append), which it equals in effect, for
+    /// what the store fills in). With [`FlushMode::Sync`] it appends on the appender
+    /// thread and answers after an fsync covering the record; messages submitted while
+    /// the thread is busy are appended together at its next wake-up (one write, one
+    /// fsync). With [`FlushMode::Async`] it appends on the calling thread, without
+    /// waiting.
     ///
     /// Cancelling the future after the message was queued does not cancel the append.
     pub async fn append_async(&self, msg: StoredMessage) -> Result<AppendResult> {
         self.submit(vec![msg]).await?.single()
     }
 
-    /// Appends the messages in order with consecutive offsets in their queue, on the
-    /// appender thread. Returns what was stored and, when one failed, why (the messages
+    /// Appends the messages in order with consecutive offsets in their queue (on the
+    /// appender thread under [`FlushMode::Sync`]). Returns what was stored and, when one failed, why (the messages
     /// after it are not stored).
     pub async fn append_batch_async(
         &self,
@@ -154,6 +173,11 @@ impl Store {
     }
 
     async fn submit(&self, msgs: Vec<StoredMessage>) -> Result<Outcome> {
+        if self.inner.config.flush_mode != FlushMode::Sync {
+            let mut scratch = lock(&self.inner.appender.scratch);
+            let mut outcomes = self.append_all(&mut scratch, vec![msgs]);
+            return outcomes.pop().ok_or(Error::Shutdown);
+        }
         let (reply, answer) = oneshot::channel();
         self.inner
             .appender

@@ -9,11 +9,12 @@
 //! <root>/abort                                             exists while the store is open
 //! ```
 //!
-//! The API is blocking (positioned file I/O and fsync), except appends: async callers
-//! hand them to the store's appender thread ([`Store::append_async`]), which appends
-//! everything queued at each wake-up as one batch (one lock, one commit-log write, one
-//! fsync under SYNC_FLUSH: group commit); other blocking calls run on
-//! `tokio::task::spawn_blocking`. A [`Store`] is a cheap `Clone` handle; one mutex orders
+//! The API is blocking (positioned file I/O and fsync), except appends
+//! ([`Store::append_async`]): under SYNC_FLUSH async callers hand them to the store's
+//! appender thread, which appends everything queued at each wake-up as one batch (one
+//! lock, one commit-log write, one fsync: group commit); under ASYNC_FLUSH they append on
+//! their own thread (a page-cache write, no fsync; see `appender`). Other blocking calls
+//! run on `tokio::task::spawn_blocking`. A [`Store`] is a cheap `Clone` handle; one mutex orders
 //! appends and guards the files, fsyncs run outside it.
 //!
 //! Differences from Java: consume queues and index entries are written in the append call
@@ -133,7 +134,7 @@ struct Inner {
     fsyncs: AtomicU64,
     closed: AtomicBool,
     flusher: Mutex<Option<flush::Flusher>>,
-    /// The appender thread (async appends).
+    /// The appender thread (async appends under SYNC_FLUSH).
     appender: appender::Appender,
     /// Serialises [`Store::flush`] (index headers must be written in order).
     flush_lock: Mutex<()>,
