@@ -2,6 +2,8 @@
 //! queue, reads frames, completes waiting requests and runs handlers for requests the
 //! peer sends (Java's `NettyRemotingAbstract.processMessageReceived`).
 
+use std::future::Future;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -21,6 +23,8 @@ use crate::{Error, Result};
 
 /// Most frames written before the writer flushes the socket.
 const MAX_BATCH: usize = 64;
+/// Most frames read and dispatched before the writer gets a turn.
+const MAX_FRAMES_PER_TURN: usize = 32;
 
 /// Runs the connection over a byte stream until the peer closes it, it fails, or it is
 /// asked to close. In-flight handlers then get up to `grace` to finish and have their
@@ -57,20 +61,28 @@ pub(crate) async fn run_framed<R, W>(
     let mut writer_done = false;
     let mut handlers = JoinSet::new();
     let close = connection.close_requested().clone();
+    let mut close_requested = std::pin::pin!(close.cancelled());
 
-    let cause = loop {
-        tokio::select! {
-            () = close.cancelled() => break "connection closed locally".to_owned(),
-            written = &mut writer => {
-                writer_done = true;
-                break match written {
-                    Ok(()) => "connection closed locally".to_owned(),
-                    Err(err) => format!("write failed: {err}"),
-                };
-            }
-            frame = reader.next() => match frame {
-                Some(Ok(command)) => on_frame(&connection, command, &mut handlers),
-                Some(Err(err)) => {
+    // One turn: read and dispatch what has arrived (handlers that finish at once queue
+    // their responses), then let the writer send everything queued with one flush, then
+    // reap finished handler tasks. Reading first is what batches the responses.
+    let cause = std::future::poll_fn(|cx| {
+        if close_requested.as_mut().poll(cx).is_ready() {
+            return Poll::Ready("connection closed locally".to_owned());
+        }
+        let mut frames = 0;
+        loop {
+            match reader.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(command))) => {
+                    on_frame(&connection, command, &mut handlers, cx);
+                    frames += 1;
+                    if frames == MAX_FRAMES_PER_TURN {
+                        // Let the writer and other tasks run; come back at once.
+                        cx.waker().wake_by_ref();
+                        break;
+                    }
+                }
+                Poll::Ready(Some(Err(err))) => {
                     // A peer that sends what is not a frame is worth an operator's
                     // attention (Java logs its decode failures at ERROR); a reset or
                     // an ordinary close is not.
@@ -81,15 +93,30 @@ pub(crate) async fn run_framed<R, W>(
                             | Error::MissingField { .. }
                             | Error::InvalidField { .. }
                     ) {
-                        warn!(peer = connection.peer_addr(), "malformed frame, closing the connection: {err}");
+                        warn!(
+                            peer = connection.peer_addr(),
+                            "malformed frame, closing the connection: {err}"
+                        );
                     }
-                    break err.to_string();
+                    return Poll::Ready(err.to_string());
                 }
-                None => break "closed by peer".to_owned(),
-            },
-            Some(joined) = handlers.join_next(), if !handlers.is_empty() => log_join(joined),
+                Poll::Ready(None) => return Poll::Ready("closed by peer".to_owned()),
+                Poll::Pending => break,
+            }
         }
-    };
+        if let Poll::Ready(written) = writer.as_mut().poll(cx) {
+            writer_done = true;
+            return Poll::Ready(match written {
+                Ok(()) => "connection closed locally".to_owned(),
+                Err(err) => format!("write failed: {err}"),
+            });
+        }
+        while let Poll::Ready(Some(joined)) = handlers.poll_join_next(cx) {
+            log_join(joined);
+        }
+        Poll::Pending
+    })
+    .await;
     drop(reader);
     debug!(peer = connection.peer_addr(), %cause, "connection closing");
     // Nothing more will be read: every request still waiting fails now, with the cause.
@@ -140,7 +167,16 @@ fn log_join(joined: std::result::Result<(), tokio::task::JoinError>) {
 }
 
 /// Routes one frame: a response to its waiting request, a request to its handler.
-fn on_frame(connection: &Connection, command: RemotingCommand, handlers: &mut JoinSet<()>) {
+///
+/// The handler is first polled here, on the connection's task: most finish at once (their
+/// work needs no waiting) and their response is queued without a task of their own. One
+/// that has to wait continues in a task of its own, so it never delays the connection.
+fn on_frame(
+    connection: &Connection,
+    command: RemotingCommand,
+    handlers: &mut JoinSet<()>,
+    cx: &mut Context<'_>,
+) {
     if command.is_response() {
         if let Err(late) = connection.pending().complete(command) {
             debug!(
@@ -170,17 +206,46 @@ fn on_frame(connection: &Connection, command: RemotingCommand, handlers: &mut Jo
         }
         return;
     };
-    let connection = connection.clone();
-    handlers.spawn(async move {
-        let _permit = permit;
-        let endpoint = std::sync::Arc::clone(connection.endpoint());
-        let ctx = RequestContext::new(connection.clone());
-        if let Some(response) = route.run(&endpoint.config.hooks, ctx, command).await
-            && let Err(err) = connection.send_response(response).await
-        {
-            debug!("response not sent: {err}");
+    let ctx = RequestContext::new(connection.clone());
+    let mut handling = Box::pin(route.run(std::sync::Arc::clone(endpoint), ctx, command));
+    // A panicking handler fails only its request, as it would in a task of its own.
+    let polled =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handling.as_mut().poll(cx)));
+    let response = match polled {
+        Err(_panic) => {
+            warn!(peer = connection.peer_addr(), "request handler panicked");
+            return;
         }
-    });
+        Ok(Poll::Ready(response)) => response,
+        Ok(Poll::Pending) => {
+            let connection = connection.clone();
+            handlers.spawn(async move {
+                let _permit = permit;
+                if let Some(response) = handling.await {
+                    send_response(&connection, response).await;
+                }
+            });
+            return;
+        }
+    };
+    let Some(response) = response else {
+        return;
+    };
+    if let Err(response) = connection.try_queue_response(response) {
+        // The queue is full (the peer reads slowly): wait for room in a task that keeps
+        // the handler permit, so waiting responses stay bounded.
+        let connection = connection.clone();
+        handlers.spawn(async move {
+            let _permit = permit;
+            send_response(&connection, response).await;
+        });
+    }
+}
+
+async fn send_response(connection: &Connection, response: RemotingCommand) {
+    if let Err(err) = connection.send_response(response).await {
+        debug!("response not sent: {err}");
+    }
 }
 
 /// Answers from the read loop without waiting: if the queue is full the answer is

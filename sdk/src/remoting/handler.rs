@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::Connection;
-use super::hook::Hooks;
+use super::endpoint::Endpoint;
 use super::wire;
 use crate::protocol::{RemotingCommand, RequestCode, ResponseCode};
 use crate::{Error, Result};
@@ -22,8 +22,12 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>
 /// Registered by request code on a [`RemotingClient`](super::RemotingClient) (for the
 /// requests a broker sends to its clients, such as `CHECK_TRANSACTION_STATE` or
 /// `NOTIFY_CONSUMER_IDS_CHANGED`) or on a [`RemotingServer`](super::RemotingServer) (every
-/// request). Each request runs in its own task, off the connection's read loop, so a slow
-/// handler never delays other traffic on the connection.
+/// request). A handler is first polled on the connection's task, right after its request
+/// is read: one that completes without waiting has its response written with the others
+/// of that read, at no task's cost. Once it waits (its future returns `Pending`) it goes
+/// on in a task of its own, so a handler waiting for I/O, a timer or a lock never delays
+/// other traffic on the connection. A handler must therefore not block the thread: put
+/// blocking work in `tokio::task::spawn_blocking`.
 ///
 /// The returned command, if any, is sent back as the response: the remoting layer sets
 /// its opaque to the request's and marks it as a response, so the handler only fills in
@@ -193,37 +197,49 @@ impl Route {
     /// oneway request or a handler that answered nothing).
     pub(crate) async fn run(
         self,
-        hooks: &Hooks,
+        endpoint: Arc<Endpoint>,
         ctx: RequestContext,
         mut request: RemotingCommand,
     ) -> Option<RemotingCommand> {
-        let addr = ctx.peer_addr().to_owned();
+        let hooks = &endpoint.config.hooks;
         let oneway = request.is_oneway();
         let reply_to = wire::ReplyTo::of(&request);
+        if hooks.is_empty() {
+            let response = self.call(reply_to, ctx, request).await;
+            return if oneway { None } else { response };
+        }
+        let addr = ctx.peer_addr().to_owned();
         let (response, request) = match hooks.before(&addr, &mut request) {
-            Err(err) => (Some(error_response(reply_to, &err)), Some(request)),
+            Err(err) => (Some(error_response(reply_to, &err)), request),
             Ok(()) => {
-                // The handler takes the request by value; keep a copy only for the hooks.
-                let kept = (!hooks.is_empty()).then(|| request.clone());
-                let response = match self.0.call(ctx, request).await {
-                    Ok(Some(mut response)) => {
-                        reply_to.mark(&mut response);
-                        Some(response)
-                    }
-                    Ok(None) => None,
-                    Err(err) => Some(error_response(reply_to, &err)),
-                };
-                (response, kept)
+                // The handler takes the request by value; keep a copy for the hooks.
+                let kept = request.clone();
+                (self.call(reply_to, ctx, request).await, kept)
             }
         };
         if oneway {
             return None;
         }
         let response = response?;
-        if let Some(request) = &request {
-            hooks.after(&addr, request, &response);
-        }
+        hooks.after(&addr, &request, &response);
         Some(response)
+    }
+
+    /// Runs the handler and makes what it returns the response to the request.
+    async fn call(
+        self,
+        reply_to: wire::ReplyTo,
+        ctx: RequestContext,
+        request: RemotingCommand,
+    ) -> Option<RemotingCommand> {
+        match self.0.call(ctx, request).await {
+            Ok(Some(mut response)) => {
+                reply_to.mark(&mut response);
+                Some(response)
+            }
+            Ok(None) => None,
+            Err(err) => Some(error_response(reply_to, &err)),
+        }
     }
 }
 
