@@ -256,11 +256,14 @@ impl PushConsumerBuilder {
         let mut subscriptions = BTreeMap::new();
         for (topic, expression) in &self.subscriptions {
             let topic = client.with_namespace(topic);
-            subscriptions.insert(topic.clone(), expression.subscription(&topic));
+            subscriptions.insert(topic.clone(), Arc::new(expression.subscription(&topic)));
         }
         if settings.model == MessageModel::Clustering {
             let retry = format!("{RETRY_PREFIX}{group}");
-            subscriptions.insert(retry.clone(), Expression::all().subscription(&retry));
+            subscriptions.insert(
+                retry.clone(),
+                Arc::new(Expression::all().subscription(&retry)),
+            );
         }
         let offsets = match settings.model {
             MessageModel::Clustering => {

@@ -40,7 +40,8 @@ pub(crate) struct Core {
     pub(crate) group: String,
     pub(crate) settings: Settings,
     /// Subscriptions by namespaced topic, the retry topic included in clustering mode.
-    pub(crate) subscriptions: Mutex<BTreeMap<String, SubscriptionData>>,
+    /// Shared: each pull reads its queue's subscription without copying it.
+    pub(crate) subscriptions: Mutex<BTreeMap<String, Arc<SubscriptionData>>>,
     pub(crate) listener: Listener,
     pub(crate) strategy: Arc<dyn AllocateStrategy>,
     pub(crate) offsets: OffsetStore,
@@ -89,12 +90,15 @@ impl Core {
         lock(&self.queues)
     }
 
-    pub(crate) fn subscription(&self, topic: &str) -> Option<SubscriptionData> {
+    pub(crate) fn subscription(&self, topic: &str) -> Option<Arc<SubscriptionData>> {
         lock(&self.subscriptions).get(topic).cloned()
     }
 
     pub(crate) fn subscriptions(&self) -> Vec<SubscriptionData> {
-        lock(&self.subscriptions).values().cloned().collect()
+        lock(&self.subscriptions)
+            .values()
+            .map(|s| SubscriptionData::clone(s))
+            .collect()
     }
 
     pub(crate) fn process_queue(&self, queue: &MessageQueue) -> Option<Arc<ProcessQueue>> {

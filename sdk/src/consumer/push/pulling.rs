@@ -2,12 +2,15 @@
 //! `PullMessageService`): flow control, long-polling pulls, handing what was found to the
 //! consume service, and the broker's answers about offsets.
 
+use std::future::{Future, poll_fn};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use super::core::Core;
 use super::{concurrent, orderly, rebalance};
 use crate::Error;
+use crate::consumer::ReceivedMessage;
 use crate::consumer::fetch::PullSpec;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::protocol::request::PullStatus;
@@ -41,14 +44,66 @@ enum Next {
     Stop,
 }
 
+/// The messages of the last pull (concurrent consumption), handed to the consume
+/// service once the next pull request is on its way, so the broker looks for more while
+/// the listener runs (Java's pull service asks again right after submitting); handed
+/// over at once when the loop waits or stops instead. They are already in the process
+/// queue (flow control counts them).
+struct Deferred<'a> {
+    core: &'a Arc<Core>,
+    queue: &'a MessageQueue,
+    pq: &'a Arc<ProcessQueue>,
+    msgs: Vec<ReceivedMessage>,
+}
+
+impl Deferred<'_> {
+    fn flush(&mut self) {
+        if self.msgs.is_empty() {
+            return;
+        }
+        let msgs = std::mem::take(&mut self.msgs);
+        // A dropped queue or a closing consumer would not consume them anyway.
+        if !self.pq.is_dropped() && !self.core.is_closing() {
+            concurrent::submit(self.core, self.queue, self.pq, msgs);
+        }
+    }
+}
+
+impl Drop for Deferred<'_> {
+    fn drop(&mut self) {
+        // Only reached with messages when the loop is cancelled: the queue was dropped
+        // or the consumer is closing, so `flush` lets them go.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.flush();
+        }
+    }
+}
+
 async fn run(core: &Arc<Core>, queue: &MessageQueue, pq: &Arc<ProcessQueue>, offset: i64) {
     let mut next_offset = offset;
     let mut previously_locked = false;
+    let mut deferred = Deferred {
+        core,
+        queue,
+        pq,
+        msgs: Vec::new(),
+    };
     loop {
-        let next = round(core, queue, pq, &mut next_offset, &mut previously_locked).await;
+        let next = round(
+            core,
+            queue,
+            pq,
+            &mut next_offset,
+            &mut previously_locked,
+            &mut deferred,
+        )
+        .await;
         match next {
             Next::Now => {}
-            Next::After(delay) => tokio::time::sleep(delay).await,
+            Next::After(delay) => {
+                deferred.flush();
+                tokio::time::sleep(delay).await;
+            }
             Next::Stop => return,
         }
     }
@@ -60,6 +115,7 @@ async fn round(
     pq: &Arc<ProcessQueue>,
     next_offset: &mut i64,
     previously_locked: &mut bool,
+    deferred: &mut Deferred<'_>,
 ) -> Next {
     if pq.is_dropped() {
         return Next::Stop;
@@ -120,9 +176,17 @@ async fn round(
         suspend: Some(s.broker_suspend),
         timeout: s.pull_timeout,
     });
-    let result = tokio::select! {
-        r = pull => r,
-        () = paused => return Next::After(PAUSED_DELAY),
+    tokio::pin!(pull);
+    // The first poll queues the request on the connection; the last pull's messages go
+    // to the listener after it.
+    let first = poll_fn(|cx| Poll::Ready(pull.as_mut().poll(cx))).await;
+    deferred.flush();
+    let result = match first {
+        Poll::Ready(r) => r,
+        Poll::Pending => tokio::select! {
+            r = pull => r,
+            () = paused => return Next::After(PAUSED_DELAY),
+        },
     };
     let found = match result {
         Ok(found) => found,
@@ -148,8 +212,10 @@ async fn round(
             let dispatch = pq.put(&found.messages);
             if core.orderly() {
                 orderly::submit(core, queue, pq, dispatch);
+            } else if deferred.msgs.is_empty() {
+                deferred.msgs = found.messages;
             } else {
-                concurrent::submit(core, queue, pq, found.messages);
+                deferred.msgs.extend(found.messages);
             }
             if s.pull_interval.is_zero() {
                 Next::Now
