@@ -321,7 +321,10 @@ impl Producer {
             attempts: 1 + settings.async_retries,
         };
         let task = tokio::spawn(async move {
-            let result = inner.dispatch(&out, &choice, policy).await;
+            // The dispatch future is large: boxed, it is allocated once in the ordinary
+            // way, and the task (whose cell the runtime over-aligns) stays small and
+            // cheap to move in and out.
+            let result = Box::pin(inner.dispatch(&out, &choice, policy)).await;
             drop(permit);
             result.and_then(|r| r.ok_or(Error::Shutdown))
         });
