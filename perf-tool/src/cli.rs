@@ -1,10 +1,12 @@
 //! Flags every mode shares: the Java tools' `-n` and `-ri`, the ACL trio, and perf-tool's
-//! own bounds (duration, rate, warm-up, connections, body file, JSON summary).
+//! own bounds (duration, rate, warm-up, connections, body file, JSON summary); and flags
+//! several modes share: the message-shape flags of the producer tools and `-m`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use rocketmq::protocol::message::Message;
 use serde::Serialize;
 
 /// Flags common to every mode. A mode embeds it with `#[command(flatten)]`.
@@ -141,13 +143,67 @@ pub(crate) fn java_bool(value: &str) -> Result<bool, String> {
     }
 }
 
-/// Refuses `-m true`: the SDK has no message trace yet.
-pub(crate) fn check_trace(enabled: bool) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !enabled,
-        "-m/--msgTraceEnable: message trace is not supported by perf-tool yet"
-    );
-    Ok(())
+/// The Java tools' `-m` flag (message trace), refused when `true`.
+#[derive(Args, Clone, Debug, Default, Serialize)]
+pub(crate) struct TraceArgs {
+    /// Message trace (not supported yet: `true` is refused).
+    #[arg(short = 'm', long = "msgTraceEnable", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
+    pub(crate) trace: bool,
+}
+
+impl TraceArgs {
+    /// Refuses `-m true`: the SDK has no message trace yet.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.trace,
+            "-m/--msgTraceEnable: message trace is not supported by perf-tool yet"
+        );
+        Ok(())
+    }
+}
+
+/// The message-shape flags the Java `Producer` and `BatchProducer` tools share (`-k -l -p
+/// -m`). The help of `-k` and `-l` speaks of single sends; a mode that stamps keys and
+/// tags otherwise rewords them with `#[command(mut_arg(...))]`.
+#[derive(Args, Clone, Debug, Default, Serialize)]
+pub(crate) struct MessageArgs {
+    /// Set a key on each message (the send's second since the epoch).
+    #[arg(short = 'k', long = "keyEnable", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
+    pub(crate) keys: bool,
+    /// Tag the messages `tag<now % N>` (0: no tag).
+    #[arg(short = 'l', long = "tagCount", default_value_t = 0)]
+    pub(crate) tag_count: u64,
+    /// Add user properties of about this many bytes to each message (0: none).
+    #[arg(short = 'p', long = "propertySize", default_value_t = 0)]
+    pub(crate) property_size: usize,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) msg_trace: TraceArgs,
+}
+
+impl MessageArgs {
+    /// Adds `prop<i>`/`hello<v>` user properties until their text passes `-p` bytes (the
+    /// Java tools' filler).
+    pub(crate) fn add_properties(&self, msg: &mut Message) -> anyhow::Result<()> {
+        let size = self.property_size;
+        let mut total = 0;
+        let mut i = 0;
+        while size > 0 && total <= size {
+            let (k1, v1, k2, v2) = (
+                format!("prop{i}"),
+                format!("hello{i}"),
+                format!("prop{}", i + 1),
+                i.to_string(),
+            );
+            total += k1.len() + v1.len() + k2.len() + v2.len();
+            msg.put_user_property(k1, v1)?;
+            msg.put_user_property(k2, v2)?;
+            i += 2;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -101,6 +101,15 @@ impl Pacer {
         let _ = rx.wait_for(|s| *s).await;
     }
 
+    /// Sleeps for `period`, or less when the run ends first (the Java tools' pause after a
+    /// failed send, or between sends).
+    pub(crate) async fn pause(&self, period: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(period) => {}
+            () = self.stopped() => {}
+        }
+    }
+
     /// Ends the run (e.g. a consumer that received what it waited for).
     pub(crate) fn stop(&self) {
         self.control.stop.send_replace(true);

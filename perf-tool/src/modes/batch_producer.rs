@@ -10,9 +10,9 @@ use rocketmq::producer::{Producer, SendStatus};
 use rocketmq::protocol::message::Message;
 use serde::Serialize;
 
-use super::send::{CompressArgs, producers};
+use super::send::{BACKOFF, CompressArgs, drive, producers};
 use crate::argv::Alias;
-use crate::cli::{AclArgs, CommonArgs, check_trace, java_bool};
+use crate::cli::{AclArgs, CommonArgs, MessageArgs};
 use crate::report::{Report, human_time, whole_ms};
 use crate::run::{Pacer, Run, RunSpec};
 use crate::stats::{Layout, Recorder, Snapshot, Window};
@@ -20,8 +20,6 @@ use crate::target::Target;
 
 /// Java's producer group for this tool.
 const GROUP: &str = "benchmark_batch_producer";
-/// Pause after a failed batch (Java sleeps 3 s).
-const BACKOFF: Duration = Duration::from_secs(3);
 
 /// Multi-letter short options of this mode.
 pub(crate) const ALIASES: &[Alias] = &[
@@ -57,8 +55,13 @@ static LAYOUT: Layout = Layout {
     series: &["batch"],
 };
 
-/// Flags of `perf-tool batch-producer` (Java's `benchmark.BatchProducer`).
+/// Flags of `perf-tool batch-producer` (Java's `benchmark.BatchProducer`). Keys and tags
+/// are stamped per batch, and the help of `-k`/`-l` says so.
 #[derive(Args, Clone, Debug, Serialize)]
+#[command(
+    mut_arg("keys", |a| a.help("Set a key on each message (the batch's second since the epoch)")),
+    mut_arg("tag_count", |a| a.help("Tag the messages `tag<n % N>` with n counting up (0: no tag)")),
+)]
 pub(crate) struct BatchProducerArgs {
     /// Topic to send to.
     #[arg(short = 't', long = "topic", default_value = "BenchmarkTest")]
@@ -72,20 +75,9 @@ pub(crate) struct BatchProducerArgs {
     /// Messages per batch.
     #[arg(short = 'b', long = "batchSize", default_value_t = 16)]
     pub(crate) batch: usize,
-    /// Set a key on each message (the batch's second since the epoch).
-    #[arg(short = 'k', long = "keyEnable", value_name = "BOOL", num_args = 0..=1,
-          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
-    pub(crate) keys: bool,
-    /// Tag the messages `tag<n % N>` with n counting up (0: no tag).
-    #[arg(short = 'l', long = "tagCount", default_value_t = 0)]
-    pub(crate) tag_count: u64,
-    /// Add user properties of about this many bytes to each message (0: none).
-    #[arg(short = 'p', long = "propertySize", default_value_t = 0)]
-    pub(crate) property_size: usize,
-    /// Message trace (not supported yet: `true` is refused).
-    #[arg(short = 'm', long = "msgTraceEnable", value_name = "BOOL", num_args = 0..=1,
-          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
-    pub(crate) trace: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) message: MessageArgs,
     /// Messages to send in all, rounded up to whole batches (0: until --duration or
     /// Ctrl-C).
     #[arg(short = 'q', long = "messageQuantity", default_value_t = 0)]
@@ -133,18 +125,18 @@ impl Shape {
 
 /// Runs the mode.
 pub(crate) async fn run(args: BatchProducerArgs) -> anyhow::Result<()> {
-    check_trace(args.trace)?;
+    args.message.msg_trace.check()?;
     args.common.validate()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     anyhow::ensure!(args.batch >= 1, "-b/--batchSize must be at least 1");
     anyhow::ensure!(!args.topic.trim().is_empty(), "-t/--topic is empty");
     let mut template = Message::new(args.topic.trim(), args.common.body(args.size)?);
-    super::producer::add_properties(&mut template, args.property_size)?;
+    args.message.add_properties(&mut template)?;
     let shape = Shape {
         template,
         batch: args.batch,
-        keys: args.keys,
-        tag_count: args.tag_count,
+        keys: args.message.keys,
+        tag_count: args.message.tag_count,
     };
     let target = Target::resolve(args.common.namesrv.as_deref()).await?;
     let producers = producers(
@@ -176,24 +168,23 @@ pub(crate) async fn run(args: BatchProducerArgs) -> anyhow::Result<()> {
         &args.common,
         &target,
     );
-    let mut tasks = Vec::with_capacity(args.threads);
-    for i in 0..args.threads {
-        let producer = producers[i % producers.len()].clone();
-        let (shape, pacer, recorder) = (shape.clone(), run.pacer(), run.stats().recorder());
-        tasks.push(tokio::spawn(worker(producer, shape, pacer, recorder)));
-    }
-    for task in tasks {
-        task.await?;
-    }
-    let summary = run.finish().await;
-    for p in &producers {
-        p.close().await;
-    }
-    target.shutdown().await;
-    summary.map(|_| ())
+    drive(
+        run,
+        producers,
+        target,
+        args.threads,
+        |_, producer, pacer, recorder| worker(producer, shape.clone(), pacer, recorder),
+    )
+    .await
 }
 
-async fn worker(producer: Producer, shape: Shape, pacer: Pacer, recorder: Recorder) {
+/// Sends one batch at a time, waiting for each.
+async fn worker(
+    producer: Producer,
+    shape: Shape,
+    pacer: Pacer,
+    recorder: Recorder,
+) -> anyhow::Result<()> {
     let stats = Arc::clone(recorder.stats());
     let n = shape.batch as u64;
     while pacer.next().await {
@@ -205,7 +196,7 @@ async fn worker(producer: Producer, shape: Shape, pacer: Pacer, recorder: Record
         let began = Instant::now();
         let outcome = producer.send_batch(batch).await;
         match outcome {
-            Err(_) if !measured => backoff(&pacer).await,
+            Err(_) if !measured => pacer.pause(BACKOFF).await,
             _ if !measured => {}
             Ok(result) => {
                 // Java adds the time of every answered batch, stored cleanly or not.
@@ -223,18 +214,11 @@ async fn worker(producer: Producer, shape: Shape, pacer: Pacer, recorder: Record
                 stats.fail(&e);
                 stats.add(FAILED, n);
                 stats.add(BATCHES_FAILED, 1);
-                backoff(&pacer).await;
+                pacer.pause(BACKOFF).await;
             }
         }
     }
-}
-
-/// Java's pause after a failed batch, cut short when the run ends.
-async fn backoff(pacer: &Pacer) {
-    tokio::select! {
-        () = tokio::time::sleep(BACKOFF) => {}
-        () = pacer.stopped() => {}
-    }
+    Ok(())
 }
 
 /// Java 5.x `BatchProducer` lines (the Java tool has no complete line).

@@ -18,7 +18,6 @@
 //! span at the default `-ri`); `Consume Fail` counts the window's failures.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -30,15 +29,14 @@ use rocketmq::protocol::message::Message;
 use serde::Serialize;
 
 use super::consuming::{
-    ConsumerSetup, GATE_CLOSE, Gate, Recorders, StartAt, close_all, now_millis,
-    refuse_producer_flags, span_us, start_consumers, wait_for_queues,
+    ConsumerSetup, Sink, StartAt, Tally, consume, now_millis, refuse_producer_flags, span_us,
 };
 use super::send::producers;
 use crate::argv::Alias;
-use crate::cli::{AclArgs, CommonArgs, check_trace, java_bool};
+use crate::cli::{AclArgs, CommonArgs, TraceArgs, java_bool};
 use crate::report::{Report, human_time, whole_ms};
-use crate::run::{Pacer, Run, RunSpec};
-use crate::stats::{Layout, Snapshot, Stats, Window};
+use crate::run::RunSpec;
+use crate::stats::{Layout, Snapshot, Window};
 use crate::target::Target;
 
 /// Multi-letter short options of this mode.
@@ -99,10 +97,9 @@ pub(crate) struct ConsumerArgs {
         default_value_t = 0.0
     )]
     pub(crate) fail_rate: f64,
-    /// Message trace (not supported yet: `true` is refused).
-    #[arg(short = 'm', long = "msgTraceEnable", value_name = "BOOL", num_args = 0..=1,
-          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
-    pub(crate) trace: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) msg_trace: TraceArgs,
     /// Stop after this many deliveries (0: until --duration or Ctrl-C).
     #[arg(short = 'q', long = "messageQuantity", default_value_t = 0)]
     pub(crate) quantity: u64,
@@ -191,18 +188,16 @@ impl FailDice {
 }
 
 /// What the listener counts into, once the run has started.
-struct Sink {
-    stats: Arc<Stats>,
-    recorders: Recorders,
+struct Counting {
+    tally: Tally,
     dice: FailDice,
-    quantity: u64,
-    pacer: Pacer,
 }
 
-impl Sink {
+impl Sink for Counting {
     fn consume(&self, messages: &[ReceivedMessage]) -> ConsumeStatus {
         let now = now_millis();
-        let recorder = self.recorders.pick();
+        let stats = &self.tally.stats;
+        let recorder = self.tally.recorders.pick();
         let mut redelivered = 0;
         for m in messages {
             recorder.record_us(B2C, span_us(now, m.born_timestamp()));
@@ -212,18 +207,14 @@ impl Sink {
             }
         }
         let n = messages.len() as u64;
-        self.stats.add(counter::REDELIVERED, redelivered);
-        self.stats.add(counter::CONSUMED, n);
-        let status = if self.dice.roll() {
-            self.stats.add(counter::FAILED, n);
+        stats.add(counter::REDELIVERED, redelivered);
+        self.tally.consumed(counter::CONSUMED, n);
+        if self.dice.roll() {
+            stats.add(counter::FAILED, n);
             ConsumeStatus::ReconsumeLater
         } else {
             ConsumeStatus::Success
-        };
-        if self.quantity > 0 && self.stats.counter(counter::CONSUMED) >= self.quantity {
-            self.pacer.stop();
         }
-        status
     }
 }
 
@@ -254,7 +245,7 @@ impl Report for ConsumerReport {
 pub(crate) async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
     args.common.validate()?;
     refuse_producer_flags(&args.common)?;
-    check_trace(args.trace)?;
+    args.msg_trace.check()?;
     anyhow::ensure!(
         (0.0..=1.0).contains(&args.fail_rate),
         "-r/--failRate must be between 0 and 1"
@@ -273,7 +264,7 @@ pub(crate) async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
         args.group_suffix,
         args.filter_type.as_deref().unwrap_or("null"),
         expression.as_str(),
-        args.trace,
+        args.msg_trace.trace,
         args.acl.acl_enable,
         args.common.report_interval_ms,
     );
@@ -282,7 +273,7 @@ pub(crate) async fn run(args: ConsumerArgs) -> anyhow::Result<()> {
         if args.preload > 0 {
             preload(&args, &target).await?;
         }
-        consume(&args, &target, &group, expression).await
+        measure(&args, &target, &group, expression).await
     }
     .await;
     target.shutdown().await;
@@ -341,44 +332,24 @@ async fn preload(args: &ConsumerArgs, target: &Target) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn consume(
+/// Consumes from the moment the group's consumers start to the summary.
+async fn measure(
     args: &ConsumerArgs,
     target: &Target,
     group: &str,
     expression: Expression,
 ) -> anyhow::Result<()> {
-    let topic = args.topic.trim();
-    let gate: Arc<Gate<Sink>> = Arc::new(Gate::new());
-    let listener_gate = Arc::clone(&gate);
-    let consumers = start_consumers(
-        ConsumerSetup {
-            target,
-            acl: &args.acl,
-            group,
-            topic,
-            expression,
-            threads: args.threads,
-            batch: args.batch,
-            from: args.from.sdk(),
-            connections: args.common.connections,
-        },
-        |builder| {
-            let gate = Arc::clone(&listener_gate);
-            builder.listener_fn(move |messages| {
-                let gate = Arc::clone(&gate);
-                async move { gate.with(|sink| sink.consume(&messages)).await }
-            })
-        },
-    )
-    .await?;
-    println!("Consumer Started.");
-    if wait_for_queues(&consumers, topic, args.common.duration())
-        .await
-        .is_none()
-    {
-        close_all(&consumers).await;
-        anyhow::bail!("no queue of topic {topic} was assigned to group {group}");
-    }
+    let setup = ConsumerSetup {
+        target,
+        acl: &args.acl,
+        group,
+        topic: args.topic.trim(),
+        expression,
+        threads: args.threads,
+        batch: args.batch,
+        from: args.from.sdk(),
+        connections: args.common.connections,
+    };
     let spec = RunSpec {
         mode: "consumer",
         layout: &CONSUMER_LAYOUT,
@@ -388,25 +359,19 @@ async fn consume(
         config: serde_json::to_value(args)?,
         report: Box::new(ConsumerReport),
     };
-    let run = Run::start(spec, &args.common, target);
-    let pacer = run.pacer();
-    gate.open(Sink {
-        stats: Arc::clone(run.stats()),
-        recorders: Recorders::new(run.stats(), args.threads),
-        dice: FailDice::new(args.fail_rate, now_millis().unsigned_abs()),
-        quantity: args.quantity,
-        pacer: pacer.clone(),
-    });
-    pacer.stopped().await;
-    gate.close(GATE_CLOSE).await;
-    let summary = run.finish().await;
-    close_all(&consumers).await;
-    summary.map(|_| ())
+    consume(setup, "Consumer Started.", &args.common, spec, |run| {
+        Counting {
+            tally: Tally::new(run, args.threads, args.quantity),
+            dice: FailDice::new(args.fail_rate, now_millis().unsigned_abs()),
+        }
+    })
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::Stats;
 
     #[test]
     fn fail_dice_follows_the_rate() {

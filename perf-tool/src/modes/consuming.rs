@@ -1,20 +1,23 @@
 //! What the consuming modes (`consumer`, `timer-consumer`, `e2e`) share: starting the
 //! push consumers of a group, waiting until they hold a queue of the topic, the gate the
 //! listener counts through (open at the run's start, closed at its end), recorders shared
-//! by concurrent listener calls, and time helpers.
+//! by concurrent listener calls, the whole measured period of a mode that only consumes
+//! ([`consume`]), and time helpers.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::ValueEnum;
-use rocketmq::acl::Credentials;
-use rocketmq::consumer::{ConsumeFrom, Expression, PushConsumer, PushConsumerBuilder};
+use rocketmq::consumer::{
+    ConsumeFrom, ConsumeStatus, Expression, PushConsumer, PushConsumerBuilder, ReceivedMessage,
+};
 use rocketmq::protocol::SerializeType;
 use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::cli::{AclArgs, CommonArgs};
+use crate::run::{Pacer, Run, RunSpec};
 use crate::stats::{Recorder, Stats};
 use crate::target::Target;
 
@@ -156,6 +159,92 @@ impl Recorders {
     }
 }
 
+/// What the listener calls of a mode that only consumes count into, once the run has
+/// started.
+pub(crate) trait Sink: Send + Sync + 'static {
+    /// Counts one listener call's messages and says how they were consumed.
+    fn consume(&self, messages: &[ReceivedMessage]) -> ConsumeStatus;
+}
+
+/// What every such sink holds: the run's stats, recorders for the concurrent listener
+/// calls, and the `-q` bound that ends the run.
+pub(crate) struct Tally {
+    /// The run's stats.
+    pub(crate) stats: Arc<Stats>,
+    /// Recorders, taken in turn by the listener calls.
+    pub(crate) recorders: Recorders,
+    quantity: u64,
+    pacer: Pacer,
+}
+
+impl Tally {
+    /// A tally for `run`, with recorders for `threads` concurrent calls; `quantity` (0: no
+    /// bound) deliveries end the run.
+    pub(crate) fn new(run: &Run, threads: usize, quantity: u64) -> Tally {
+        Tally {
+            stats: Arc::clone(run.stats()),
+            recorders: Recorders::new(run.stats(), threads),
+            quantity,
+            pacer: run.pacer(),
+        }
+    }
+
+    /// Adds `n` deliveries to counter `consumed`; ends the run once it reaches `-q`.
+    #[inline]
+    pub(crate) fn consumed(&self, consumed: usize, n: u64) {
+        self.stats.add(consumed, n);
+        if self.quantity > 0 && self.stats.counter(consumed) >= self.quantity {
+            self.pacer.stop();
+        }
+    }
+
+    /// Whether warm-up is over.
+    pub(crate) fn is_measuring(&self) -> bool {
+        self.pacer.is_measuring()
+    }
+}
+
+/// Runs a mode that only consumes, from its consumers' start to its summary: starts the
+/// consumers `setup` describes with a listener that counts into a [`Sink`] through a
+/// [`Gate`], prints `banner`, waits (up to `--duration`) until they hold a queue of the
+/// topic, starts the run with `spec`, opens the gate with the sink `sink` makes, waits
+/// until the run is stopped (`-q`, `--duration`, Ctrl-C), closes the gate, finishes the
+/// run and closes the consumers.
+pub(crate) async fn consume<S: Sink>(
+    setup: ConsumerSetup<'_>,
+    banner: &str,
+    common: &CommonArgs,
+    spec: RunSpec,
+    sink: impl FnOnce(&Run) -> S,
+) -> anyhow::Result<()> {
+    let (target, topic, group) = (setup.target, setup.topic, setup.group);
+    let gate: Arc<Gate<S>> = Arc::new(Gate::new());
+    let consumers = start_consumers(setup, |builder| {
+        let gate = Arc::clone(&gate);
+        builder.listener_fn(move |messages| {
+            let gate = Arc::clone(&gate);
+            async move { gate.with(|sink| sink.consume(&messages)).await }
+        })
+    })
+    .await?;
+    println!("{banner}");
+    if wait_for_queues(&consumers, topic, common.duration())
+        .await
+        .is_none()
+    {
+        close_all(&consumers).await;
+        anyhow::bail!("no queue of topic {topic} was assigned to group {group}");
+    }
+    let run = Run::start(spec, common, target);
+    let pacer = run.pacer();
+    gate.open(sink(&run));
+    pacer.stopped().await;
+    gate.close(GATE_CLOSE).await;
+    let summary = run.finish().await;
+    close_all(&consumers).await;
+    summary.map(|_| ())
+}
+
 /// The consumer settings every consuming mode shares.
 pub(crate) struct ConsumerSetup<'a> {
     pub(crate) target: &'a Target,
@@ -190,7 +279,7 @@ pub(crate) async fn start_consumers(
             // Close promptly at the end: listener calls still running then are parked
             // outside a closed gate (their messages come again later).
             .await_termination(Duration::from_secs(1));
-        if let Some(credentials) = credentials(setup.acl) {
+        if let Some(credentials) = setup.acl.credentials() {
             builder = builder.credentials(credentials);
         }
         match make_listener(builder).build().await {
@@ -202,13 +291,6 @@ pub(crate) async fn start_consumers(
         }
     }
     Ok(consumers)
-}
-
-/// The credentials `-a true -ak KEY -sk SECRET` ask for (the Java tools' defaults
-/// otherwise: `rocketmq2` / `12345678`).
-pub(crate) fn credentials(acl: &AclArgs) -> Option<Credentials> {
-    acl.acl_enable
-        .then(|| Credentials::new(acl.access_key.trim(), acl.secret_key.trim()))
 }
 
 /// Closes every consumer.

@@ -30,12 +30,12 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use super::consuming::{
-    ConsumerSetup, GATE_CLOSE, Gate, Recorders, close_all, credentials, now_millis,
-    start_consumers, wait_for_queues,
+    ConsumerSetup, GATE_CLOSE, Gate, Recorders, close_all, now_millis, start_consumers,
+    wait_for_queues,
 };
-use super::send::{configure, counter as send_counter, record_send};
+use super::send::{counter as send_counter, producers, send_one};
 use crate::argv::Alias;
-use crate::cli::{AclArgs, CommonArgs, check_trace, java_bool};
+use crate::cli::{AclArgs, CommonArgs, TraceArgs};
 use crate::report::{Report, human_time, whole_ms};
 use crate::run::{Pacer, Run, RunSpec};
 use crate::stats::{Layout, Snapshot, Stats, Window};
@@ -51,7 +51,7 @@ pub(crate) const ALIASES: &[Alias] = &[
 /// Counters of `perf-tool e2e`, in [`E2E_LAYOUT`] order (the first five are the producer
 /// modes', so `send::record_send` counts into them).
 mod counter {
-    pub(super) use super::send_counter::{ACKNOWLEDGED, FAILED, SENT};
+    pub(super) use super::send_counter::{ACKNOWLEDGED, FAILED};
     /// Deliveries of this run's messages (redeliveries included).
     pub(super) const CONSUMED: usize = 5;
     /// Distinct sequence numbers consumed.
@@ -66,6 +66,10 @@ mod counter {
 
 /// End-to-end latency series.
 const E2E: usize = 1;
+
+/// Pause after a failed send: shorter than the Java tools' 3 s, still enough to keep a
+/// refusing broker from being hammered.
+const BACKOFF: Duration = Duration::from_millis(200);
 
 static E2E_LAYOUT: Layout = Layout {
     counters: &[
@@ -110,10 +114,9 @@ pub(crate) struct E2eArgs {
     /// Seconds the consumer gets, after sending stops, to receive what was acknowledged.
     #[arg(long = "drainTimeout", value_name = "SECS", default_value_t = 30.0)]
     pub(crate) drain_secs: f64,
-    /// Message trace (not supported yet: `true` is refused).
-    #[arg(short = 'm', long = "msgTraceEnable", value_name = "BOOL", num_args = 0..=1,
-          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
-    pub(crate) trace: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) msg_trace: TraceArgs,
     #[command(flatten)]
     pub(crate) acl: AclArgs,
     #[command(flatten)]
@@ -296,7 +299,7 @@ impl Report for E2eReport {
 /// Runs `perf-tool e2e`.
 pub(crate) async fn run(args: E2eArgs) -> anyhow::Result<()> {
     args.common.validate()?;
-    check_trace(args.trace)?;
+    args.msg_trace.check()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     anyhow::ensure!(
         args.consume_threads >= 1,
@@ -363,37 +366,19 @@ async fn e2e(
     group: &str,
     filler: Bytes,
 ) -> anyhow::Result<()> {
-    let producers = build_producers(args, target, &format!("{group}_producer")).await?;
+    let producers = producers(
+        &args.common,
+        &args.acl,
+        target,
+        &format!("{group}_producer"),
+        None,
+    )
+    .await?;
     let result = with_producers(args, target, topic, group, filler, &producers).await;
     for p in &producers {
         p.close().await;
     }
     result
-}
-
-/// `--connections` producers, signed with `-a/-ak/-sk` when asked.
-async fn build_producers(
-    args: &E2eArgs,
-    target: &Target,
-    group: &str,
-) -> anyhow::Result<Vec<Producer>> {
-    let mut out = Vec::with_capacity(args.common.connections);
-    for i in 0..args.common.connections.max(1) {
-        let mut builder = configure(Producer::builder(), target, group, i, None)?;
-        if let Some(credentials) = credentials(&args.acl) {
-            builder = builder.credentials(credentials);
-        }
-        match builder.build().await {
-            Ok(p) => out.push(p),
-            Err(e) => {
-                for p in &out {
-                    p.close().await;
-                }
-                anyhow::bail!("cannot start producer: {e}");
-            }
-        }
-    }
-    Ok(out)
 }
 
 async fn with_producers(
@@ -652,28 +637,11 @@ async fn send_loop(
         let measured = pacer.is_measuring();
         let seq = issued.fetch_add(1, Ordering::Relaxed);
         let message = bodies.message(&topic, seq, measured);
-        if measured {
-            recorder.stats().add(counter::SENT, 1);
-        }
-        let started = Instant::now();
-        let outcome = producer.send(message).await;
-        let failed = if measured {
-            record_send(&recorder, started.elapsed(), &outcome)
-        } else {
-            outcome.is_err()
-        };
-        if !failed {
+        if send_one(&producer, message, measured, &recorder, &pacer, BACKOFF).await {
             ledger
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .ack(seq);
-        } else {
-            // Java's tools pause after a failed send; a short pause keeps a refusing
-            // broker from being hammered.
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(200)) => {}
-                () = pacer.stopped() => {}
-            }
         }
     }
 }

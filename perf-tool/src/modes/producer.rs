@@ -13,19 +13,18 @@ use rocketmq::protocol::message::Message;
 use serde::Serialize;
 
 use super::send::{
-    CompressArgs, PRODUCER_LAYOUT, SEND_SERIES, counter, producers, record_failure, record_send,
+    BACKOFF, CompressArgs, PRODUCER_LAYOUT, SEND_SERIES, SendFigures, counter, drive, producers,
+    record_failure, record_send, send_one,
 };
 use crate::argv::Alias;
-use crate::cli::{AclArgs, CommonArgs, check_trace, java_bool};
-use crate::report::{Report, human_time, whole_ms};
+use crate::cli::{AclArgs, CommonArgs, MessageArgs, java_bool};
+use crate::report::{Report, human_time};
 use crate::run::{Pacer, Run, RunSpec};
-use crate::stats::{Snapshot, Window};
+use crate::stats::{Recorder, Snapshot, Window};
 use crate::target::Target;
 
 /// Java's producer group for the benchmark.
 const GROUP: &str = "benchmark_producer";
-/// How long a worker pauses after a failed send (Java's benchmark sleeps 3 s).
-const BACKOFF: Duration = Duration::from_secs(3);
 /// Async sends a worker keeps in flight (Java's tool allows 10 000 queued; the SDK's own
 /// in-flight limit applies first).
 const ASYNC_WINDOW: usize = 10_000;
@@ -52,20 +51,9 @@ pub(crate) struct ProducerArgs {
     /// Body size in bytes (ignored with --body-file).
     #[arg(short = 's', long = "messageSize", default_value_t = 128)]
     pub(crate) size: usize,
-    /// Set a key on each message (the send's second since the epoch).
-    #[arg(short = 'k', long = "keyEnable", value_name = "BOOL", num_args = 0..=1,
-          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
-    pub(crate) keys: bool,
-    /// Tag the messages `tag<now % N>` (0: no tag).
-    #[arg(short = 'l', long = "tagCount", default_value_t = 0)]
-    pub(crate) tag_count: u64,
-    /// Add user properties of about this many bytes to each message (0: none).
-    #[arg(short = 'p', long = "propertySize", default_value_t = 0)]
-    pub(crate) property_size: usize,
-    /// Message trace (not supported yet: `true` is refused).
-    #[arg(short = 'm', long = "msgTraceEnable", value_name = "BOOL", num_args = 0..=1,
-          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
-    pub(crate) trace: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) message: MessageArgs,
     /// Messages to send in all (0: until --duration or Ctrl-C).
     #[arg(short = 'q', long = "messageQuantity", default_value_t = 0)]
     pub(crate) quantity: u64,
@@ -102,11 +90,11 @@ impl Shape {
         if args.delay {
             template.set_delay_level(args.delay_level);
         }
-        add_properties(&mut template, args.property_size)?;
+        args.message.add_properties(&mut template)?;
         Ok(Shape {
             template,
-            keys: args.keys,
-            tag_count: args.tag_count,
+            keys: args.message.keys,
+            tag_count: args.message.tag_count,
         })
     }
 
@@ -130,29 +118,9 @@ impl Shape {
     }
 }
 
-/// Adds `prop<i>`/`hello<v>` user properties until their text passes `size` bytes (the
-/// Java tool's filler).
-pub(crate) fn add_properties(msg: &mut Message, size: usize) -> anyhow::Result<()> {
-    let mut total = 0;
-    let mut i = 0;
-    while size > 0 && total <= size {
-        let (k1, v1, k2, v2) = (
-            format!("prop{i}"),
-            format!("hello{i}"),
-            format!("prop{}", i + 1),
-            i.to_string(),
-        );
-        total += k1.len() + v1.len() + k2.len() + v2.len();
-        msg.put_user_property(k1, v1)?;
-        msg.put_user_property(k2, v2)?;
-        i += 2;
-    }
-    Ok(())
-}
-
 /// Runs the mode.
 pub(crate) async fn run(args: ProducerArgs) -> anyhow::Result<()> {
-    check_trace(args.trace)?;
+    args.message.msg_trace.check()?;
     args.common.validate()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     anyhow::ensure!(!args.topic.trim().is_empty(), "-t/--topic is empty");
@@ -189,60 +157,38 @@ pub(crate) async fn run(args: ProducerArgs) -> anyhow::Result<()> {
         &args.common,
         &target,
     );
-    let mut tasks = Vec::with_capacity(workers);
-    for i in 0..workers {
-        let producer = producers[i % producers.len()].clone();
-        let (shape, pacer, recorder) = (shape.clone(), run.pacer(), run.stats().recorder());
-        tasks.push(tokio::spawn(async move {
-            if args.async_send {
-                async_worker(producer, shape, pacer, recorder).await;
-            } else {
-                sync_worker(producer, shape, pacer, recorder).await;
+    let async_send = args.async_send;
+    drive(
+        run,
+        producers,
+        target,
+        workers,
+        |_, producer, pacer, recorder| {
+            let shape = shape.clone();
+            async move {
+                if async_send {
+                    async_worker(producer, shape, pacer, recorder).await;
+                } else {
+                    sync_worker(producer, shape, pacer, recorder).await;
+                }
+                Ok(())
             }
-        }));
-    }
-    for task in tasks {
-        task.await?;
-    }
-    let summary = run.finish().await;
-    for p in &producers {
-        p.close().await;
-    }
-    target.shutdown().await;
-    summary.map(|_| ())
+        },
+    )
+    .await
 }
 
-async fn sync_worker(
-    producer: Producer,
-    shape: Shape,
-    pacer: Pacer,
-    recorder: crate::stats::Recorder,
-) {
-    let stats = std::sync::Arc::clone(recorder.stats());
+/// Sends one message at a time, waiting for each.
+async fn sync_worker(producer: Producer, shape: Shape, pacer: Pacer, recorder: Recorder) {
     while pacer.next().await {
         let msg = shape.message();
         let measured = pacer.is_measuring();
-        if measured {
-            stats.add(counter::SENT, 1);
-        }
-        let began = Instant::now();
-        let outcome = producer.send(msg).await;
-        let failed = match measured {
-            true => record_send(&recorder, began.elapsed(), &outcome),
-            false => outcome.is_err(),
-        };
-        if failed {
-            backoff(&pacer).await;
-        }
+        send_one(&producer, msg, measured, &recorder, &pacer, BACKOFF).await;
     }
 }
 
-async fn async_worker(
-    producer: Producer,
-    shape: Shape,
-    pacer: Pacer,
-    recorder: crate::stats::Recorder,
-) {
+/// Keeps up to [`ASYNC_WINDOW`] sends in flight.
+async fn async_worker(producer: Producer, shape: Shape, pacer: Pacer, recorder: Recorder) {
     let stats = std::sync::Arc::clone(recorder.stats());
     let mut in_flight = FuturesUnordered::new();
     let mut more = true;
@@ -272,7 +218,7 @@ async fn async_worker(
                         if measured {
                             record_failure(&recorder, &e);
                         }
-                        backoff(&pacer).await;
+                        pacer.pause(BACKOFF).await;
                     }
                 }
             }
@@ -280,29 +226,22 @@ async fn async_worker(
     }
 }
 
-/// Java's pause after a failed send, cut short when the run ends.
-async fn backoff(pacer: &Pacer) {
-    tokio::select! {
-        () = tokio::time::sleep(BACKOFF) => {}
-        () = pacer.stopped() => {}
-    }
-}
-
 /// Java 5.x `Producer` lines.
 #[derive(Debug)]
 struct ProducerReport;
 
+/// The figures both lines end with.
+fn figures(w: &Window<'_>) -> String {
+    let f = SendFigures::of(w);
+    format!(
+        "Send TPS: {} | Max RT(ms): {} | Average RT(ms): {:7.3} | Send Failed: {} | Response Failed: {}",
+        f.tps, f.max_ms, f.avg_ms, f.send_failed, f.response_failed,
+    )
+}
+
 impl Report for ProducerReport {
     fn line(&self, w: &Window<'_>) -> String {
-        format!(
-            "Current Time: {} | Send TPS: {} | Max RT(ms): {} | Average RT(ms): {:7.3} | Send Failed: {} | Response Failed: {}",
-            human_time(w.wall()),
-            w.rate(counter::ACKNOWLEDGED),
-            whole_ms(w.max_total_us(SEND_SERIES)),
-            w.avg_ms(SEND_SERIES),
-            w.total(counter::SEND_FAILED),
-            w.total(counter::RESPONSE_FAILED),
-        )
+        format!("Current Time: {} | {}", human_time(w.wall()), figures(w))
     }
 
     fn complete(&self, w: Option<&Window<'_>>, last: &Snapshot) -> Option<String> {
@@ -310,14 +249,7 @@ impl Report for ProducerReport {
         // Java's "Send Total" is requests that went out fine plus those that failed to go out.
         let send_total = total(counter::ACKNOWLEDGED) + total(counter::SEND_FAILED);
         Some(match w {
-            Some(w) => format!(
-                "[Complete] Send Total: {send_total} | Send TPS: {} | Max RT(ms): {} | Average RT(ms): {:7.3} | Send Failed: {} | Response Failed: {}",
-                w.rate(counter::ACKNOWLEDGED),
-                whole_ms(w.max_total_us(SEND_SERIES)),
-                w.avg_ms(SEND_SERIES),
-                w.total(counter::SEND_FAILED),
-                w.total(counter::RESPONSE_FAILED),
-            ),
+            Some(w) => format!("[Complete] Send Total: {send_total} | {}", figures(w)),
             None => format!(
                 "[Complete] Send Total: {send_total} Send Failed: {} Response Failed: {}",
                 total(counter::SEND_FAILED),

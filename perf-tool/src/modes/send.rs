@@ -1,17 +1,24 @@
 //! What the producer-side modes share: building the producers (one per `--connections`),
-//! the Java tools' compression flags, and classifying a send's outcome into counters.
+//! the Java tools' compression flags, running the workers to the end of the run, sending
+//! one message the way the sync workers do, classifying a send's outcome into counters,
+//! and the figures of the Java producer tools' lines.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
-use rocketmq::producer::{Producer, ProducerBuilder, SendResult, SendStatus};
+use rocketmq::producer::{Producer, ProducerBuilder, SendResult, SendStatus, TransactionProducer};
 use rocketmq::protocol::SerializeType;
-use rocketmq::protocol::message::CompressionType;
+use rocketmq::protocol::message::{CompressionType, Message};
 use serde::Serialize;
 
 use crate::cli::{AclArgs, CommonArgs, java_bool};
-use crate::stats::{Layout, Recorder};
+use crate::report::whole_ms;
+use crate::run::{Pacer, Run};
+use crate::stats::{Layout, Recorder, Window};
 use crate::target::Target;
+
+/// How long a worker pauses after a failed send (the Java benchmark tools sleep 3 s).
+pub(crate) const BACKOFF: Duration = Duration::from_secs(3);
 
 /// The Java tools' compression flags (`-c true -ct ZLIB -cl 5 -ch 4096`).
 #[derive(Args, Clone, Debug, Serialize)]
@@ -76,7 +83,8 @@ pub(crate) fn configure<M>(
     }
 }
 
-/// Builds `--connections` plain producers (signing with `-a true`'s credentials).
+/// Builds `--connections` plain producers (signing with `-a true`'s credentials); when one
+/// cannot start, those already started are closed.
 pub(crate) async fn producers(
     common: &CommonArgs,
     acl: &AclArgs,
@@ -90,14 +98,105 @@ pub(crate) async fn producers(
         if let Some(credentials) = acl.credentials() {
             builder = builder.credentials(credentials);
         }
-        out.push(
-            builder
-                .build()
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot start producer: {e}"))?,
-        );
+        match builder.build().await {
+            Ok(p) => out.push(p),
+            Err(e) => {
+                for p in &out {
+                    p.close().await;
+                }
+                anyhow::bail!("cannot start producer: {e}");
+            }
+        }
     }
     Ok(out)
+}
+
+/// A client the workers of a producer-side mode share out.
+pub(crate) trait Client: Clone + Send + 'static {
+    /// The plain producer underneath, closed at the end of the run.
+    fn producer(&self) -> &Producer;
+}
+
+impl Client for Producer {
+    fn producer(&self) -> &Producer {
+        self
+    }
+}
+
+impl Client for TransactionProducer {
+    fn producer(&self) -> &Producer {
+        TransactionProducer::producer(self)
+    }
+}
+
+/// Runs a producer-side mode to its end: spawns `workers` tasks made by `worker` (worker
+/// `i` gets client `i % clients.len()` and a pacer and a recorder of its own), waits for
+/// them, finishes the run (complete line, summary, JSON), closes the clients and stops the
+/// target. A worker's error (the last one) is returned after all that.
+pub(crate) async fn drive<C, F>(
+    run: Run,
+    clients: Vec<C>,
+    target: Target,
+    workers: usize,
+    mut worker: impl FnMut(usize, C, Pacer, Recorder) -> F,
+) -> anyhow::Result<()>
+where
+    C: Client,
+    F: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let mut tasks = Vec::with_capacity(workers);
+    for i in 0..workers {
+        let client = clients[i % clients.len()].clone();
+        tasks.push(tokio::spawn(worker(
+            i,
+            client,
+            run.pacer(),
+            run.stats().recorder(),
+        )));
+    }
+    let mut failed = None;
+    for task in tasks {
+        if let Err(e) = task.await? {
+            failed = Some(e);
+        }
+    }
+    let summary = run.finish().await;
+    for c in &clients {
+        c.producer().close().await;
+    }
+    target.shutdown().await;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    summary.map(|_| ())
+}
+
+/// Sends `msg` and waits for the outcome, as a sync worker does. When `measured` (the send
+/// starts after warm-up) it counts as sent and its outcome is recorded; after a failure
+/// the worker pauses `backoff` (cut short when the run ends). Returns whether the broker
+/// stored the message.
+#[inline]
+pub(crate) async fn send_one(
+    producer: &Producer,
+    msg: Message,
+    measured: bool,
+    recorder: &Recorder,
+    pacer: &Pacer,
+    backoff: Duration,
+) -> bool {
+    if measured {
+        recorder.stats().add(counter::SENT, 1);
+    }
+    let began = Instant::now();
+    let outcome = producer.send(msg).await;
+    let failed = match measured {
+        true => record_send(recorder, began.elapsed(), &outcome),
+        false => outcome.is_err(),
+    };
+    if failed {
+        pacer.pause(backoff).await;
+    }
+    !failed
 }
 
 /// Counters of the single-message producer modes, in [`PRODUCER_LAYOUT`] order.
@@ -167,4 +266,33 @@ pub(crate) fn record_failure(recorder: &Recorder, error: &rocketmq::Error) {
         },
         1,
     );
+}
+
+/// The figures of the Java producer tools' lines over a window: acknowledged sends per
+/// second, the largest and the average send time since the start, and the failures.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SendFigures {
+    /// Acknowledged sends per second.
+    pub(crate) tps: u64,
+    /// The largest send time since the start, whole ms.
+    pub(crate) max_ms: u64,
+    /// The window's average send time, ms.
+    pub(crate) avg_ms: f64,
+    /// Client-side or transport failures so far (Java's "Send Failed").
+    pub(crate) send_failed: u64,
+    /// Failures the broker answered so far (Java's "Response Failed").
+    pub(crate) response_failed: u64,
+}
+
+impl SendFigures {
+    /// The figures of `w`, a window over [`PRODUCER_LAYOUT`] stats.
+    pub(crate) fn of(w: &Window<'_>) -> SendFigures {
+        SendFigures {
+            tps: w.rate(counter::ACKNOWLEDGED),
+            max_ms: whole_ms(w.max_total_us(SEND_SERIES)),
+            avg_ms: w.avg_ms(SEND_SERIES),
+            send_failed: w.total(counter::SEND_FAILED),
+            response_failed: w.total(counter::RESPONSE_FAILED),
+        }
+    }
 }

@@ -23,14 +23,13 @@ use rocketmq::consumer::{ConsumeStatus, Expression, ReceivedMessage};
 use serde::Serialize;
 
 use super::consuming::{
-    ConsumerSetup, GATE_CLOSE, Gate, Recorders, StartAt, close_all, now_millis,
-    refuse_producer_flags, span_us, start_consumers, wait_for_queues,
+    ConsumerSetup, Sink, StartAt, Tally, consume, now_millis, refuse_producer_flags, span_us,
 };
 use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs};
 use crate::report::{Report, whole_ms};
-use crate::run::{Pacer, Run, RunSpec};
-use crate::stats::{Layout, Snapshot, Stats, Window, new_histogram};
+use crate::run::RunSpec;
+use crate::stats::{Layout, Snapshot, Window, new_histogram};
 use crate::target::Target;
 
 /// The user property Java's `TimerProducer` records the intended delivery time in.
@@ -101,18 +100,16 @@ fn deliver_time<'a>(property: impl Fn(&str) -> Option<&'a str>) -> Option<i64> {
 /// Delayed durations since the start, for the percentiles of the periodic line.
 type Cumulative = Arc<Mutex<Histogram<u64>>>;
 
-struct Sink {
-    stats: Arc<Stats>,
-    recorders: Recorders,
+/// What the listener counts into, once the run has started.
+struct Delays {
+    tally: Tally,
     cumulative: Cumulative,
-    quantity: u64,
-    pacer: Pacer,
 }
 
-impl Sink {
+impl Sink for Delays {
     fn consume(&self, messages: &[ReceivedMessage]) -> ConsumeStatus {
         let now = now_millis();
-        let recorder = self.recorders.pick();
+        let recorder = self.tally.recorders.pick();
         let mut early = 0;
         let mut unknown = 0;
         let mut spans = Vec::with_capacity(messages.len());
@@ -130,7 +127,7 @@ impl Sink {
             }
         }
         // The core forgets what warm-up recorded; so does the line's cumulative view.
-        if !spans.is_empty() && self.pacer.is_measuring() {
+        if !spans.is_empty() && self.tally.is_measuring() {
             let mut h = self
                 .cumulative
                 .lock()
@@ -140,12 +137,11 @@ impl Sink {
                 let _ = h.record(us.max(1));
             }
         }
-        self.stats.add(counter::EARLY, early);
-        self.stats.add(counter::NO_DELIVER_TIME, unknown);
-        self.stats.add(counter::CONSUMED, messages.len() as u64);
-        if self.quantity > 0 && self.stats.counter(counter::CONSUMED) >= self.quantity {
-            self.pacer.stop();
-        }
+        let stats = &self.tally.stats;
+        stats.add(counter::EARLY, early);
+        stats.add(counter::NO_DELIVER_TIME, unknown);
+        self.tally
+            .consumed(counter::CONSUMED, messages.len() as u64);
         ConsumeStatus::Success
     }
 }
@@ -197,45 +193,24 @@ pub(crate) async fn run(args: TimerConsumerArgs) -> anyhow::Result<()> {
         target.namesrv(),
         args.topic.trim()
     );
-    let result = consume(&args, &target).await;
+    let result = measure(&args, &target).await;
     target.shutdown().await;
     result
 }
 
-async fn consume(args: &TimerConsumerArgs, target: &Target) -> anyhow::Result<()> {
-    let topic = args.topic.trim();
-    let group = args.group.trim();
-    let gate: Arc<Gate<Sink>> = Arc::new(Gate::new());
-    let listener_gate = Arc::clone(&gate);
-    let consumers = start_consumers(
-        ConsumerSetup {
-            target,
-            acl: &args.acl,
-            group,
-            topic,
-            expression: Expression::all(),
-            threads: args.threads,
-            batch: 1,
-            from: args.from.sdk(),
-            connections: args.common.connections,
-        },
-        |builder| {
-            let gate = Arc::clone(&listener_gate);
-            builder.listener_fn(move |messages| {
-                let gate = Arc::clone(&gate);
-                async move { gate.with(|sink| sink.consume(&messages)).await }
-            })
-        },
-    )
-    .await?;
-    println!("Start receiving messages");
-    if wait_for_queues(&consumers, topic, args.common.duration())
-        .await
-        .is_none()
-    {
-        close_all(&consumers).await;
-        anyhow::bail!("no queue of topic {topic} was assigned to group {group}");
-    }
+/// Consumes from the moment the group's consumers start to the summary.
+async fn measure(args: &TimerConsumerArgs, target: &Target) -> anyhow::Result<()> {
+    let setup = ConsumerSetup {
+        target,
+        acl: &args.acl,
+        group: args.group.trim(),
+        topic: args.topic.trim(),
+        expression: Expression::all(),
+        threads: args.threads,
+        batch: 1,
+        from: args.from.sdk(),
+        connections: args.common.connections,
+    };
     let cumulative: Cumulative = Arc::new(Mutex::new(new_histogram()));
     let spec = RunSpec {
         mode: "timer-consumer",
@@ -248,25 +223,23 @@ async fn consume(args: &TimerConsumerArgs, target: &Target) -> anyhow::Result<()
             cumulative: Arc::clone(&cumulative),
         }),
     };
-    let run = Run::start(spec, &args.common, target);
-    let pacer = run.pacer();
-    gate.open(Sink {
-        stats: Arc::clone(run.stats()),
-        recorders: Recorders::new(run.stats(), args.threads),
-        cumulative,
-        quantity: args.quantity,
-        pacer: pacer.clone(),
-    });
-    pacer.stopped().await;
-    gate.close(GATE_CLOSE).await;
-    let summary = run.finish().await;
-    close_all(&consumers).await;
-    summary.map(|_| ())
+    consume(
+        setup,
+        "Start receiving messages",
+        &args.common,
+        spec,
+        |run| Delays {
+            tally: Tally::new(run, args.threads, args.quantity),
+            cumulative,
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::Stats;
 
     fn lookup<'a>(props: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> {
         move |key| props.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)

@@ -6,17 +6,20 @@
 //! `perf-tool timer-consumer` can measure how late it arrives.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use rocketmq::producer::Producer;
 use rocketmq::protocol::message::Message;
 use serde::Serialize;
 
-use super::send::{PRODUCER_LAYOUT, SEND_SERIES, counter, producers, record_send};
+use super::send::{
+    BACKOFF, PRODUCER_LAYOUT, SEND_SERIES, SendFigures, counter, drive, producers, send_one,
+};
 use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs};
-use crate::report::{Report, whole_ms};
+use crate::report::Report;
 use crate::run::{Pacer, Run, RunSpec};
 use crate::stats::{Recorder, Snapshot, Window};
 use crate::target::Target;
@@ -25,8 +28,6 @@ use crate::target::Target;
 const GROUP: &str = "benchmark_producer";
 /// The user property with the intended delivery time, epoch ms.
 pub(crate) const RECORD_PROPERTY: &str = "MY_RECORD_TIMER_DELIVER_MS";
-/// Pause after a failed send (Java sleeps 3 s).
-const BACKOFF: Duration = Duration::from_secs(3);
 
 /// Multi-letter short options of this mode.
 pub(crate) const ALIASES: &[Alias] = &[
@@ -150,31 +151,23 @@ pub(crate) async fn run(args: TimerProducerArgs) -> anyhow::Result<()> {
         &args.common,
         &target,
     );
-    let mut tasks = Vec::with_capacity(args.threads);
-    let sequence = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    for i in 0..args.threads {
-        let producer = producers[i % producers.len()].clone();
-        let (schedule, pacer, recorder) = (schedule.clone(), run.pacer(), run.stats().recorder());
-        let sequence = Arc::clone(&sequence);
-        tasks.push(tokio::spawn(worker(
-            producer, schedule, pacer, recorder, sequence,
-        )));
-    }
-    let mut failed = None;
-    for task in tasks {
-        if let Err(e) = task.await? {
-            failed = Some(e);
-        }
-    }
-    let summary = run.finish().await;
-    for p in &producers {
-        p.close().await;
-    }
-    target.shutdown().await;
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    summary.map(|_| ())
+    let sequence = Arc::new(AtomicU64::new(0));
+    drive(
+        run,
+        producers,
+        target,
+        args.threads,
+        |_, producer, pacer, recorder| {
+            worker(
+                producer,
+                schedule.clone(),
+                pacer,
+                recorder,
+                Arc::clone(&sequence),
+            )
+        },
+    )
+    .await
 }
 
 async fn worker(
@@ -182,28 +175,13 @@ async fn worker(
     schedule: Schedule,
     pacer: Pacer,
     recorder: Recorder,
-    sequence: Arc<std::sync::atomic::AtomicU64>,
+    sequence: Arc<AtomicU64>,
 ) -> anyhow::Result<()> {
-    let stats = Arc::clone(recorder.stats());
     while pacer.next().await {
-        let n = sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = sequence.fetch_add(1, Ordering::Relaxed);
         let msg = schedule.message(n)?;
         let measured = pacer.is_measuring();
-        if measured {
-            stats.add(counter::SENT, 1);
-        }
-        let began = Instant::now();
-        let outcome = producer.send(msg).await;
-        let failed = match measured {
-            true => record_send(&recorder, began.elapsed(), &outcome),
-            false => outcome.is_err(),
-        };
-        if failed {
-            tokio::select! {
-                () = tokio::time::sleep(BACKOFF) => {}
-                () = pacer.stopped() => {}
-            }
-        }
+        send_one(&producer, msg, measured, &recorder, &pacer, BACKOFF).await;
     }
     Ok(())
 }
@@ -214,13 +192,10 @@ struct TimerReport;
 
 impl Report for TimerReport {
     fn line(&self, w: &Window<'_>) -> String {
+        let f = SendFigures::of(w);
         format!(
             "Send TPS: {}, Max RT: {}, Average RT: {:7.3}, Send Failed: {}, Response Failed: {}",
-            w.rate(counter::ACKNOWLEDGED),
-            whole_ms(w.max_total_us(SEND_SERIES)),
-            w.avg_ms(SEND_SERIES),
-            w.total(counter::SEND_FAILED),
-            w.total(counter::RESPONSE_FAILED),
+            f.tps, f.max_ms, f.avg_ms, f.send_failed, f.response_failed,
         )
     }
 

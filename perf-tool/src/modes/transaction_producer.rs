@@ -5,6 +5,7 @@
 //! happened (the decision was not "unknown") and checks asked twice.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,9 +14,9 @@ use rocketmq::producer::{LocalTransactionState, SendStatus, TransactionProducer}
 use rocketmq::protocol::message::{Message, StoredMessage, property};
 use serde::Serialize;
 
-use super::send::configure;
+use super::send::{configure, drive};
 use crate::argv::Alias;
-use crate::cli::{AclArgs, CommonArgs, check_trace};
+use crate::cli::{AclArgs, CommonArgs, TraceArgs};
 use crate::report::{Report, human_time, whole_ms};
 use crate::run::{Pacer, Run, RunSpec};
 use crate::stats::{Layout, Recorder, Snapshot, Stats, Window};
@@ -99,10 +100,9 @@ pub(crate) struct TransactionProducerArgs {
     /// Pause after each send, ms.
     #[arg(short = 'i', long = "sendInterval", default_value_t = 0)]
     pub(crate) interval_ms: u64,
-    /// Message trace (not supported yet: `true` is refused).
-    #[arg(short = 'm', long = "msgTraceEnable", value_name = "BOOL", num_args = 0..=1,
-          default_missing_value = "true", default_value = "false", value_parser = crate::cli::java_bool)]
-    pub(crate) trace: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub(crate) msg_trace: TraceArgs,
     /// Messages to send in all (0: until --duration or Ctrl-C; Java has no bound).
     #[arg(short = 'q', long = "messageQuantity", default_value_t = 0)]
     pub(crate) quantity: u64,
@@ -284,7 +284,7 @@ impl Checker {
 
 /// Runs the mode.
 pub(crate) async fn run(args: TransactionProducerArgs) -> anyhow::Result<()> {
-    check_trace(args.trace)?;
+    args.msg_trace.check()?;
     args.common.validate()?;
     anyhow::ensure!(args.threads >= 1, "-w/--threadCount must be at least 1");
     anyhow::ensure!(
@@ -347,25 +347,21 @@ pub(crate) async fn run(args: TransactionProducerArgs) -> anyhow::Result<()> {
     );
     let _ = checker.stats.set(Arc::clone(run.stats()));
     let args = Arc::new(args);
-    let mut tasks = Vec::with_capacity(args.threads);
-    let sequence = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    for i in 0..args.threads {
-        let producer = producers[i % producers.len()].clone();
-        let (pacer, recorder, args) = (run.pacer(), run.stats().recorder(), Arc::clone(&args));
-        let sequence = Arc::clone(&sequence);
-        tasks.push(tokio::spawn(worker(
-            producer, args, batch_id, i as u64, pacer, recorder, sequence,
-        )));
-    }
-    for task in tasks {
-        task.await?;
-    }
-    let summary = run.finish().await;
-    for p in &producers {
-        p.close().await;
-    }
-    target.shutdown().await;
-    summary.map(|_| ())
+    let sequence = Arc::new(AtomicU64::new(0));
+    let workers = args.threads;
+    drive(
+        run,
+        producers,
+        target,
+        workers,
+        |i, producer, pacer, recorder| {
+            let (args, sequence) = (Arc::clone(&args), Arc::clone(&sequence));
+            worker(
+                producer, args, batch_id, i as u64, pacer, recorder, sequence,
+            )
+        },
+    )
+    .await
 }
 
 async fn worker(
@@ -375,12 +371,12 @@ async fn worker(
     index: u64,
     pacer: Pacer,
     recorder: Recorder,
-    sequence: Arc<std::sync::atomic::AtomicU64>,
-) {
+    sequence: Arc<AtomicU64>,
+) -> anyhow::Result<()> {
     let stats = Arc::clone(recorder.stats());
     let mut rng = Rng::seeded(index + 1);
     while pacer.next().await {
-        let number = sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let number = sequence.fetch_add(1, Ordering::Relaxed);
         let measured = pacer.is_measuring();
         if measured {
             stats.add(SENT, 1);
@@ -421,12 +417,10 @@ async fn worker(
             }
         }
         if args.interval_ms > 0 {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(args.interval_ms)) => {}
-                () = pacer.stopped() => {}
-            }
+            pacer.pause(Duration::from_millis(args.interval_ms)).await;
         }
     }
+    Ok(())
 }
 
 /// Java 5.x `TransactionProducer` lines: counts are deltas over the window, the maximum
@@ -490,7 +484,7 @@ mod tests {
             check_unknown: 0.0,
             batch_id: None,
             interval_ms: 0,
-            trace: false,
+            msg_trace: TraceArgs::default(),
             quantity: 0,
             acl: AclArgs::default(),
             common: CommonArgs::default(),
