@@ -98,6 +98,15 @@ pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
 /// Parses a JSON header. `serialize_type` is left as JSON: the frame says how it was
 /// serialized, whatever the header claims.
 pub(super) fn decode_header(bytes: &[u8]) -> Result<RemotingCommand> {
+    match super::json_fast::decode_plain(bytes) {
+        Some(cmd) => Ok(cmd),
+        None => decode_general(bytes),
+    }
+}
+
+/// Parses any JSON header through serde (escapes, nested values, lenient forms), with a
+/// readable error for what is not a header.
+pub(super) fn decode_general(bytes: &[u8]) -> Result<RemotingCommand> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let header = de
         .deserialize_map(HeaderVisitor)

@@ -17,6 +17,7 @@ mod binary;
 mod frame;
 mod java_order;
 mod json;
+mod json_fast;
 
 use bytes::Bytes;
 
