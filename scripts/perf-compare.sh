@@ -13,6 +13,10 @@
 #   perf-tool   target/release/perf-tool producer --warmup W --duration D --json: TPS,
 #               mean and p99 of the send latency, client CPU per message.
 #
+# Both: broker CPU per message over the client's measured window (utime+stime of the broker
+# process from /proc, messages counted from the topic's max offsets), and the ceiling a
+# 2-core-style machine would allow: cores * 1e6 / (client + broker µs per message).
+#
 # Prints one line per run and a markdown table of medians and ratios (perf-tool / Java).
 # Usage: scripts/perf-compare.sh [--rounds N] [--duration S] [--warmup S] [--threads N]
 #                                [--size B] [--async] [--only java|lite] [--keep]
@@ -71,8 +75,9 @@ cleanup() {
 trap cleanup EXIT
 
 log "building perf-tool and broker-lite (release)"
-(cd "$ROOT" && cargo build --release -q -p perf-tool -p broker-lite --bin perf-tool --bin broker-lite) \
-  || die "release build failed"
+(cd "$ROOT" && cargo build --release -q -p perf-tool -p broker-lite -p interop --bin perf-tool \
+  --bin broker-lite --bin bench-probe) || die "release build failed"
+PROBE="$ROOT/target/release/bench-probe"
 PERF="$ROOT/target/release/perf-tool"
 LITE="$ROOT/target/release/broker-lite"
 
@@ -96,6 +101,9 @@ EOF
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+count() { "$PROBE" count "$BROKER" "$TOPIC" 8; }
+# Broker CPU µs per message between two "messages ticks" samples.
+broker_us() { python3 -c 'import sys; m0, t0, m1, t1, tck = map(int, sys.argv[1:]); print("%.2f" % ((t1 - t0) / tck * 1e6 / (m1 - m0)) if m1 > m0 else "n/a")' $1 $2 "$CLK_TCK"; }
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 wait_for_line() { # file pattern pid seconds
@@ -169,6 +177,7 @@ EOF
   NS="127.0.0.1:$ns_port"
   BROKER="127.0.0.1:$broker_port"
   BROKER_PIDS="$bpid $npid"
+  BROKER_PID="$bpid"
 }
 
 start_lite() { # sets NS, BROKER_PIDS
@@ -194,6 +203,7 @@ EOF
   NS="127.0.0.1:$ns_port"
   BROKER="127.0.0.1:$broker_port"
   BROKER_PIDS="$pid"
+  BROKER_PID="$pid"
   for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$broker_port") 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || { tail -20 "$dir/broker-lite.log" >&2; die "broker-lite exited"; }
@@ -213,9 +223,9 @@ run_java_tool() { # label round
   pid=$!
   PIDS+=("$pid")
   sleep "$WARMUP"
-  c0="$(cpu_ticks "$pid")"; l0="$(wc -l < "$out")"
+  c0="$(cpu_ticks "$pid")"; l0="$(wc -l < "$out")"; local b0="$(count) $(cpu_ticks "$BROKER_PID")"
   sleep "$DURATION"
-  c1="$(cpu_ticks "$pid")"
+  c1="$(cpu_ticks "$pid")"; local b1="$(count) $(cpu_ticks "$BROKER_PID")"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   tail -n +"$((l0 + 1))" "$out" | python3 -c '
@@ -230,23 +240,33 @@ if len(tps) > 9:
 cpu = (int(sys.argv[1]) - int(sys.argv[2])) / int(sys.argv[3])
 t = sum(tps) / len(tps) if tps else 0
 msgs = t * float(sys.argv[4])
-print("java-tool tps=%.0f avg_ms=%.3f p99_ms=n/a cpu_us_per_msg=%s lines=%d"
-      % (t, sum(rt) / len(rt) if rt else 0, "%.2f" % (cpu * 1e6 / msgs) if msgs else "n/a", len(tps)))
-' "$c1" "$c0" "$CLK_TCK" "$DURATION"
+print("java-tool tps=%.0f avg_ms=%.3f p99_ms=n/a cpu_us_per_msg=%s lines=%d broker_us_per_msg=%s"
+      % (t, sum(rt) / len(rt) if rt else 0, "%.2f" % (cpu * 1e6 / msgs) if msgs else "n/a", len(tps),
+         sys.argv[5]))
+' "$c1" "$c0" "$CLK_TCK" "$DURATION" "$(broker_us "$b0" "$b1")"
 }
 
 # One run of perf-tool; prints "perf-tool key=value ...".
 run_perf_tool() { # label round
-  local json="$WORK/$1-perf-$2.json"
+  local json="$WORK/$1-perf-$2.json" pid b0 b1
   "$PERF" producer -n "$NS" -t "$TOPIC" -w "$THREADS" -s "$SIZE" -y "$ASYNC" \
-    --warmup "$WARMUP" --duration "$DURATION" --json "$json" > "$WORK/$1-perf-$2.log" 2>&1 < /dev/null \
-    || { tail -20 "$WORK/$1-perf-$2.log" >&2; die "perf-tool failed"; }
-  python3 - "$json" <<'EOF'
+    --warmup "$WARMUP" --duration "$DURATION" --json "$json" > "$WORK/$1-perf-$2.log" 2>&1 < /dev/null &
+  pid=$!
+  PIDS+=("$pid")
+  # The broker's share over (about) perf-tool's own measured window; the window starts
+  # after perf-tool's connect, so it is sampled a second later and ends a second early.
+  sleep "$((WARMUP + 1))"
+  b0="$(count) $(cpu_ticks "$BROKER_PID")"
+  sleep "$((DURATION - 2))"
+  b1="$(count) $(cpu_ticks "$BROKER_PID")"
+  wait "$pid" || { tail -20 "$WORK/$1-perf-$2.log" >&2; die "perf-tool failed"; }
+  python3 - "$json" "$(broker_us "$b0" "$b1")" <<'EOF'
 import json, sys
 j = json.load(open(sys.argv[1]))
 s = j["latency_ms"]["send"]
-print("perf-tool tps=%.0f avg_ms=%.3f p99_ms=%.3f cpu_us_per_msg=%.2f failed=%d"
-      % (j["rates_per_s"]["acknowledged"], s["mean"], s["p99"], j["cpu"]["us_per_msg"], j["totals"]["failed"]))
+print("perf-tool tps=%.0f avg_ms=%.3f p99_ms=%.3f cpu_us_per_msg=%.2f failed=%d broker_us_per_msg=%s"
+      % (j["rates_per_s"]["acknowledged"], s["mean"], s["p99"], j["cpu"]["us_per_msg"], j["totals"]["failed"],
+         sys.argv[2]))
 EOF
 }
 
@@ -312,7 +332,14 @@ for broker in ("java-broker", "broker-lite"):
     if not any(b == broker for b, _ in rows):
         continue
     for key, name, digits in (("tps", "send TPS", 0), ("avg_ms", "average RT (ms)", 3),
-                              ("p99_ms", "p99 RT (ms)", 3), ("cpu_us_per_msg", "client CPU (µs/msg)", 2)):
+                              ("p99_ms", "p99 RT (ms)", 3), ("cpu_us_per_msg", "client CPU (µs/msg)", 2),
+                              ("broker_us_per_msg", "broker CPU (µs/msg)", 2)):
         j, p = med(broker, "java-tool", key), med(broker, "perf-tool", key)
         print(f"| {broker} | {name} | {fmt(j, digits)} | {fmt(p, digits)} | {ratio(p, j)} |")
+    ceil = {}
+    for client in ("java-tool", "perf-tool"):
+        c, b = med(broker, client, "cpu_us_per_msg"), med(broker, client, "broker_us_per_msg")
+        ceil[client] = None if c is None or b is None else $(nproc) * 1e6 / (c + b)
+    print(f"| {broker} | ceiling TPS ($(nproc) cores / (client + broker CPU)) | {fmt(ceil['java-tool'])} | "
+          f"{fmt(ceil['perf-tool'])} | {ratio(ceil['perf-tool'], ceil['java-tool'])} |")
 EOF
