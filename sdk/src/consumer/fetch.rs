@@ -93,10 +93,17 @@ impl Fetcher {
     }
 
     fn suggest(&self, queue: &MessageQueue, id: i64) {
-        self.suggested
+        let mut suggested = self
+            .suggested
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(queue.clone(), id);
+            .unwrap_or_else(PoisonError::into_inner);
+        // Updated in place: the queue is copied only the first time.
+        match suggested.get_mut(queue) {
+            Some(current) => *current = id,
+            None => {
+                suggested.insert(queue.clone(), id);
+            }
+        }
     }
 
     /// Forgets the suggestion for a queue no longer consumed.

@@ -177,7 +177,7 @@ impl ProcessQueue {
     /// Removes consumed messages (by offset) and returns the offset to commit: the
     /// smallest offset still held, else one past the largest seen; -1 when nothing was
     /// held (Java `removeMessage`).
-    pub(crate) fn remove(&self, offsets: &[i64]) -> i64 {
+    pub(crate) fn remove(&self, offsets: impl IntoIterator<Item = i64>) -> i64 {
         self.last_consume.store(now_millis(), Ordering::Release);
         let mut s = self.lock();
         if s.msgs.is_empty() {
@@ -185,7 +185,7 @@ impl ProcessQueue {
         }
         let mut result = s.max_offset + 1;
         for offset in offsets {
-            if let Some(held) = s.msgs.remove(offset) {
+            if let Some(held) = s.msgs.remove(&offset) {
                 s.count = s.count.saturating_sub(1);
                 s.size = s.size.saturating_sub(held.msg.body().len());
             }
@@ -210,7 +210,7 @@ impl ProcessQueue {
     pub(crate) fn remove_if_first(&self, msg: &ReceivedMessage) {
         let first = self.lock().msgs.first_key_value().map(|(o, _)| *o);
         if first == Some(msg.queue_offset()) {
-            self.remove(&[msg.queue_offset()]);
+            self.remove([msg.queue_offset()]);
         }
     }
 
@@ -338,14 +338,14 @@ mod tests {
     #[test]
     fn concurrent_offsets_never_skip_unconsumed() {
         let pq = ProcessQueue::new(&CancellationToken::new());
-        assert_eq!(pq.remove(&[1]), -1);
+        assert_eq!(pq.remove([1]), -1);
         pq.put(&msgs(&[5, 6, 7, 8]));
         assert_eq!(pq.cached(), (4, 40));
         assert_eq!(pq.max_span(), 3);
         // 6 and 8 done, 5 still running: commit stays at 5.
-        assert_eq!(pq.remove(&[6, 8]), 5);
-        assert_eq!(pq.remove(&[5]), 7);
-        assert_eq!(pq.remove(&[7]), 9);
+        assert_eq!(pq.remove([6, 8]), 5);
+        assert_eq!(pq.remove([5]), 7);
+        assert_eq!(pq.remove([7]), 9);
         assert_eq!(pq.cached(), (0, 0));
         assert!(!pq.has_messages());
     }

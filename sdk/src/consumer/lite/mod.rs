@@ -196,7 +196,7 @@ impl LitePullConsumer {
                 .iter()
                 .map(ReceivedMessage::queue_offset)
                 .collect();
-            let next = entry.pq.remove(&offsets);
+            let next = entry.pq.remove(offsets.iter().copied());
             if next >= 0 {
                 entry.consume_offset.store(next, Ordering::Release);
             }

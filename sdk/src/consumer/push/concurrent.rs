@@ -95,6 +95,8 @@ async fn consume_pull(
     let mut pending: FuturesUnordered<Pending<'_>> = FuturesUnordered::new();
     let mut settled = Settled::default();
     let mut msgs = msgs.into_iter();
+    // One clock read per batch settled on the spot: its end is the next one's start.
+    let mut now = Instant::now();
     loop {
         let chunk: Vec<ReceivedMessage> = msgs.by_ref().take(batch).collect();
         if chunk.is_empty() {
@@ -111,13 +113,14 @@ async fn consume_pull(
         if pq.is_dropped() || core.is_closing() {
             break;
         }
-        let began = Instant::now();
+        let began = now;
         before(core, user_queue, pq, &chunk, began);
         let mut call =
             Arc::clone(listener).call(chunk.clone(), ConsumeContext::new(Arc::clone(user_queue)));
         match poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
             Poll::Ready((status, ctx, panicked)) => {
-                let elapsed = began.elapsed();
+                now = Instant::now();
+                let elapsed = now.saturating_duration_since(began);
                 after(core, queue, user_queue, &chunk, status, panicked, elapsed);
                 if pq.is_dropped() {
                     tracing::debug!(?queue, "queue dropped while consuming; result not applied");
@@ -135,11 +138,14 @@ async fn consume_pull(
                     }));
                 }
             }
-            Poll::Pending => pending.push(Box::pin(async move {
-                let _permit = permit;
-                let outcome = call.await;
-                finish(core, queue, user_queue, pq, chunk, outcome, began).await;
-            })),
+            Poll::Pending => {
+                pending.push(Box::pin(async move {
+                    let _permit = permit;
+                    let outcome = call.await;
+                    finish(core, queue, user_queue, pq, chunk, outcome, began).await;
+                }));
+                now = Instant::now();
+            }
         }
     }
     settled.report(core, queue, pq);
@@ -267,8 +273,7 @@ fn settle(
     if acked(msgs.len(), status, ctx) != msgs.len() {
         return None;
     }
-    let done: Vec<i64> = msgs.iter().map(ReceivedMessage::queue_offset).collect();
-    Some(pq.remove(&done))
+    Some(pq.remove(msgs.iter().map(ReceivedMessage::queue_offset)))
 }
 
 /// How many messages of a batch of `len` the listener consumed.
@@ -324,7 +329,7 @@ async fn apply(
             tracing::warn!(msg_id = %msg.msg_id(), "broadcasting consumption failed; message dropped");
         }
     }
-    let offset = pq.remove(&done);
+    let offset = pq.remove(done.iter().copied());
     if offset >= 0 && !pq.is_dropped() {
         core.offsets.update(queue, offset, true);
     }
