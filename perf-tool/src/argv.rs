@@ -1,6 +1,6 @@
 //! Java's benchmark tools use multi-letter short options (`-ak`, `-ri`, `-tc`, ...), which
 //! clap cannot express (its shorts are one character, and it would read `-ak` as `-a -k`).
-//! Before clap parses, each such token is rewritten to its long form with a per-mode table;
+//! Before clap parses, each such token is rewritten to its long form with the mode's tables;
 //! `-ri=500` becomes `--reportInterval=500`. Everything after `--` is left alone.
 
 use std::ffi::OsString;
@@ -9,10 +9,10 @@ use std::ffi::OsString;
 pub(crate) type Alias = (&'static str, &'static str);
 
 /// Rewrites the multi-letter short options in `args` (the arguments after the mode name)
-/// with `table`.
+/// with `tables`.
 pub(crate) fn translate(
     args: impl IntoIterator<Item = OsString>,
-    table: &[Alias],
+    tables: &[&[Alias]],
 ) -> Vec<OsString> {
     let mut out = Vec::new();
     let mut passthrough = false;
@@ -34,7 +34,11 @@ pub(crate) fn translate(
             Some((flag, value)) => (flag, Some(value)),
             None => (text, None),
         };
-        match table.iter().find(|(short, _)| *short == flag) {
+        match tables
+            .iter()
+            .flat_map(|t| t.iter())
+            .find(|(short, _)| *short == flag)
+        {
             Some((_, long)) => out.push(match value {
                 Some(v) => OsString::from(format!("{long}={v}")),
                 None => OsString::from(*long),
@@ -45,20 +49,20 @@ pub(crate) fn translate(
     out
 }
 
-/// Rewrites a whole command line (`perf-tool MODE ARGS...`): the table is picked by the
-/// mode name with `table_for`; unknown modes pass through for clap to report.
+/// Rewrites a whole command line (`perf-tool MODE ARGS...`): the tables are picked by the
+/// mode name with `tables_for`; unknown modes pass through for clap to report.
 pub(crate) fn translate_command_line(
     argv: Vec<OsString>,
-    table_for: impl Fn(&str) -> &'static [Alias],
+    tables_for: impl Fn(&str) -> &'static [&'static [Alias]],
 ) -> Vec<OsString> {
     let mut argv = argv.into_iter();
     let mut out: Vec<OsString> = argv.by_ref().take(1).collect();
     let Some(mode) = argv.next() else {
         return out;
     };
-    let table = mode.to_str().map_or(&[][..], &table_for);
+    let tables = mode.to_str().map_or(&[][..], &tables_for);
     out.push(mode);
-    out.extend(translate(argv, table));
+    out.extend(translate(argv, tables));
     out
 }
 
@@ -66,7 +70,8 @@ pub(crate) fn translate_command_line(
 mod tests {
     use super::*;
 
-    const TABLE: &[Alias] = &[("-ak", "--accessKey"), ("-ri", "--reportInterval")];
+    const TABLE: &[Alias] = &[("-ak", "--accessKey")];
+    const TABLES: &[&[Alias]] = &[TABLE, &[("-ri", "--reportInterval")]];
 
     fn os(args: &[&str]) -> Vec<OsString> {
         args.iter().map(OsString::from).collect()
@@ -76,7 +81,7 @@ mod tests {
     fn multi_letter_shorts_become_long_options() {
         let out = translate(
             os(&["-ak", "key", "-ri=500", "-a", "true", "-n", "h:1"]),
-            TABLE,
+            TABLES,
         );
         assert_eq!(
             out,
@@ -94,18 +99,18 @@ mod tests {
 
     #[test]
     fn values_after_double_dash_and_unknown_tokens_are_untouched() {
-        let out = translate(os(&["-akx", "--", "-ak"]), TABLE);
+        let out = translate(os(&["-akx", "--", "-ak"]), TABLES);
         assert_eq!(out, os(&["-akx", "--", "-ak"]));
     }
 
     #[test]
     fn the_mode_name_picks_the_table() {
         let out = translate_command_line(os(&["perf-tool", "producer", "-ri", "1"]), |mode| {
-            if mode == "producer" { TABLE } else { &[] }
+            if mode == "producer" { TABLES } else { &[] }
         });
         assert_eq!(out, os(&["perf-tool", "producer", "--reportInterval", "1"]));
         let out = translate_command_line(os(&["perf-tool", "other", "-ri", "1"]), |mode| {
-            if mode == "producer" { TABLE } else { &[] }
+            if mode == "producer" { TABLES } else { &[] }
         });
         assert_eq!(out, os(&["perf-tool", "other", "-ri", "1"]));
     }

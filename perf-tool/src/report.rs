@@ -16,9 +16,12 @@ pub(crate) trait Report: Send + Sync + 'static {
     fn line(&self, window: &Window<'_>) -> String;
 
     /// The line printed when the run ends (Java's `[Complete] ...`), from the window over
-    /// the ring (`None` with fewer than two snapshots) and the final snapshot. `None`
-    /// prints nothing (tools that have no such line).
-    fn complete(&self, window: Option<&Window<'_>>, last: &Snapshot) -> Option<String>;
+    /// the ring (`None` with fewer than two snapshots) and the final snapshot. `None`, the
+    /// default, prints nothing (most Java tools have no such line; the summary follows).
+    fn complete(&self, window: Option<&Window<'_>>, last: &Snapshot) -> Option<String> {
+        let _ = (window, last);
+        None
+    }
 }
 
 /// `yyyy-MM-dd HH:mm:ss,SSS` of `at` in UTC: Java's `UtilAll.timeMillisToHumanString2`

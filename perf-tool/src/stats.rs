@@ -165,12 +165,7 @@ impl Stats {
         for c in self.counters.iter() {
             c.store(0, Ordering::Relaxed);
         }
-        let workers = self
-            .workers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for worker in workers {
+        for worker in self.workers() {
             let mut w = worker.lock().unwrap_or_else(PoisonError::into_inner);
             for ws in w.iter_mut() {
                 ws.interval.reset();
@@ -188,6 +183,14 @@ impl Stats {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+    }
+
+    /// The workers' series, copied out so that none is locked while the list is.
+    fn workers(&self) -> Vec<Arc<Mutex<Vec<WorkerSeries>>>> {
+        self.workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// A recorder for one worker (one task); keep it for the worker's lifetime.
@@ -224,12 +227,7 @@ impl Stats {
             .iter()
             .map(|_| SeriesSnapshot::default())
             .collect();
-        let workers = self
-            .workers
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for worker in workers {
+        for worker in self.workers() {
             let mut w = worker.lock().unwrap_or_else(PoisonError::into_inner);
             for (total, ws) in series.iter_mut().zip(w.iter_mut()) {
                 total.count += ws.count;

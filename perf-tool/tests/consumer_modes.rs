@@ -7,24 +7,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+mod common;
+
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, ensure};
+use common::{Running, perf_tool, perf_tool_fails};
 use interop::{AclAccount, JavaAcl, JavaCluster, JavaVersion};
 use rocketmq::acl::Credentials;
 use rocketmq::producer::Producer;
 use rocketmq::protocol::message::Message;
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 /// One Java cluster at a time: each starts two JVMs, and the machine may have two cores.
 static ONE_JAVA_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Longest a perf-tool run may take in these tests.
-const RUN_LIMIT: Duration = Duration::from_secs(120);
 
 fn unique(prefix: &str) -> String {
     let nanos = SystemTime::now()
@@ -65,63 +62,9 @@ impl Drop for Scratch {
     }
 }
 
-fn perf_tool(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perf-tool"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
-}
-
-/// Waits for `child` to exit successfully and returns its JSON summary.
-async fn finish(child: Child, json: &Path, stderr_so_far: String) -> anyhow::Result<Value> {
-    let out = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
-        .await
-        .context("perf-tool did not finish in time")??;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = format!("{stderr_so_far}{}", String::from_utf8_lossy(&out.stderr));
-    ensure!(
-        out.status.success(),
-        "perf-tool failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
-    let text = std::fs::read_to_string(json)
-        .with_context(|| format!("no JSON summary; stdout:\n{stdout}\nstderr:\n{stderr}"))?;
-    let summary: Value = serde_json::from_str(&text)?;
-    Ok(summary)
-}
-
 /// Runs perf-tool to its end and returns its JSON summary.
-async fn run_perf_tool(args: &[&str], json: &Path) -> anyhow::Result<Value> {
-    let child = perf_tool(args).spawn()?;
-    finish(child, json, String::new()).await
-}
-
-/// Starts perf-tool without `-n` and returns it with its embedded name server's address
-/// (read from its stderr) and the stderr read so far.
-async fn start_embedded(args: &[&str]) -> anyhow::Result<(Child, String, String)> {
-    let mut child = perf_tool(args).spawn()?;
-    let stderr = child.stderr.take().context("stderr")?;
-    let mut lines = BufReader::new(stderr).lines();
-    let mut seen = String::new();
-    let addr = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await? {
-            seen.push_str(&line);
-            seen.push('\n');
-            if let Some(rest) = line.split_once("name server ").map(|(_, r)| r) {
-                let addr = rest.split([',', ' ']).next().unwrap_or_default();
-                return Ok::<_, anyhow::Error>(addr.to_owned());
-            }
-        }
-        anyhow::bail!("perf-tool exited without naming its embedded broker:\n{seen}")
-    })
-    .await
-    .context("no embedded broker address on stderr")??;
-    // Keep draining stderr so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Ok((child, addr, seen))
+async fn summary_of(args: &[&str]) -> anyhow::Result<Value> {
+    Ok(perf_tool(args).await?.json)
 }
 
 /// What the test producer sends.
@@ -285,25 +228,13 @@ fn check_timer(summary: &Value, expected: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_on_embedded_broker_lite() -> anyhow::Result<()> {
-    let dir = Scratch::new("perf_consumer");
-    let json = dir.path("summary.json");
     let topic = unique("perf_consumer");
-    let (child, namesrv, seen) = start_embedded(&[
-        "consumer",
-        "-t",
-        &topic,
-        "-q",
-        "300",
-        "-r",
-        "0.2",
-        "-ri",
-        "1000",
-        "--json",
-        json.to_str().unwrap(),
+    let (run, namesrv) = Running::embedded(&[
+        "consumer", "-t", &topic, "-q", "300", "-r", "0.2", "-ri", "1000",
     ])
     .await?;
     produce(&namesrv, &topic, 300, Kind::Plain).await?;
-    let summary = finish(child, &json, seen).await?;
+    let summary = run.finish().await?.json;
     check_consumer(&summary, 300);
     assert_eq!(summary["target"]["embedded_broker_lite"], true);
     // About a fifth of the deliveries answered "reconsume later".
@@ -317,11 +248,10 @@ async fn consumer_on_embedded_broker_lite() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_sql92_filter_on_embedded_broker_lite() -> anyhow::Result<()> {
     let dir = Scratch::new("perf_sql");
-    let json = dir.path("summary.json");
     let expr = dir.path("expr");
     std::fs::write(&expr, "n >= 30\n")?;
     let topic = unique("perf_sql");
-    let (child, namesrv, seen) = start_embedded(&[
+    let (run, namesrv) = Running::embedded(&[
         "consumer",
         "-t",
         &topic,
@@ -331,12 +261,10 @@ async fn consumer_sql92_filter_on_embedded_broker_lite() -> anyhow::Result<()> {
         expr.to_str().unwrap(),
         "--duration",
         "8",
-        "--json",
-        json.to_str().unwrap(),
     ])
     .await?;
     produce(&namesrv, &topic, 50, Kind::Numbered).await?;
-    let summary = finish(child, &json, seen).await?;
+    let summary = run.finish().await?.json;
     check_consumer(&summary, 20);
     assert_eq!(total(&summary, "consumed"), 20, "{summary:#}");
     Ok(())
@@ -345,23 +273,7 @@ async fn consumer_sql92_filter_on_embedded_broker_lite() -> anyhow::Result<()> {
 /// `--preload` fills the embedded broker first: a backlog drained to `-q`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumer_drains_a_preloaded_backlog() -> anyhow::Result<()> {
-    let dir = Scratch::new("perf_preload");
-    let json = dir.path("summary.json");
-    let summary = run_perf_tool(
-        &[
-            "consumer",
-            "--preload",
-            "1000",
-            "-s",
-            "64",
-            "-q",
-            "1000",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        &json,
-    )
-    .await?;
+    let summary = summary_of(&["consumer", "--preload", "1000", "-s", "64", "-q", "1000"]).await?;
     check_consumer(&summary, 1000);
     assert_eq!(total(&summary, "failed"), 0, "{summary:#}");
     assert_eq!(total(&summary, "redelivered"), 0, "{summary:#}");
@@ -370,42 +282,17 @@ async fn consumer_drains_a_preloaded_backlog() -> anyhow::Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timer_consumer_on_embedded_broker_lite() -> anyhow::Result<()> {
-    let dir = Scratch::new("perf_timer");
-    let json = dir.path("summary.json");
     let topic = unique("perf_timer");
-    let (child, namesrv, seen) = start_embedded(&[
-        "timer-consumer",
-        "-t",
-        &topic,
-        "-q",
-        "20",
-        "--json",
-        json.to_str().unwrap(),
-    ])
-    .await?;
+    let (run, namesrv) = Running::embedded(&["timer-consumer", "-t", &topic, "-q", "20"]).await?;
     produce(&namesrv, &topic, 20, Kind::Timer(3_000)).await?;
-    let summary = finish(child, &json, seen).await?;
+    let summary = run.finish().await?.json;
     check_timer(&summary, 20);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_on_embedded_broker_lite() -> anyhow::Result<()> {
-    let dir = Scratch::new("perf_e2e");
-    let json = dir.path("summary.json");
-    let summary = run_perf_tool(
-        &[
-            "e2e",
-            "-q",
-            "2000",
-            "-w",
-            "8",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        &json,
-    )
-    .await?;
+    let summary = summary_of(&["e2e", "-q", "2000", "-w", "8"]).await?;
     check_e2e(&summary, Some(2000));
     assert_eq!(summary["target"]["embedded_broker_lite"], true);
     Ok(())
@@ -415,24 +302,17 @@ async fn e2e_on_embedded_broker_lite() -> anyhow::Result<()> {
 /// arrival: the totals still balance.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_with_warmup_and_duration() -> anyhow::Result<()> {
-    let dir = Scratch::new("perf_e2e_warm");
-    let json = dir.path("summary.json");
-    let summary = run_perf_tool(
-        &[
-            "e2e",
-            "--warmup",
-            "1",
-            "--duration",
-            "2",
-            "--rate",
-            "500",
-            "-w",
-            "4",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        &json,
-    )
+    let summary = summary_of(&[
+        "e2e",
+        "--warmup",
+        "1",
+        "--duration",
+        "2",
+        "--rate",
+        "500",
+        "-w",
+        "4",
+    ])
     .await?;
     check_e2e(&summary, None);
     assert_eq!(summary["warmup_s"].as_f64(), Some(1.0), "{summary:#}");
@@ -473,27 +353,21 @@ async fn java_scenarios(namesrv: &str, timers: bool) -> anyhow::Result<()> {
     produce(namesrv, &topic, 40, Kind::Tagged("B")).await?;
     let expr = dir.path("expr");
     std::fs::write(&expr, "A\n")?;
-    let json = dir.path("consumer.json");
-    let summary = run_perf_tool(
-        &[
-            "consumer",
-            "-n",
-            namesrv,
-            "-t",
-            &topic,
-            "-g",
-            &unique("perf_group"),
-            "-f",
-            "TAG",
-            "-e",
-            expr.to_str().unwrap(),
-            "--duration",
-            "8",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        &json,
-    )
+    let summary = summary_of(&[
+        "consumer",
+        "-n",
+        namesrv,
+        "-t",
+        &topic,
+        "-g",
+        &unique("perf_group"),
+        "-f",
+        "TAG",
+        "-e",
+        expr.to_str().unwrap(),
+        "--duration",
+        "8",
+    ])
     .await
     .context("consumer")?;
     check_consumer(&summary, 40);
@@ -501,36 +375,21 @@ async fn java_scenarios(namesrv: &str, timers: bool) -> anyhow::Result<()> {
     assert_eq!(summary["target"]["embedded_broker_lite"], false);
 
     if timers {
-        timer_scenario(namesrv, &dir).await?;
+        timer_scenario(namesrv).await?;
     }
 
     // e2e on its own fresh topic and group.
-    let json = dir.path("e2e.json");
-    let summary = run_perf_tool(
-        &[
-            "e2e",
-            "-n",
-            namesrv,
-            "-q",
-            "1000",
-            "-w",
-            "8",
-            "--json",
-            json.to_str().unwrap(),
-        ],
-        &json,
-    )
-    .await
-    .context("e2e")?;
+    let summary = summary_of(&["e2e", "-n", namesrv, "-q", "1000", "-w", "8"])
+        .await
+        .context("e2e")?;
     check_e2e(&summary, Some(1000));
     Ok(())
 }
 
 /// timer-consumer started first, timer messages due 3 s after their send.
-async fn timer_scenario(namesrv: &str, dir: &Scratch) -> anyhow::Result<()> {
+async fn timer_scenario(namesrv: &str) -> anyhow::Result<()> {
     let topic = unique("perf_timer_java");
-    let json = dir.path("timer.json");
-    let child = perf_tool(&[
+    let run = Running::start(&[
         "timer-consumer",
         "-n",
         namesrv,
@@ -540,14 +399,9 @@ async fn timer_scenario(namesrv: &str, dir: &Scratch) -> anyhow::Result<()> {
         &unique("perf_group"),
         "-q",
         "20",
-        "--json",
-        json.to_str().unwrap(),
-    ])
-    .spawn()?;
+    ])?;
     produce(namesrv, &topic, 20, Kind::Timer(3_000)).await?;
-    let summary = finish(child, &json, String::new())
-        .await
-        .context("timer-consumer")?;
+    let summary = run.finish().await.context("timer-consumer")?.json;
     check_timer(&summary, 20);
     Ok(())
 }
@@ -585,17 +439,16 @@ async fn consumer_with_acl_against_java_5() -> anyhow::Result<()> {
         )
         .await
         .context("producing as the admin account")?;
-        let dir = Scratch::new("perf_acl");
-        let json = dir.path("consumer.json");
-        let args = |secret: &'static str, duration: &'static str, json: &Path| {
+        let (ns, topic, group) = (namesrv.as_str(), topic.as_str(), group.as_str());
+        let args = move |secret: &'static str, duration: &'static str| {
             [
                 "consumer",
                 "-n",
-                &namesrv,
+                ns,
                 "-t",
-                &topic,
+                topic,
                 "-g",
-                &group,
+                group,
                 "-a",
                 "true",
                 "-ak",
@@ -606,51 +459,25 @@ async fn consumer_with_acl_against_java_5() -> anyhow::Result<()> {
                 "20",
                 "--duration",
                 duration,
-                "--json",
-                json.to_str().unwrap(),
             ]
-            .map(str::to_owned)
         };
-        let right = args(USER.1, "20", &json);
-        let right: Vec<&str> = right.iter().map(String::as_str).collect();
-        let summary = run_perf_tool(&right, &json)
+        let summary = summary_of(&args(USER.1, "20"))
             .await
             .context("consumer with the right credentials")?;
         check_consumer(&summary, 20);
 
-        let wrong_json = dir.path("wrong.json");
-        let wrong = args("not-the-secret", "5", &wrong_json);
-        let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
-        let out = tokio::time::timeout(RUN_LIMIT, perf_tool(&wrong).output())
+        let stderr = perf_tool_fails(&args("not-the-secret", "5"))
             .await
-            .context("the wrong-secret run did not end")??;
-        let stderr = String::from_utf8_lossy(&out.stderr);
+            .context("the wrong-secret run")?;
         ensure!(
-            !out.status.success() && stderr.contains("no queue of topic"),
-            "a wrong secret key must fail the run: {}\n{stderr}",
-            out.status
+            stderr.contains("no queue of topic"),
+            "a wrong secret key must fail the run:\n{stderr}"
         );
 
         // e2e signed as the admin account (its fresh topic is auto-created).
-        let e2e_json = dir.path("e2e.json");
-        let summary = run_perf_tool(
-            &[
-                "e2e",
-                "-n",
-                &namesrv,
-                "-a",
-                "true",
-                "-ak",
-                ADMIN.0,
-                "-sk",
-                ADMIN.1,
-                "-q",
-                "200",
-                "--json",
-                e2e_json.to_str().unwrap(),
-            ],
-            &e2e_json,
-        )
+        let summary = summary_of(&[
+            "e2e", "-n", ns, "-a", "true", "-ak", ADMIN.0, "-sk", ADMIN.1, "-q", "200",
+        ])
         .await
         .context("e2e with the admin account")?;
         check_e2e(&summary, Some(200));

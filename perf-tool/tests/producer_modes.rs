@@ -16,11 +16,8 @@ use interop::{AclAccount, JavaAcl, JavaCluster, JavaVersion};
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn run(args: Vec<String>) -> anyhow::Result<Outcome> {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        perf_tool(&args)
-    })
-    .await?
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    perf_tool(&args).await
 }
 
 fn args(list: &[&str], namesrv: Option<&str>) -> Vec<String> {
@@ -232,15 +229,12 @@ async fn periodic_lines_in_java_format() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn unsupported_flags_fail_clearly() -> anyhow::Result<()> {
-    let err =
-        tokio::task::spawn_blocking(|| perf_tool_fails(&["producer", "-m", "true", "-q", "1"]))
-            .await??;
+    let err = perf_tool_fails(&["producer", "-m", "true", "-q", "1"]).await?;
     ensure!(
         err.contains("trace") && err.contains("not supported"),
         "{err}"
     );
-    let err =
-        tokio::task::spawn_blocking(|| perf_tool_fails(&["producer", "-y", "maybe"])).await??;
+    let err = perf_tool_fails(&["producer", "-y", "maybe"]).await?;
     ensure!(err.contains("true or false"), "{err}");
     Ok(())
 }

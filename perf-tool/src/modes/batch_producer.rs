@@ -11,25 +11,14 @@ use rocketmq::protocol::message::Message;
 use serde::Serialize;
 
 use super::send::{BACKOFF, CompressArgs, drive, producers};
-use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs, MessageArgs};
 use crate::report::{Report, human_time, whole_ms};
 use crate::run::{Pacer, Run, RunSpec};
-use crate::stats::{Layout, Recorder, Snapshot, Window};
+use crate::stats::{Layout, Recorder, Window};
 use crate::target::Target;
 
 /// Java's producer group for this tool.
 const GROUP: &str = "benchmark_batch_producer";
-
-/// Multi-letter short options of this mode.
-pub(crate) const ALIASES: &[Alias] = &[
-    ("-ak", "--accessKey"),
-    ("-sk", "--secretKey"),
-    ("-ct", "--compressType"),
-    ("-cl", "--compressLevel"),
-    ("-ch", "--compressOverHowMuch"),
-    ("-ri", "--reportInterval"),
-];
 
 /// Messages sent (in batches started).
 const SENT: usize = 0;
@@ -239,10 +228,6 @@ impl Report for BatchReport {
             w.total(BATCHES_FAILED),
             w.total(FAILED),
         )
-    }
-
-    fn complete(&self, _w: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
-        None
     }
 }
 

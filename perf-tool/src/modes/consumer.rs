@@ -32,19 +32,11 @@ use super::consuming::{
     ConsumerSetup, Sink, StartAt, Tally, consume, now_millis, refuse_producer_flags, span_us,
 };
 use super::send::producers;
-use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs, TraceArgs, java_bool};
 use crate::report::{Report, human_time, whole_ms};
 use crate::run::RunSpec;
-use crate::stats::{Layout, Snapshot, Window};
+use crate::stats::{Layout, Window};
 use crate::target::Target;
-
-/// Multi-letter short options of this mode.
-pub(crate) const ALIASES: &[Alias] = &[
-    ("-ak", "--accessKey"),
-    ("-sk", "--secretKey"),
-    ("-ri", "--reportInterval"),
-];
 
 /// Counters of `perf-tool consumer`, in [`CONSUMER_LAYOUT`] order.
 mod counter {
@@ -233,11 +225,6 @@ impl Report for ConsumerReport {
             whole_ms(w.max_us(S2C)),
             w.delta(counter::FAILED),
         )
-    }
-
-    fn complete(&self, _window: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
-        // Java's consumer has no closing line; the summary follows.
-        None
     }
 }
 

@@ -34,19 +34,11 @@ use super::consuming::{
     wait_for_queues,
 };
 use super::send::{counter as send_counter, producers, send_one};
-use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs, TraceArgs};
 use crate::report::{Report, human_time, whole_ms};
 use crate::run::{Pacer, Run, RunSpec};
-use crate::stats::{Layout, Snapshot, Stats, Window};
+use crate::stats::{Layout, Stats, Window};
 use crate::target::Target;
-
-/// Multi-letter short options of this mode.
-pub(crate) const ALIASES: &[Alias] = &[
-    ("-ak", "--accessKey"),
-    ("-sk", "--secretKey"),
-    ("-ri", "--reportInterval"),
-];
 
 /// Counters of `perf-tool e2e`, in [`E2E_LAYOUT`] order (the first five are the producer
 /// modes', so `send::record_send` counts into them).
@@ -289,10 +281,6 @@ impl Report for E2eReport {
             w.total(counter::FAILED),
             w.total(counter::DUPLICATES),
         )
-    }
-
-    fn complete(&self, _window: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
-        None
     }
 }
 

@@ -1,7 +1,7 @@
 //! The benchmark modes, one file each. A mode is a clap `Args` struct (embedding
-//! [`CommonArgs`](crate::cli::CommonArgs)), a table of its multi-letter short options, and an
-//! `async fn run(args)`; registering one takes a variant in [`Mode`], an arm in
-//! [`Mode::run`] and an arm in [`aliases`].
+//! [`CommonArgs`](crate::cli::CommonArgs)), its multi-letter short options (beyond the
+//! [`SHARED_ALIASES`] every mode has), and an `async fn run(args)`; registering one takes a
+//! variant in [`Mode`], an arm in [`Mode::run`] and an arm in [`aliases`].
 
 use clap::Subcommand;
 
@@ -51,16 +51,47 @@ impl Mode {
     }
 }
 
-/// The multi-letter short options of the mode named `mode` (empty for unknown names).
-pub(crate) fn aliases(mode: &str) -> &'static [Alias] {
+/// The multi-letter short options every mode has: the ACL keys and the report interval.
+const SHARED_ALIASES: &[Alias] = &[
+    ("-ak", "--accessKey"),
+    ("-sk", "--secretKey"),
+    ("-ri", "--reportInterval"),
+];
+
+/// The tables of multi-letter short options of the mode named `mode` (none for unknown
+/// names).
+pub(crate) fn aliases(mode: &str) -> &'static [&'static [Alias]] {
     match mode {
-        "producer" => producer::ALIASES,
-        "batch-producer" => batch_producer::ALIASES,
-        "transaction-producer" => transaction_producer::ALIASES,
-        "timer-producer" => timer_producer::ALIASES,
-        "consumer" => consumer::ALIASES,
-        "timer-consumer" => timer_consumer::ALIASES,
-        "e2e" => e2e::ALIASES,
+        "producer" | "batch-producer" => &[SHARED_ALIASES, send::COMPRESS_ALIASES],
+        "transaction-producer" => &[SHARED_ALIASES, transaction_producer::ALIASES],
+        "timer-producer" => &[SHARED_ALIASES, timer_producer::ALIASES],
+        "consumer" | "timer-consumer" | "e2e" => &[SHARED_ALIASES],
         _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every mode has the shared short options, and every long option an alias stands for
+    /// is one of the mode's flags.
+    #[test]
+    fn aliases_name_flags_of_their_mode() {
+        let cli = Mode::augment_subcommands(clap::Command::new("perf-tool"));
+        let mut modes = 0;
+        for mode in cli.get_subcommands() {
+            modes += 1;
+            let tables = aliases(mode.get_name());
+            assert_eq!(tables.first(), Some(&SHARED_ALIASES), "{}", mode.get_name());
+            for (short, long) in tables.iter().flat_map(|t| t.iter()) {
+                let known = mode
+                    .get_arguments()
+                    .any(|a| a.get_long() == long.strip_prefix("--"));
+                assert!(known, "{} {short}: no {long}", mode.get_name());
+            }
+        }
+        assert_eq!(modes, 7);
+        assert!(aliases("no-such-mode").is_empty());
     }
 }

@@ -16,7 +16,6 @@ use super::send::{
     BACKOFF, CompressArgs, PRODUCER_LAYOUT, SEND_SERIES, SendFigures, counter, drive, producers,
     record_failure, record_send, send_one,
 };
-use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs, MessageArgs, java_bool};
 use crate::report::{Report, human_time};
 use crate::run::{Pacer, Run, RunSpec};
@@ -28,16 +27,6 @@ const GROUP: &str = "benchmark_producer";
 /// Async sends a worker keeps in flight (Java's tool allows 10 000 queued; the SDK's own
 /// in-flight limit applies first).
 const ASYNC_WINDOW: usize = 10_000;
-
-/// Multi-letter short options of this mode.
-pub(crate) const ALIASES: &[Alias] = &[
-    ("-ak", "--accessKey"),
-    ("-sk", "--secretKey"),
-    ("-ct", "--compressType"),
-    ("-cl", "--compressLevel"),
-    ("-ch", "--compressOverHowMuch"),
-    ("-ri", "--reportInterval"),
-];
 
 /// Flags of `perf-tool producer` (Java's `benchmark.Producer`).
 #[derive(Args, Clone, Debug, Serialize)]

@@ -11,6 +11,7 @@ use rocketmq::protocol::SerializeType;
 use rocketmq::protocol::message::{CompressionType, Message};
 use serde::Serialize;
 
+use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs, java_bool};
 use crate::report::whole_ms;
 use crate::run::{Pacer, Run};
@@ -19,6 +20,13 @@ use crate::target::Target;
 
 /// How long a worker pauses after a failed send (the Java benchmark tools sleep 3 s).
 pub(crate) const BACKOFF: Duration = Duration::from_secs(3);
+
+/// The multi-letter short options of [`CompressArgs`].
+pub(crate) const COMPRESS_ALIASES: &[Alias] = &[
+    ("-ct", "--compressType"),
+    ("-cl", "--compressLevel"),
+    ("-ch", "--compressOverHowMuch"),
+];
 
 /// The Java tools' compression flags (`-c true -ct ZLIB -cl 5 -ch 4096`).
 #[derive(Args, Clone, Debug, Serialize)]

@@ -25,11 +25,10 @@ use serde::Serialize;
 use super::consuming::{
     ConsumerSetup, Sink, StartAt, Tally, consume, now_millis, refuse_producer_flags, span_us,
 };
-use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs};
 use crate::report::{Report, whole_ms};
 use crate::run::RunSpec;
-use crate::stats::{Layout, Snapshot, Window, new_histogram};
+use crate::stats::{Layout, Window, new_histogram};
 use crate::target::Target;
 
 /// The user property Java's `TimerProducer` records the intended delivery time in.
@@ -38,13 +37,6 @@ pub(crate) const RECORD_DELIVER_MS: &str = "MY_RECORD_TIMER_DELIVER_MS";
 const TIMER_OUT_MS: &str = "TIMER_OUT_MS";
 /// The delivery time a 5.x producer asks for.
 const TIMER_DELIVER_MS: &str = "TIMER_DELIVER_MS";
-
-/// Multi-letter short options of this mode.
-pub(crate) const ALIASES: &[Alias] = &[
-    ("-ak", "--accessKey"),
-    ("-sk", "--secretKey"),
-    ("-ri", "--reportInterval"),
-];
 
 /// Counters of `perf-tool timer-consumer`, in [`TIMER_LAYOUT`] order.
 mod counter {
@@ -175,10 +167,6 @@ impl Report for TimerReport {
             q(0.99),
             q(0.999),
         )
-    }
-
-    fn complete(&self, _window: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
-        None
     }
 }
 

@@ -21,7 +21,7 @@ use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs};
 use crate::report::Report;
 use crate::run::{Pacer, Run, RunSpec};
-use crate::stats::{Recorder, Snapshot, Window};
+use crate::stats::{Recorder, Window};
 use crate::target::Target;
 
 /// Java's producer group for this tool.
@@ -29,16 +29,13 @@ const GROUP: &str = "benchmark_producer";
 /// The user property with the intended delivery time, epoch ms.
 pub(crate) const RECORD_PROPERTY: &str = "MY_RECORD_TIMER_DELIVER_MS";
 
-/// Multi-letter short options of this mode.
+/// Multi-letter short options of this mode (beyond the shared ones).
 pub(crate) const ALIASES: &[Alias] = &[
     ("-tc", "--threadCount"),
     ("-ms", "--messageSize"),
     ("-st", "--slotsTotal"),
     ("-mt", "--msgsTotalPerSlotThread"),
     ("-sd", "--slotDis"),
-    ("-ak", "--accessKey"),
-    ("-sk", "--secretKey"),
-    ("-ri", "--reportInterval"),
 ];
 
 /// Flags of `perf-tool timer-producer` (Java's `benchmark.timer.TimerProducer`).
@@ -197,10 +194,6 @@ impl Report for TimerReport {
             "Send TPS: {}, Max RT: {}, Average RT: {:7.3}, Send Failed: {}, Response Failed: {}",
             f.tps, f.max_ms, f.avg_ms, f.send_failed, f.response_failed,
         )
-    }
-
-    fn complete(&self, _w: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
-        None
     }
 }
 

@@ -19,7 +19,7 @@ use crate::argv::Alias;
 use crate::cli::{AclArgs, CommonArgs, TraceArgs};
 use crate::report::{Report, human_time, whole_ms};
 use crate::run::{Pacer, Run, RunSpec};
-use crate::stats::{Layout, Recorder, Snapshot, Stats, Window};
+use crate::stats::{Layout, Recorder, Stats, Window};
 use crate::target::Target;
 
 /// Java's producer group for this tool.
@@ -31,15 +31,12 @@ const HEADER: usize = 8 + 8 + 1 + CHECK_SLOTS;
 /// Message numbers remembered for duplicate-check detection (Java keeps 200 000).
 const REMEMBERED: usize = 200_000;
 
-/// Multi-letter short options of this mode.
+/// Multi-letter short options of this mode (beyond the shared ones).
 pub(crate) const ALIASES: &[Alias] = &[
     ("-sr", "--sendRollbackRate"),
     ("-su", "--sendUnknownRate"),
     ("-cr", "--checkRollbackRate"),
     ("-cu", "--checkUnknownRate"),
-    ("-ak", "--accessKey"),
-    ("-sk", "--secretKey"),
-    ("-ri", "--reportInterval"),
 ];
 
 const SENT: usize = 0;
@@ -441,10 +438,6 @@ impl Report for TransactionReport {
             w.delta(UNEXPECTED_CHECKS),
             w.delta(DUPLICATED_CHECKS),
         )
-    }
-
-    fn complete(&self, _w: Option<&Window<'_>>, _last: &Snapshot) -> Option<String> {
-        None
     }
 }
 

@@ -1,14 +1,20 @@
-//! Helpers for perf-tool's integration tests: run the built binary with `--json` and read
-//! the summary back.
+//! Helpers for perf-tool's integration tests: run the built binary with `--json` (to its
+//! end, or started first to learn its embedded name server) and read the summary back.
 
 #![allow(dead_code)] // each test binary uses a subset
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Longest a perf-tool run may take in these tests.
+const RUN_LIMIT: Duration = Duration::from_secs(180);
 
 /// What one perf-tool run left behind.
 #[derive(Debug)]
@@ -37,40 +43,106 @@ fn scratch_json() -> PathBuf {
     ))
 }
 
-/// Runs `perf-tool <args> --json <tmp>` (blocking; call from `spawn_blocking` in async
-/// tests) and returns the summary; fails with both outputs when the run fails.
-pub(crate) fn perf_tool(args: &[&str]) -> anyhow::Result<Outcome> {
-    let json_path = scratch_json();
-    let out = Command::new(env!("CARGO_BIN_EXE_perf-tool"))
-        .args(args)
-        .arg("--json")
-        .arg(&json_path)
-        .output()
-        .context("cannot run perf-tool")?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    ensure!(
-        out.status.success(),
-        "perf-tool {args:?} failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status
-    );
-    let text = std::fs::read_to_string(&json_path)
-        .with_context(|| format!("no JSON summary; stdout:\n{stdout}\nstderr:\n{stderr}"))?;
-    let _ = std::fs::remove_file(&json_path);
-    let json: Value = serde_json::from_str(&text).context("summary is not JSON")?;
-    Ok(Outcome {
-        json,
-        stdout,
-        stderr,
-    })
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_perf-tool"));
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// A perf-tool run in progress, writing its summary to a scratch file.
+#[derive(Debug)]
+pub(crate) struct Running {
+    child: Child,
+    json: PathBuf,
+    /// What was read of stderr before [`finish`](Self::finish).
+    stderr_so_far: String,
+}
+
+impl Running {
+    /// Starts `perf-tool <args> --json <scratch file>`.
+    pub(crate) fn start(args: &[&str]) -> anyhow::Result<Running> {
+        let json = scratch_json();
+        let child = command(args)
+            .arg("--json")
+            .arg(&json)
+            .spawn()
+            .context("cannot run perf-tool")?;
+        Ok(Running {
+            child,
+            json,
+            stderr_so_far: String::new(),
+        })
+    }
+
+    /// Starts perf-tool without `-n` and returns it with its embedded name server's address,
+    /// read from its stderr.
+    pub(crate) async fn embedded(args: &[&str]) -> anyhow::Result<(Running, String)> {
+        let mut run = Running::start(args)?;
+        let stderr = run.child.stderr.take().context("stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        let seen = &mut run.stderr_so_far;
+        let addr = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                seen.push_str(&line);
+                seen.push('\n');
+                if let Some(rest) = line.split_once("name server ").map(|(_, r)| r) {
+                    let addr = rest.split([',', ' ']).next().unwrap_or_default();
+                    return Ok::<_, anyhow::Error>(addr.to_owned());
+                }
+            }
+            anyhow::bail!("perf-tool exited without naming its embedded broker:\n{seen}")
+        })
+        .await
+        .context("no embedded broker address on stderr")??;
+        // Keep draining stderr so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok((run, addr))
+    }
+
+    /// Waits for the run to end successfully and returns its summary; fails with both
+    /// outputs when it fails.
+    pub(crate) async fn finish(self) -> anyhow::Result<Outcome> {
+        let out = tokio::time::timeout(RUN_LIMIT, self.child.wait_with_output())
+            .await
+            .context("perf-tool did not finish in time")??;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = format!(
+            "{}{}",
+            self.stderr_so_far,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ensure!(
+            out.status.success(),
+            "perf-tool failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            out.status
+        );
+        let text = std::fs::read_to_string(&self.json)
+            .with_context(|| format!("no JSON summary; stdout:\n{stdout}\nstderr:\n{stderr}"))?;
+        let _ = std::fs::remove_file(&self.json);
+        let json: Value = serde_json::from_str(&text).context("summary is not JSON")?;
+        Ok(Outcome {
+            json,
+            stdout,
+            stderr,
+        })
+    }
+}
+
+/// Runs `perf-tool <args> --json <scratch file>` to its end and returns the summary; fails
+/// with both outputs when the run fails.
+pub(crate) async fn perf_tool(args: &[&str]) -> anyhow::Result<Outcome> {
+    Running::start(args)?.finish().await
 }
 
 /// Runs perf-tool expecting it to fail; returns stderr.
-pub(crate) fn perf_tool_fails(args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_perf-tool"))
-        .args(args)
-        .output()
-        .context("cannot run perf-tool")?;
+pub(crate) async fn perf_tool_fails(args: &[&str]) -> anyhow::Result<String> {
+    let out = tokio::time::timeout(RUN_LIMIT, command(args).output())
+        .await
+        .context("perf-tool did not finish in time")??;
     ensure!(!out.status.success(), "perf-tool {args:?} succeeded");
     Ok(String::from_utf8_lossy(&out.stderr).into_owned())
 }
