@@ -65,34 +65,80 @@ pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &
 }
 
 fn push_int(out: &mut Vec<u8>, n: i64) {
-    out.extend_from_slice(n.to_string().as_bytes());
+    // Digits from the right into a stack buffer: no allocation per number.
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[at..]);
 }
 
 /// Writes `s` as a quoted JSON string escaped exactly like fastjson 1.2.x.
+///
+/// Works on the UTF-8 bytes: runs that need no escape are copied whole. The characters
+/// to escape are ASCII (one byte), U+0080..=U+009F (`C2 80`..=`C2 9F`) and U+2028/U+2029
+/// (`E2 80 A8`/`E2 80 A9`); a continuation byte never equals a lead byte, so the lead
+/// bytes `C2` and `E2` found here always start a character.
 pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let mut utf8 = [0u8; 4];
-    for ch in s.chars() {
-        match ch {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{8}' => out.extend_from_slice(b"\\b"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\u{c}' => out.extend_from_slice(b"\\f"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' => {
-                let c = u32::from(ch);
-                out.extend_from_slice(b"\\u");
-                for shift in [12u32, 8, 4, 0] {
-                    out.push(HEX[((c >> shift) & 0xF) as usize]);
-                }
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (escape, len): (Option<u32>, usize) = match b {
+            b'"' | b'\\' | 0..=0x1f | 0x7f => (Some(u32::from(b)), 1),
+            0xc2 => match bytes.get(i + 1) {
+                Some(&c @ 0x80..=0x9f) => (Some(u32::from(c)), 2),
+                _ => (None, 1),
+            },
+            0xe2 => match (bytes.get(i + 1), bytes.get(i + 2)) {
+                (Some(&0x80), Some(&0xa8)) => (Some(0x2028), 3),
+                (Some(&0x80), Some(&0xa9)) => (Some(0x2029), 3),
+                _ => (None, 1),
+            },
+            _ => (None, 1),
+        };
+        if let Some(c) = escape {
+            out.extend_from_slice(&bytes[run..i]);
+            push_escape(out, c);
+            run = i + len;
+        }
+        i += len;
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+}
+
+/// The fastjson escape of one character that needs one.
+fn push_escape(out: &mut Vec<u8>, c: u32) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    match c {
+        0x22 => out.extend_from_slice(b"\\\""),
+        0x5c => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x09 => out.extend_from_slice(b"\\t"),
+        0x0a => out.extend_from_slice(b"\\n"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        0x0d => out.extend_from_slice(b"\\r"),
+        _ => {
+            out.extend_from_slice(b"\\u");
+            for shift in [12u32, 8, 4, 0] {
+                out.push(HEX[((c >> shift) & 0xF) as usize]);
             }
-            _ => out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes()),
         }
     }
-    out.push(b'"');
 }
 
 /// Parses a JSON header. `serialize_type` is left as JSON: the frame says how it was
@@ -229,6 +275,92 @@ mod tests {
         let mut out = Vec::new();
         push_str(&mut out, s);
         String::from_utf8(out).unwrap()
+    }
+
+    /// The escaping rules char by char, as the module docs state them.
+    fn oracle(s: &str) -> String {
+        let mut out = String::from("\"");
+        for ch in s.chars() {
+            match ch {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{8}' => out.push_str("\\b"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\u{c}' => out.push_str("\\f"),
+                '\r' => out.push_str("\\r"),
+                '\0'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' => {
+                    out.push_str(&format!("\\u{:04X}", u32::from(ch)));
+                }
+                _ => out.push(ch),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn escapes_match_the_rules_for_every_char_class() {
+        let samples = [
+            "",
+            "a",
+            "\u{80}",
+            "\u{9f}",
+            "\u{a0}",
+            "\u{ff}",
+            "\u{100}",
+            "\u{7ff}",
+            "\u{800}",
+            "\u{2027}",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{202a}",
+            "\u{20ac}",
+            "\u{e2}",
+            "\u{c2}",
+            "\u{fffd}",
+            "\u{10000}",
+            "\u{10ffff}",
+            "\u{7f}",
+            "\u{1f}",
+            "\"",
+            "\\",
+            "/",
+        ];
+        for a in samples {
+            for b in samples {
+                let s = format!("{a}x{b}{a}");
+                assert_eq!(esc(&s), oracle(&s), "{s:?}");
+            }
+        }
+        for c in (0..0x3000u32)
+            .chain(0xe000..0x10000)
+            .filter_map(char::from_u32)
+        {
+            let s = format!("{c}{c}z");
+            assert_eq!(esc(&s), oracle(&s), "U+{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn integers_in_decimal() {
+        for n in [
+            0i64,
+            7,
+            -7,
+            10,
+            99,
+            100,
+            -100,
+            i64::from(i32::MAX),
+            i64::from(i32::MIN),
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut out = Vec::new();
+            push_int(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
     }
 
     #[test]
