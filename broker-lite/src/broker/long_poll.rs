@@ -17,12 +17,11 @@ use tokio::task::JoinSet;
 
 use super::{State, lock};
 
-type Key = (String, i32);
-
 /// Pulls waiting for messages, by topic and queue.
 #[derive(Debug, Default)]
 pub(crate) struct PullHolds {
-    queues: Mutex<HashMap<Key, watch::Sender<u64>>>,
+    /// By topic, then queue id (found without allocating a key on every put).
+    queues: Mutex<HashMap<String, HashMap<i32, watch::Sender<u64>>>>,
     /// Set once the broker shuts down: held pulls answer at once.
     closing: watch::Sender<bool>,
 }
@@ -69,15 +68,12 @@ impl PullHolds {
     /// from now on.
     pub(crate) fn subscribe(&self, topic: &str, queue_id: i32) -> Waiter {
         let mut queues = lock(&self.queues);
-        let key = (topic.to_owned(), queue_id);
-        let rx = match queues.get(&key) {
-            Some(tx) => tx.subscribe(),
-            None => {
-                let (tx, rx) = watch::channel(0);
-                queues.insert(key, tx);
-                rx
-            }
-        };
+        let rx = queues
+            .entry(topic.to_owned())
+            .or_default()
+            .entry(queue_id)
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe();
         Waiter { rx }
     }
 
@@ -85,10 +81,15 @@ impl PullHolds {
     /// `max_offset` (one past the last message). Cheap when nobody waits.
     pub(crate) fn arrived(&self, topic: &str, queue_id: i32, max_offset: u64) {
         let mut queues = lock(&self.queues);
-        let key = (topic.to_owned(), queue_id);
-        if let Some(tx) = queues.get(&key) {
+        let Some(topic_queues) = queues.get_mut(topic) else {
+            return;
+        };
+        if let Some(tx) = topic_queues.get(&queue_id) {
             if tx.receiver_count() == 0 {
-                queues.remove(&key);
+                topic_queues.remove(&queue_id);
+                if topic_queues.is_empty() {
+                    queues.remove(topic);
+                }
             } else {
                 tx.send_replace(max_offset);
             }
@@ -100,13 +101,17 @@ impl PullHolds {
     pub(crate) fn waiting(&self) -> usize {
         lock(&self.queues)
             .values()
+            .flat_map(HashMap::values)
             .map(watch::Sender::receiver_count)
             .sum()
     }
 
     /// Forgets queues nobody waits on any more.
     fn prune(&self) {
-        lock(&self.queues).retain(|_, tx| tx.receiver_count() > 0);
+        lock(&self.queues).retain(|_, topic_queues| {
+            topic_queues.retain(|_, tx| tx.receiver_count() > 0);
+            !topic_queues.is_empty()
+        });
     }
 }
 

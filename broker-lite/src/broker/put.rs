@@ -20,7 +20,9 @@
 //! back to back (consecutive offsets); under SYNC_FLUSH puts waiting at the same time
 //! are appended together (one write, one fsync: group commit).
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use rocketmq::protocol::message::{OffsetMsgId, StoredMessage, SysFlag, property};
@@ -28,8 +30,8 @@ use rocketmq::protocol::message::{OffsetMsgId, StoredMessage, SysFlag, property}
 use super::schedule::timer::rewrite_timer;
 use super::topics::SCHEDULE_TOPIC;
 use super::{State, now_ms};
-use crate::Result;
-use crate::store::AppendResult;
+use crate::store::{AppendResult, FlushMode};
+use crate::{Error, Result};
 
 /// Where a message was stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,10 +76,35 @@ impl PutOutcome {
     }
 }
 
+/// A put that is done, or still waiting for the store (under SYNC_FLUSH: the appender
+/// thread and its fsync). Starting a put does the work that needs no waiting at once,
+/// so a processor that has nothing else to wait for answers without an `.await`.
+pub(crate) enum Putting<T> {
+    /// Stored (or refused) already.
+    Done(Result<T>),
+    /// Waits for the store.
+    Waiting(Pin<Box<dyn Future<Output = Result<T>> + Send>>),
+}
+
+impl<T> Putting<T> {
+    /// The outcome, waiting for it if needed.
+    pub(crate) async fn outcome(self) -> Result<T> {
+        match self {
+            Putting::Done(result) => result,
+            Putting::Waiting(waiting) => waiting.await,
+        }
+    }
+}
+
 /// Stores `msg`, applying the delay-level rewrite first. The caller fills in topic,
 /// queue id, flag, properties, body, born time and host, sysFlag, reconsume times and
 /// prepared transaction offset; the store sets the rest.
-pub(crate) async fn put(state: &Arc<State>, mut msg: StoredMessage) -> Result<PutOutcome> {
+pub(crate) async fn put(state: &Arc<State>, msg: StoredMessage) -> Result<PutOutcome> {
+    start_put(state, msg).outcome().await
+}
+
+/// [`put`], started: done at once under ASYNC_FLUSH.
+pub(crate) fn start_put(state: &Arc<State>, mut msg: StoredMessage) -> Putting<PutOutcome> {
     // A timer the rewrite refuses is stored as a plain message here; producers' sends
     // check it first and get Java's refusal (see `send`).
     if rewrite_timer(&mut msg, now_ms()).is_err() {
@@ -87,26 +114,52 @@ pub(crate) async fn put(state: &Arc<State>, mut msg: StoredMessage) -> Result<Pu
         );
     }
     rewrite_delay(state, &mut msg);
-    put_raw(state, msg).await
+    start_put_raw(state, msg)
 }
 
 /// Stores `msg` as it is (no delay rewrite).
 pub(crate) async fn put_raw(state: &Arc<State>, msg: StoredMessage) -> Result<PutOutcome> {
+    start_put_raw(state, msg).outcome().await
+}
+
+/// [`put_raw`], started: done at once under ASYNC_FLUSH.
+pub(crate) fn start_put_raw(state: &Arc<State>, msg: StoredMessage) -> Putting<PutOutcome> {
     let topic = msg.message.topic().to_owned();
     let queue_id = msg.queue_id;
-    let appended = state.store.append_async(msg).await?;
-    Ok(stored(state, topic, queue_id, appended))
+    if appends_at_once(state) {
+        Putting::Done(
+            state
+                .store
+                .append(msg)
+                .map(|a| stored(state, topic, queue_id, a)),
+        )
+    } else {
+        let state = Arc::clone(state);
+        Putting::Waiting(Box::pin(async move {
+            let appended = state.store.append_async(msg).await?;
+            Ok(stored(&state, topic, queue_id, appended))
+        }))
+    }
 }
 
 /// Stores the messages of a batch, in order, with consecutive offsets in their queue (all
 /// must share topic and queue id). No delay rewrite: Java refuses delayed batches before
 /// they get here. On an error the messages before it stay stored.
+#[cfg(test)]
 pub(crate) async fn put_batch(
     state: &Arc<State>,
     msgs: Vec<StoredMessage>,
 ) -> Result<Vec<PutOutcome>> {
+    start_put_batch(state, msgs).outcome().await
+}
+
+/// [`put_batch`], started: done at once under ASYNC_FLUSH.
+pub(crate) fn start_put_batch(
+    state: &Arc<State>,
+    msgs: Vec<StoredMessage>,
+) -> Putting<Vec<PutOutcome>> {
     let Some(first) = msgs.first() else {
-        return Ok(Vec::new());
+        return Putting::Done(Ok(Vec::new()));
     };
     let topic = first.message.topic().to_owned();
     let queue_id = first.queue_id;
@@ -114,21 +167,37 @@ pub(crate) async fn put_batch(
         .iter()
         .any(|m| m.message.topic() != topic || m.queue_id != queue_id)
     {
-        return Err(rocketmq::Error::InvalidField {
+        return Putting::Done(Err(rocketmq::Error::InvalidField {
             field: "batch",
             value: "messages of one batch must share topic and queue".into(),
         }
-        .into());
+        .into()));
     }
-    let (appended, error) = state.store.append_batch_async(msgs).await;
-    let outcomes: Vec<PutOutcome> = appended
-        .into_iter()
-        .map(|a| stored(state, topic.clone(), queue_id, a))
-        .collect();
-    match error {
-        Some(e) => Err(e),
-        None => Ok(outcomes),
+    let finish = move |state: &State, (appended, error): (Vec<AppendResult>, Option<Error>)| {
+        let outcomes: Vec<PutOutcome> = appended
+            .into_iter()
+            .map(|a| stored(state, topic.clone(), queue_id, a))
+            .collect();
+        match error {
+            Some(e) => Err(e),
+            None => Ok(outcomes),
+        }
+    };
+    if appends_at_once(state) {
+        Putting::Done(finish(state, state.store.append_batch(msgs)))
+    } else {
+        let state = Arc::clone(state);
+        Putting::Waiting(Box::pin(async move {
+            let appended = state.store.append_batch_async(msgs).await;
+            finish(&state, appended)
+        }))
     }
+}
+
+/// Whether an append is done without waiting (ASYNC_FLUSH: a page-cache write, made on
+/// the calling thread); under SYNC_FLUSH it waits for the appender thread's fsync.
+fn appends_at_once(state: &State) -> bool {
+    state.store.config().flush_mode == FlushMode::Async
 }
 
 /// Stats and wake-up after one append.

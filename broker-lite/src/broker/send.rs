@@ -24,7 +24,9 @@
 //! (clients keep away from unwritable queues through their routes; a send aimed at one is
 //! stored, as by Java 4.9.8 and 5.x).
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
@@ -39,7 +41,7 @@ use rocketmq::protocol::{ProtocolFlavour, RemotingCommand, RequestCode, Response
 use rocketmq::remoting::{RemotingServerBuilder, RequestContext};
 
 use super::consumers::{RETRY_PREFIX, dlq_topic};
-use super::put::{self, PutOutcome};
+use super::put::{self, PutOutcome, Putting};
 use super::schedule::timer::rewrite_timer;
 use super::topics::{AUTO_CREATE_TOPIC, PERM_INHERIT, PERM_READ, PERM_WRITE};
 use super::{Reply, State, on};
@@ -93,9 +95,7 @@ pub(super) fn register(
         RequestCode::SEND_MESSAGE_V2,
         RequestCode::SEND_BATCH_MESSAGE,
     ] {
-        builder = on(builder, code, state, |state, ctx, request| async move {
-            send(&state, &ctx, request).await
-        });
+        builder = on(builder, code, state, send);
     }
     builder
 }
@@ -270,13 +270,61 @@ fn peer(ctx: &RequestContext) -> SocketAddr {
         .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
 }
 
-async fn send(state: &Arc<State>, ctx: &RequestContext, request: RemotingCommand) -> Reply {
-    let header = parse_header(&request)?;
+/// A send processor's answer: ready, or waiting for the store (SYNC_FLUSH).
+enum Sending {
+    Done(Reply),
+    Waiting(Pin<Box<dyn Future<Output = Reply> + Send>>),
+}
+
+impl Sending {
+    /// The answer once `putting` completes, made by `finish` (at once when it is done).
+    fn after<T: Send + 'static>(
+        state: &Arc<State>,
+        putting: Putting<T>,
+        finish: impl FnOnce(&State, crate::Result<T>) -> Reply + Send + 'static,
+    ) -> Sending {
+        match putting {
+            Putting::Done(result) => Sending::Done(finish(state, result)),
+            waiting @ Putting::Waiting(_) => {
+                let state = Arc::clone(state);
+                Sending::Waiting(Box::pin(
+                    async move { finish(&state, waiting.outcome().await) },
+                ))
+            }
+        }
+    }
+}
+
+/// The send processor. Everything but waiting for the store runs before the future is
+/// created, so the future stays small (one per request).
+fn send(
+    state: Arc<State>,
+    ctx: RequestContext,
+    request: RemotingCommand,
+) -> impl Future<Output = Reply> + Send {
+    let sending = match start_send(&state, &ctx, &request) {
+        Ok(sending) => sending,
+        Err(e) => Sending::Done(Err(e)),
+    };
+    async move {
+        match sending {
+            Sending::Done(reply) => reply,
+            Sending::Waiting(waiting) => waiting.await,
+        }
+    }
+}
+
+fn start_send(
+    state: &Arc<State>,
+    ctx: &RequestContext,
+    request: &RemotingCommand,
+) -> rocketmq::Result<Sending> {
+    let header = parse_header(request)?;
     let flavour = request.version.flavour();
     let config = state.config();
     let topic_config = match check(state, &config, ctx, &header, flavour) {
         Ok(t) => t,
-        Err(refusal) => return Ok(Some(refusal)),
+        Err(refusal) => return Ok(Sending::Done(Ok(Some(refusal)))),
     };
     let queue_id = if header.queue_id < 0 {
         random_below(topic_config.write_queue_nums)
@@ -297,11 +345,11 @@ async fn send(state: &Arc<State>, ctx: &RequestContext, request: RemotingCommand
         request_version: request.version,
         config,
     };
-    if ctx.header.batch {
-        send_batch(state, ctx).await
+    Ok(if ctx.header.batch {
+        send_batch(state, ctx)
     } else {
-        send_one(state, ctx).await
-    }
+        send_one(state, ctx)
+    })
 }
 
 /// What a send needs after the checks.
@@ -443,10 +491,10 @@ fn retry_or_dlq(
     Ok(Some((dlq, random_below(DLQ_QUEUES))))
 }
 
-async fn send_one(state: &Arc<State>, ctx: SendContext) -> Reply {
+fn send_one(state: &Arc<State>, ctx: SendContext) -> Sending {
     let dlq = match retry_or_dlq(state, &ctx) {
         Ok(d) => d,
-        Err(refusal) => return Ok(Some(refusal)),
+        Err(refusal) => return Sending::Done(Ok(Some(refusal))),
     };
     let mut props = stored_properties(
         ctx.header.properties.as_deref(),
@@ -496,27 +544,32 @@ async fn send_one(state: &Arc<State>, ctx: SendContext) -> Reply {
         create_topic_in_send_back(state, TRANS_HALF_TOPIC, 1, PERM_READ | PERM_WRITE, 0);
     } else if let Err(refusal) = rewrite_timer(&mut msg, super::now_ms()) {
         let r = refusal.response();
-        return Ok(Some(response(r.response_code(), r.remark)));
+        return Sending::Done(Ok(Some(response(r.response_code(), r.remark))));
     }
     let recall = match ctx.flavour {
         ProtocolFlavour::V4 => None,
         _ => recall_handle(&msg, &ctx.config.broker_name),
     };
-    match put::put(state, msg).await {
-        Ok(outcome) => {
-            let transaction_id = match ctx.flavour {
-                ProtocolFlavour::V4 => None,
-                _ => uniq,
-            };
-            let mut header = success_header(&outcome, ctx.queue_id, outcome.offset_msg_id());
-            header.transaction_id = transaction_id;
-            header.recall_handle = recall;
-            Ok(Some(
-                response(ResponseCode::SUCCESS, None).with_header(&header),
-            ))
-        }
-        Err(e) => Ok(Some(store_failure(state, &e))),
-    }
+    let (queue_id, flavour) = (ctx.queue_id, ctx.flavour);
+    Sending::after(
+        state,
+        put::start_put(state, msg),
+        move |state, stored| match stored {
+            Ok(outcome) => {
+                let transaction_id = match flavour {
+                    ProtocolFlavour::V4 => None,
+                    _ => uniq,
+                };
+                let mut header = success_header(&outcome, queue_id, outcome.offset_msg_id());
+                header.transaction_id = transaction_id;
+                header.recall_handle = recall;
+                Ok(Some(
+                    response(ResponseCode::SUCCESS, None).with_header(&header),
+                ))
+            }
+            Err(e) => Ok(Some(store_failure(state, &e))),
+        },
+    )
 }
 
 /// Java 5.3 `attachRecallHandle`: for a timer message not bound for a retry topic, the
@@ -573,19 +626,42 @@ fn to_half(msg: &mut StoredMessage, flavour: ProtocolFlavour) {
     msg.queue_id = 0;
 }
 
-async fn send_batch(state: &Arc<State>, ctx: SendContext) -> Reply {
+fn send_batch(state: &Arc<State>, ctx: SendContext) -> Sending {
+    let stored = match prepare_batch(&ctx) {
+        Ok(stored) => stored,
+        Err(refusal) => return Sending::Done(refusal),
+    };
+    let (queue_id, max_size) = (ctx.queue_id, ctx.config.store.max_message_size);
+    let putting = put::start_put_batch(state, stored);
+    Sending::after(state, putting, move |state, stored| match stored {
+        Ok(outcomes) => {
+            let Some(first) = outcomes.first() else {
+                return refuse(ResponseCode::MESSAGE_ILLEGAL, illegal_remark(max_size));
+            };
+            let ids: Vec<String> = outcomes.iter().map(PutOutcome::offset_msg_id).collect();
+            let header = success_header(first, queue_id, ids.join(","));
+            Ok(Some(
+                response(ResponseCode::SUCCESS, None).with_header(&header),
+            ))
+        }
+        Err(e) => Ok(Some(store_failure(state, &e))),
+    })
+}
+
+/// The messages of a batch send, or the refusal.
+fn prepare_batch(ctx: &SendContext) -> Result<Vec<StoredMessage>, Reply> {
     let topic = ctx.header.topic.as_str();
     if ctx.flavour == ProtocolFlavour::V5 && topic.starts_with(RETRY_PREFIX) {
-        return refuse(
+        return Err(refuse(
             ResponseCode::MESSAGE_ILLEGAL,
             format!("batch request does not support retry group {topic}"),
-        );
+        ));
     }
     let illegal = || {
-        refuse(
+        Err(refuse(
             ResponseCode::MESSAGE_ILLEGAL,
             illegal_remark(ctx.config.store.max_message_size),
-        )
+        ))
     };
     // Java's putMessages refuses transactional and delayed batches.
     let batch_props = Properties::decode(ctx.header.properties.as_deref().unwrap_or(""));
@@ -611,7 +687,7 @@ async fn send_batch(state: &Arc<State>, ctx: SendContext) -> Reply {
         _ => String::new(),
     };
     let reconsume_times = ctx.header.reconsume_times.unwrap_or(0);
-    let stored: Vec<StoredMessage> = messages
+    Ok(messages
         .into_iter()
         .map(|m| {
             let props = append_properties(m.properties(), &extra);
@@ -625,20 +701,7 @@ async fn send_batch(state: &Arc<State>, ctx: SendContext) -> Reply {
                 ..StoredMessage::default()
             }
         })
-        .collect();
-    match put::put_batch(state, stored).await {
-        Ok(outcomes) => {
-            let Some(first) = outcomes.first() else {
-                return illegal();
-            };
-            let ids: Vec<String> = outcomes.iter().map(PutOutcome::offset_msg_id).collect();
-            let header = success_header(first, ctx.queue_id, ids.join(","));
-            Ok(Some(
-                response(ResponseCode::SUCCESS, None).with_header(&header),
-            ))
-        }
-        Err(e) => Ok(Some(store_failure(state, &e))),
-    }
+        .collect())
 }
 
 fn success_header(

@@ -176,7 +176,9 @@ struct Totals {
 
 #[derive(Debug, Default)]
 struct Inner {
-    items: HashMap<(&'static str, String), Item>,
+    /// Items by name, then key (two levels, so counting finds an item without a key
+    /// allocation).
+    items: HashMap<&'static str, HashMap<String, Item>>,
     totals: Totals,
     /// One sample of `totals` per second, with its time.
     seconds: VecDeque<(i64, Totals)>,
@@ -189,7 +191,8 @@ struct Inner {
 
 impl Inner {
     fn add(&mut self, name: &'static str, key: &str, value: u64) {
-        match self.items.get_mut(&(name, key.to_owned())) {
+        let items = self.items.entry(name).or_default();
+        match items.get_mut(key) {
             Some(item) => item.add(value),
             None => {
                 let mut item = Item::default();
@@ -203,7 +206,7 @@ impl Inner {
                 item.hour.push_back(zero);
                 item.day.push_back(zero);
                 item.add(value);
-                self.items.insert((name, key.to_owned()), item);
+                items.insert(key.to_owned(), item);
             }
         }
     }
@@ -237,8 +240,9 @@ impl Stats {
         let mut inner = lock(&self.inner);
         inner.add(TOPIC_PUT_NUMS, topic, msgs);
         inner.add(TOPIC_PUT_SIZE, topic, bytes);
-        let cluster = inner.cluster.clone();
+        let cluster = std::mem::take(&mut inner.cluster);
         inner.add(BROKER_PUT_NUMS, &cluster, msgs);
+        inner.cluster = cluster;
         inner.totals.put = inner.totals.put.saturating_add(msgs);
         inner.daily.put_now = inner.daily.put_now.saturating_add(msgs);
     }
@@ -254,8 +258,9 @@ impl Stats {
         let key = format!("{topic}@{group}");
         inner.add(GROUP_GET_NUMS, &key, msgs);
         inner.add(GROUP_GET_SIZE, &key, bytes);
-        let cluster = inner.cluster.clone();
+        let cluster = std::mem::take(&mut inner.cluster);
         inner.add(BROKER_GET_NUMS, &cluster, msgs);
+        inner.cluster = cluster;
         inner.totals.get_found += 1;
         inner.totals.get_transferred = inner.totals.get_transferred.saturating_add(msgs);
         inner.daily.get_now = inner.daily.get_now.saturating_add(msgs);
@@ -265,11 +270,7 @@ impl Stats {
     /// `None` when nothing was recorded under it.
     pub(crate) fn item(&self, name: &str, key: &str) -> Option<ItemStats> {
         let inner = lock(&self.inner);
-        let item = inner
-            .items
-            .iter()
-            .find(|((n, k), _)| *n == name && k == key)
-            .map(|(_, item)| item)?;
+        let item = inner.items.get(name)?.get(key)?;
         let now = item.now(now_ms());
         Some(ItemStats {
             minute: snapshot(&item.minute, now),
@@ -283,9 +284,9 @@ impl Stats {
         let inner = lock(&self.inner);
         inner
             .items
-            .iter()
-            .find(|((n, k), _)| *n == name && k == key)
-            .map_or(0, |(_, item)| item.value)
+            .get(name)
+            .and_then(|items| items.get(key))
+            .map_or(0, |item| item.value)
     }
 
     /// The rate over the last `window` seconds (Java uses 10, 60 and 600), or `None`
@@ -338,7 +339,7 @@ impl Stats {
         while inner.seconds.len() > SECOND_SAMPLES {
             inner.seconds.pop_front();
         }
-        for item in inner.items.values_mut() {
+        for item in inner.items.values_mut().flat_map(HashMap::values_mut) {
             let s = item.now(at_ms);
             if tick.is_multiple_of(10) {
                 Item::sample(&mut item.minute, MINUTE_SAMPLES, s);

@@ -108,13 +108,13 @@ impl Store {
     /// host, body CRC, record version and the IPv6 sysFlag bits; the caller provides the
     /// message, queue id, born time/host, flag, sysFlag, reconsume times and prepared
     /// transaction offset. With [`FlushMode::Sync`] it returns after an fsync covering
-    /// the record. Blocking; async callers use [`append_async`](Self::append_async).
+    /// the record. Blocking: async callers use [`append_async`](Self::append_async), or
+    /// this under [`FlushMode::Async`] (a page-cache write).
     ///
     /// Fails with [`Error::DiskFull`] while the last disk check found the disk over
     /// [`StoreConfig::disk_warning_ratio`] (see [`clean`](Self::clean)).
     pub fn append(&self, msg: StoredMessage) -> Result<AppendResult> {
-        let mut outcomes = self.append_all(&mut Scratch::default(), vec![vec![msg]]);
-        outcomes.pop().map_or(Err(Error::Shutdown), Outcome::single)
+        self.append_here(vec![msg]).single()
     }
 
     /// Appends the messages of every submission, in order; the messages of one submission

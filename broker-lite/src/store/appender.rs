@@ -60,8 +60,8 @@ pub(super) enum Job {
 pub(super) struct Appender {
     tx: mpsc::Sender<Job>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    /// Buffers of the appends made on the caller's thread (ASYNC_FLUSH); taken before
-    /// the store lock.
+    /// Buffers of the appends made on the caller's thread ([`Store::append`],
+    /// ASYNC_FLUSH appends); taken before the store lock.
     scratch: Mutex<Scratch>,
 }
 
@@ -172,11 +172,28 @@ impl Store {
         }
     }
 
+    /// Appends the messages in order with consecutive offsets in their queue, on this
+    /// thread (see [`append_batch_async`](Self::append_batch_async)). With
+    /// [`FlushMode::Sync`] it returns after an fsync covering them. Blocking: async
+    /// callers use it only under [`FlushMode::Async`], where it writes to the page cache.
+    pub fn append_batch(&self, msgs: Vec<StoredMessage>) -> (Vec<AppendResult>, Option<Error>) {
+        let outcome = self.append_here(msgs);
+        (outcome.appended, outcome.error)
+    }
+
+    /// Appends one submission on this thread, with the buffers kept for that.
+    pub(super) fn append_here(&self, msgs: Vec<StoredMessage>) -> Outcome {
+        let mut scratch = lock(&self.inner.appender.scratch);
+        let mut outcomes = self.append_all(&mut scratch, vec![msgs]);
+        outcomes.pop().unwrap_or_else(|| Outcome {
+            appended: Vec::new(),
+            error: Some(Error::Shutdown),
+        })
+    }
+
     async fn submit(&self, msgs: Vec<StoredMessage>) -> Result<Outcome> {
         if self.inner.config.flush_mode != FlushMode::Sync {
-            let mut scratch = lock(&self.inner.appender.scratch);
-            let mut outcomes = self.append_all(&mut scratch, vec![msgs]);
-            return outcomes.pop().ok_or(Error::Shutdown);
+            return Ok(self.append_here(msgs));
         }
         let (reply, answer) = oneshot::channel();
         self.inner

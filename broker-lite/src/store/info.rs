@@ -31,7 +31,7 @@ impl Store {
         offset: u64,
     ) -> Result<Option<i64>> {
         let state = lock(&self.inner.state);
-        let Some(q) = state.queues.get(&(topic.to_owned(), queue_id)) else {
+        let Some(q) = state.queues.get(topic, queue_id) else {
             return Ok(None);
         };
         match q.get(offset)? {
@@ -58,9 +58,7 @@ impl Store {
     pub fn delete_topic(&self, topic: &str) -> Result<bool> {
         check_topic(topic)?;
         let mut state = lock(&self.inner.state);
-        let before = state.queues.len();
-        state.queues.retain(|(t, _), _| t != topic);
-        let existed = state.queues.len() != before;
+        let existed = state.queues.remove_topic(topic);
         let dir = self.inner.config.root.join("consumequeue").join(topic);
         match fs::remove_dir_all(&dir) {
             Ok(()) => Ok(true),

@@ -32,13 +32,13 @@ mod flush;
 mod index;
 mod info;
 mod lookup;
+mod queue_table;
 mod record;
 mod recovery;
 mod segments;
 #[cfg(test)]
 pub(crate) mod test_dir;
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -59,6 +59,7 @@ use checkpoint::Checkpoint;
 use commit_log::CommitLog;
 use consume_queue::{ConsumeQueue, Entry};
 use index::Index;
+use queue_table::QueueTable;
 
 /// Java's `String.hashCode` (over UTF-16 units), the tag hash code of consume-queue entries.
 pub fn tag_hash(tags: &str) -> i64 {
@@ -148,7 +149,7 @@ struct Inner {
 #[derive(Debug)]
 struct State {
     commit_log: CommitLog,
-    queues: HashMap<(String, i32), ConsumeQueue>,
+    queues: QueueTable,
     checkpoint: Checkpoint,
     /// The key index (`None` when disabled).
     index: Option<Index>,
@@ -170,13 +171,12 @@ impl State {
         topic: &str,
         id: i32,
     ) -> Result<&mut ConsumeQueue> {
-        let key = (topic.to_owned(), id);
-        if !self.queues.contains_key(&key) {
+        if self.queues.get(topic, id).is_none() {
             let dir = root.join("consumequeue").join(topic).join(id.to_string());
             let q = ConsumeQueue::open(&dir, per_file)?;
-            self.queues.insert(key.clone(), q);
+            self.queues.insert(topic, id, q);
         }
-        self.queues.get_mut(&key).ok_or(Error::Shutdown)
+        self.queues.get_mut(topic, id).ok_or(Error::Shutdown)
     }
 }
 
@@ -232,7 +232,7 @@ impl Store {
             min_offset: 0,
             max_offset: 0,
         };
-        let Some(q) = state.queues.get(&(topic.to_owned(), queue_id)) else {
+        let Some(q) = state.queues.get(topic, queue_id) else {
             return Ok(result);
         };
         let (min, maxo) = (q.min_offset(), q.max_offset());
@@ -286,7 +286,7 @@ impl Store {
         let state = lock(&self.inner.state);
         state
             .queues
-            .get(&(topic.to_owned(), queue_id))
+            .get(topic, queue_id)
             .map_or(0, ConsumeQueue::min_offset)
     }
 
@@ -295,19 +295,14 @@ impl Store {
         let state = lock(&self.inner.state);
         state
             .queues
-            .get(&(topic.to_owned(), queue_id))
+            .get(topic, queue_id)
             .map_or(0, ConsumeQueue::max_offset)
     }
 
     /// The queue ids that exist for `topic`, sorted.
     pub fn queue_ids(&self, topic: &str) -> Vec<i32> {
         let state = lock(&self.inner.state);
-        let mut ids: Vec<i32> = state
-            .queues
-            .keys()
-            .filter(|(t, _)| t == topic)
-            .map(|(_, id)| *id)
-            .collect();
+        let mut ids: Vec<i32> = state.queues.ids(topic).collect();
         ids.sort_unstable();
         ids
     }
@@ -337,7 +332,7 @@ impl Store {
     /// the max offset when every record is older (Java `getOffsetInQueueByTime`).
     pub fn offset_by_time(&self, topic: &str, queue_id: i32, timestamp: i64) -> Result<u64> {
         let state = lock(&self.inner.state);
-        let Some(q) = state.queues.get(&(topic.to_owned(), queue_id)) else {
+        let Some(q) = state.queues.get(topic, queue_id) else {
             return Ok(0);
         };
         let store_time = |o: u64| -> Result<Option<i64>> {

@@ -12,7 +12,6 @@
 //!   pointing past the end are dropped and missing entries are rebuilt from the scanned
 //!   records. Deleting the checkpoint forces a scan of the whole commit log.
 
-use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
@@ -197,8 +196,8 @@ pub(super) fn entry_of(
 const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
 
 /// The consume queues found on disk.
-fn load_queues(root: &Path, per_file: u64) -> Result<HashMap<(String, i32), ConsumeQueue>> {
-    let mut queues = HashMap::new();
+fn load_queues(root: &Path, per_file: u64) -> Result<QueueTable> {
+    let mut queues = QueueTable::default();
     let dir = root.join("consumequeue");
     if !dir.exists() {
         return Ok(queues);
@@ -221,7 +220,7 @@ fn load_queues(root: &Path, per_file: u64) -> Result<HashMap<(String, i32), Cons
                 continue;
             };
             let q = ConsumeQueue::open(&queue.path(), per_file)?;
-            queues.insert((name.clone(), id), q);
+            queues.insert(&name, id, q);
         }
     }
     Ok(queues)
@@ -229,11 +228,7 @@ fn load_queues(root: &Path, per_file: u64) -> Result<HashMap<(String, i32), Cons
 
 /// Where crash recovery starts scanning: the newest segment whose first record is at or
 /// before the safe time, moved back to cover any consume queue that lags behind it.
-fn scan_start(
-    log: &CommitLog,
-    queues: &HashMap<(String, i32), ConsumeQueue>,
-    safe_ts: i64,
-) -> Result<u64> {
+fn scan_start(log: &CommitLog, queues: &QueueTable, safe_ts: i64) -> Result<u64> {
     let size = log.segment_size();
     let mut from = log.min_offset();
     for seg in log.segments().list().iter().rev() {
