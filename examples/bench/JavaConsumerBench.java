@@ -2,8 +2,9 @@
 // the benchmark Consumer of rocketmq-example sets it up (ROCKETMQ binary headers, 20 consume
 // threads, AllocateMessageQueueAveragely, subscription "*", one message per listener call,
 // the message counted and CONSUME_SUCCESS returned), but recording every message's
-// born-to-consume (B2C) and store-to-consume (S2C) latency in a histogram of whole
-// milliseconds (the resolution of the message timestamps), so p50/p99 can be compared.
+// born-to-consume (B2C) and store-to-consume (S2C) latency in a histogram of 0.1 ms buckets
+// (the clock read in microseconds against the messages' millisecond timestamps, which
+// over-states each latency by up to 1 ms, as for the Rust program), so p50/p99 can be compared.
 // Prints one line in the same format as the Rust program.
 //
 // Arguments: namesrv topic group first|last warmup-s duration-s expect [threads [start-at]]
@@ -28,18 +29,35 @@ import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.MessageExt;
 
 public class JavaConsumerBench {
-    /** Latencies of 0 .. BUCKETS-2 ms each have a bucket; the last holds everything above. */
-    static final int BUCKETS = 1 << 17;
+    /** Latencies below FINE_LIMIT_US have a bucket of FINE_US each; above, one per ms. */
+    static final long FINE_US = 100;
+    static final long FINE_LIMIT_US = 100_000;
+    static final int FINE_BUCKETS = (int) (FINE_LIMIT_US / FINE_US);
+    /** The last bucket holds everything above about 131 s. */
+    static final int BUCKETS = FINE_BUCKETS + (1 << 17);
 
-    /** A histogram of whole milliseconds: count, sum, max, and percentiles by bucket. */
+    /**
+     * A histogram of microseconds (0.1 ms buckets below 100 ms, 1 ms above): count, sum,
+     * max, and percentiles by bucket, the same as the Rust program's.
+     */
     static final class Histogram {
         final AtomicLongArray counts = new AtomicLongArray(BUCKETS);
         final LongAdder sum = new LongAdder();
         final java.util.concurrent.atomic.AtomicLong max = new java.util.concurrent.atomic.AtomicLong();
 
-        void record(long ms) {
-            long v = Math.max(0, ms);
-            counts.incrementAndGet((int) Math.min(v, BUCKETS - 1));
+        static int bucket(long us) {
+            long b = us < FINE_LIMIT_US ? us / FINE_US : FINE_BUCKETS + (us - FINE_LIMIT_US) / 1000;
+            return (int) Math.min(b, BUCKETS - 1);
+        }
+
+        /** The smallest latency of bucket i, in milliseconds. */
+        static double floorMs(int i) {
+            return i < FINE_BUCKETS ? i * FINE_US / 1000.0 : FINE_LIMIT_US / 1000 + (i - FINE_BUCKETS);
+        }
+
+        void record(long us) {
+            long v = Math.max(0, us);
+            counts.incrementAndGet(bucket(v));
             sum.add(v);
             long prev = max.get();
             while (v > prev && !max.compareAndSet(prev, v)) {
@@ -55,8 +73,8 @@ public class JavaConsumerBench {
             return n;
         }
 
-        /** The smallest value with at least `fraction` of the samples at or below it. */
-        long percentile(double fraction) {
+        /** The floor (ms) of the smallest bucket with at least `fraction` of the samples at or below it. */
+        double percentile(double fraction) {
             long n = total();
             if (n == 0) {
                 return 0;
@@ -66,16 +84,26 @@ public class JavaConsumerBench {
             for (int i = 0; i < BUCKETS; i++) {
                 seen += counts.get(i);
                 if (seen >= rank) {
-                    return i;
+                    return floorMs(i);
                 }
             }
-            return BUCKETS - 1;
+            return floorMs(BUCKETS - 1);
         }
 
-        double average() {
+        double averageMs() {
             long n = total();
-            return n == 0 ? 0 : sum.doubleValue() / n;
+            return n == 0 ? 0 : sum.doubleValue() / n / 1000.0;
         }
+
+        double maxMs() {
+            return max.get() / 1000.0;
+        }
+    }
+
+    /** Wall-clock time in microseconds (java.time.Instant has microsecond resolution on Linux). */
+    static long nowMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
     }
 
     public static void main(String[] args) throws Exception {
@@ -111,12 +139,12 @@ public class JavaConsumerBench {
             public ConsumeConcurrentlyStatus consumeMessage(List<MessageExt> msgs,
                 ConsumeConcurrentlyContext context) {
                 MessageExt msg = msgs.get(0);
-                long now = System.currentTimeMillis();
+                long now = nowMicros();
                 total.increment();
                 if (measuring.get()) {
                     count.increment();
-                    b2c.record(now - msg.getBornTimestamp());
-                    s2c.record(now - msg.getStoreTimestamp());
+                    b2c.record(now - msg.getBornTimestamp() * 1000);
+                    s2c.record(now - msg.getStoreTimestamp() * 1000);
                 }
                 return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
             }
@@ -149,10 +177,10 @@ public class JavaConsumerBench {
         double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
         long n = count.sum();
         System.out.printf(
-            "java msgs=%d secs=%.1f tps=%.0f b2c_avg_ms=%.3f b2c_p50_ms=%d b2c_p99_ms=%d b2c_max_ms=%d "
-                + "s2c_avg_ms=%.3f s2c_p50_ms=%d s2c_p99_ms=%d s2c_max_ms=%d cpu_s=%.2f cpu_us_per_msg=%.2f%n",
-            n, seconds, n / seconds, b2c.average(), b2c.percentile(0.50), b2c.percentile(0.99),
-            b2c.max.get(), s2c.average(), s2c.percentile(0.50), s2c.percentile(0.99), s2c.max.get(),
+            "java msgs=%d secs=%.1f tps=%.0f b2c_avg_ms=%.3f b2c_p50_ms=%.1f b2c_p99_ms=%.1f b2c_max_ms=%.1f "
+                + "s2c_avg_ms=%.3f s2c_p50_ms=%.1f s2c_p99_ms=%.1f s2c_max_ms=%.1f cpu_s=%.2f cpu_us_per_msg=%.2f%n",
+            n, seconds, n / seconds, b2c.averageMs(), b2c.percentile(0.50), b2c.percentile(0.99),
+            b2c.maxMs(), s2c.averageMs(), s2c.percentile(0.50), s2c.percentile(0.99), s2c.maxMs(),
             cpu, n == 0 ? 0 : cpu * 1e6 / n);
         consumer.shutdown();
         System.exit(0);

@@ -5,7 +5,9 @@
 #
 #   java      examples/bench/JavaConsumerBench.java: a DefaultMQPushConsumer set up as the
 #             Java benchmark Consumer sets it up (20 consume threads, averagely, one message
-#             per call), recording B2C/S2C in a millisecond histogram (avg/p50/p99/max)
+#             per call), recording B2C/S2C in a histogram of 0.1 ms buckets (avg/p50/p99/max;
+#             the clock read in microseconds against the messages' millisecond timestamps,
+#             which over-states every latency by up to 1 ms, alike for both consumers)
 #   rust      examples/consumer_bench.rs (release): the SDK PushConsumer, same settings and
 #             the same histogram; on one thread, and on two ("rust-mt")
 #
@@ -17,11 +19,22 @@
 #             measure the same wall-clock window of DURATION s: born-to-consume (B2C) and
 #             store-to-consume (S2C) latency, client CPU per message (TPS is the
 #             producer's rate here). Twice: with "rust", then with "rust-mt".
+#   alone     the same live traffic, each consumer alone (Java, then the SDK on one
+#             thread, each on a fresh topic), as producer-bench.sh runs producers one at a
+#             time: on 2 cores the consumers side by side also compete with each other
+#             for CPU. Reported next to the side-by-side figures, not instead of them.
 #
 # Ends with tables of both and the SDK/Java ratios against the targets (>= 2x TPS,
 # <= 1/4 CPU per message, <= 1/2 p99 B2C), with the load average seen.
 #
-# Usage: examples/bench/consumer-bench.sh [--version 4.9.8|5] [--duration S] [--preload S]
+# --wire (root or CAP_NET_RAW; off by default, it costs CPU): during the first live round
+# and the rounds alone, a capture on loopback (python3, AF_PACKET with a kernel filter on
+# the broker port) takes the kernel's receive time of every message in the broker's frames
+# to each consumer's connection: B2C/S2C as delivered to the socket, before any client
+# code runs. The gap to the listener's figures is what the client adds; the wire figures
+# are the floor no client can go below on that broker and machine.
+#
+# Usage: examples/bench/consumer-bench.sh [--version 4.9.8|5] [--duration S] [--preload S] [--wire]
 # Needs: java + javac (17), python3, cargo.
 set -euo pipefail
 
@@ -31,14 +44,16 @@ VERSION=5
 DURATION=30
 PRELOAD=60
 WARMUP=5
+WIRE=0
 TOPIC=BenchTopic8
-LIVE_TOPICS=(BenchLiveTopic8a BenchLiveTopic8b) # a fresh topic per live round
+LIVE_TOPICS=(BenchLiveTopic8a BenchLiveTopic8b BenchLiveTopic8c BenchLiveTopic8d) # a fresh topic per live round
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --version) VERSION="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --preload) PRELOAD="$2"; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --wire) WIRE=1; shift ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "consumer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -110,6 +125,111 @@ java_bench() { # topic, group, first|last, warmup s, duration s, expect [threads
     JavaConsumerBench "$NS" "$@" 2>&1 < /dev/null | tee "$WORK/java-bench-$2.log" | grep '^java '
 }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+if [[ "$WIRE" == 1 ]]; then
+  cat > "$WORK/wire.py" <<'PYEOF'
+# Wire-level B2C/S2C: for every message in a broker->client frame on loopback, the kernel
+# receive timestamp minus the message's born/store timestamp, per client port.
+import socket, struct, sys, time, collections
+port, secs = int(sys.argv[1]), float(sys.argv[2])
+ETH_P_ALL = 3
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+prog = [
+    (0x20, 0, 0, 0xfffff004),   # pkttype
+    (0x15, 0, 10, 0),           # HOST
+    (0x28, 0, 0, 12),
+    (0x15, 0, 8, 0x800),
+    (0x30, 0, 0, 23),
+    (0x15, 0, 6, 6),
+    (0x28, 0, 0, 20),
+    (0x45, 4, 0, 0x1fff),
+    (0xb1, 0, 0, 14),
+    (0x48, 0, 0, 14),
+    (0x15, 0, 1, port),
+    (0x06, 0, 0, 262144),
+    (0x06, 0, 0, 0),
+]
+import ctypes
+buf = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in prog))
+fprog = struct.pack("HL", len(prog), ctypes.addressof(buf))
+s.setsockopt(socket.SOL_SOCKET, 26, fprog)  # SO_ATTACH_FILTER
+s.setsockopt(socket.SOL_SOCKET, 35, 1)      # SO_TIMESTAMPNS
+try:
+    s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE: few drops under load
+except OSError:
+    pass
+s.bind(("lo", 0))
+s.settimeout(0.5)
+b2c = collections.defaultdict(list); s2c = collections.defaultdict(list)
+end = time.time() + secs
+while time.time() < end:
+    try:
+        data, anc, _, _ = s.recvmsg(262144, 64)
+    except socket.timeout:
+        continue
+    ts = None
+    for lvl, typ, d in anc:
+        if lvl == socket.SOL_SOCKET and typ == 35:
+            sec, nsec = struct.unpack("qq", d[:16]); ts = sec * 1_000_000 + nsec // 1000
+    if ts is None:
+        continue
+    ihl = (data[14] & 0xf) * 4
+    t = 14 + ihl
+    dport = struct.unpack(">H", data[t+2:t+4])[0]
+    doff = (data[t+12] >> 4) * 4
+    p = data[t+doff:]
+    i = 0
+    while i + 8 <= len(p):
+        ln, hw = struct.unpack(">II", p[i:i+8])
+        if ln > 1 << 24 or i + 4 + ln > len(p):
+            break
+        hl = hw & 0xffffff
+        body = p[i+8+hl:i+4+ln]
+        j = 0
+        while j + 64 <= len(body):
+            size, magic = struct.unpack(">ii", body[j:j+8])
+            if magic not in (-626843481, -626843477) or size <= 0:
+                break
+            sysflag = struct.unpack(">i", body[j+36:j+40])[0]
+            born = struct.unpack(">q", body[j+40:j+48])[0]
+            so = 56 if not sysflag & 0x10 else 68
+            store = struct.unpack(">q", body[j+so:j+so+8])[0]
+            if 0 <= ts - born * 1000 < 60_000_000:
+                b2c[dport].append(ts - born * 1000); s2c[dport].append(ts - store * 1000)
+            j += size
+        i += 4 + ln
+def pct(v, f):
+    v = sorted(v); return (v[max(0, min(len(v) - 1, int(len(v) * f + 0.999999) - 1))] // 100) / 10
+for dport in b2c:
+    b, st = b2c[dport], s2c[dport]
+    print(f"wire port={dport} msgs={len(b)} b2c_avg_ms={sum(b)/len(b)/1000:.3f} b2c_p50_ms={pct(b,.5):.1f} b2c_p99_ms={pct(b,.99):.1f} b2c_max_ms={max(b)/1000:.1f} s2c_avg_ms={sum(st)/len(st)/1000:.3f} s2c_p50_ms={pct(st,.5):.1f} s2c_p99_ms={pct(st,.99):.1f}")
+PYEOF
+fi
+# With --wire: captures the measured window (from the wall-clock start-at, DURATION s) and
+# writes one line per consumer connection, named after the process owning it.
+wire_capture() { # start-at ms, out file
+  [[ "$WIRE" == 1 ]] || return 0
+  local start_at="$1" out="$2" now w
+  now="$(python3 -c "import time; print(int(time.time() * 1000))")"
+  sleep "$(python3 -c "print(max(0, ($start_at - $now) / 1000))")"
+  python3 "$WORK/wire.py" "$BROKER_PORT" "$DURATION" > "$out.raw" 2>&1 &
+  w=$!
+  sleep 2
+  ss -tnpH state established "( dport = :$BROKER_PORT )" > "$out.ss" 2>/dev/null || true
+  wait "$w" || true
+  python3 - "$out.raw" "$out.ss" > "$out" <<'PYEOF'
+import re, sys
+owner = {}
+for line in open(sys.argv[2]):
+    cols = line.split()
+    m = re.search(r'"([^"]+)"', line)
+    if len(cols) >= 4 and m:
+        owner[cols[2].rsplit(":", 1)[1]] = "rust-wire" if m.group(1).startswith("consumer_bench") else "java-wire"
+for line in open(sys.argv[1]):
+    if line.startswith("wire port="):
+        _, port, rest = line.split(" ", 2)
+        print(owner.get(port.split("=")[1], "other-wire"), rest.strip())
+PYEOF
+}
 
 # 1. Backlog.
 log "preload: Java Producer, 16 threads, $PRELOAD s"
@@ -152,20 +272,47 @@ live_pair() { # round, topic, SDK runtime threads (0 = one thread), SDK label
   sleep 3
   p="$(java_tool Producer "$WORK/live-producer$round.out" -t "$topic" -w 4 -s 128)"
   load_before="$(loadavg)"
+  if [[ "$round" == 1 ]]; then wire_capture "$start_at" "$WORK/wire-live$round.out"; fi
   wait "$r"
   [[ -s "$WORK/rust-live$round.out" ]] || die "SDK live run $round printed no result"
   wait "$j" || die "the Java live run $round printed no result: $(tail -20 "$WORK/java-bench-java_live${round}_$$.log")"
   echo "load=$(tr ' ' '/' <<< "$load_before")/$(loadavg | tr ' ' '/')" > "$WORK/load-live$round.out"
   kill -9 "$p" 2>/dev/null || true
-  cat "$WORK/java-live$round.out" "$WORK/rust-live$round.out" >&2
+  cat "$WORK/java-live$round.out" "$WORK/rust-live$round.out" | tee "$WORK/live$round.txt" >&2
 }
 live_pair 1 "${LIVE_TOPICS[0]}" 0 rust
 live_pair 2 "${LIVE_TOPICS[1]}" 2 rust-mt
 
+# 4. The same live traffic, one consumer at a time.
+log "alone: each consumer by itself on the same live traffic, $WARMUP s warm-up + $DURATION s"
+live_alone() { # round, topic, java|rust
+  local round="$1" topic="$2" who="$3" start_at load_before p c
+  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + 3) * 1000)")"
+  if [[ "$who" == java ]]; then
+    java_bench "$topic" "java_alone${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/alone$round.out" &
+  else
+    "$BENCH" --namesrv "$NS" --topic "$topic" --group "rust_alone${round}_$$" --from last \
+      --start-at "$start_at" --duration "$DURATION" > "$WORK/alone$round.out" &
+  fi
+  c=$!
+  sleep 3
+  p="$(java_tool Producer "$WORK/alone-producer$round.out" -t "$topic" -w 4 -s 128)"
+  load_before="$(loadavg)"
+  wire_capture "$start_at" "$WORK/wire-alone$round.out"
+  wait "$c" || die "the $who run alone printed no result"
+  [[ -s "$WORK/alone$round.out" ]] || die "the $who run alone printed no result"
+  echo "load=$(tr ' ' '/' <<< "$load_before")/$(loadavg | tr ' ' '/')" > "$WORK/load-alone$round.out"
+  kill -9 "$p" 2>/dev/null || true
+  cat "$WORK/alone$round.out" >&2
+}
+live_alone 1 "${LIVE_TOPICS[2]}" java
+live_alone 2 "${LIVE_TOPICS[3]}" rust
+
 python3 - "$LABEL" "$BACKLOG" "$LOAD_DRAIN" \
   "$JAVA_DRAIN" "$RUST_DRAIN" "$RUST_DRAIN_MT" \
   -- "$(cat "$WORK/load-live1.out")" "$(cat "$WORK/java-live1.out")" "$(cat "$WORK/rust-live1.out")" \
-  -- "$(cat "$WORK/load-live2.out")" "$(cat "$WORK/java-live2.out")" "$(cat "$WORK/rust-live2.out")" <<'EOF'
+  -- "$(cat "$WORK/load-live2.out")" "$(cat "$WORK/java-live2.out")" "$(cat "$WORK/rust-live2.out")" \
+  -- "$(cat "$WORK/load-alone1.out")" "$(cat "$WORK/alone1.out")" "$(cat "$WORK/load-alone2.out")" "$(cat "$WORK/alone2.out")" <<'EOF'
 import sys
 label, backlog, load_drain = sys.argv[1:4]
 sections, current = [], []
@@ -230,11 +377,51 @@ print(f"Drain a backlog of {backlog} messages, one consumer at a time (load aver
 print("(B2C/S2C here are the age of the backlog, not a latency.)\n")
 table(drain)
 ratios(drain, False)
-for i, section in enumerate(sections[1:], 1):
+for i, section in enumerate(sections[1:3], 1):
     load = section[0].split("=", 1)[1].split("/")
     print(f"\nLive traffic {i} (Java Producer, 4 threads), both consumers at once "
           f"(load average before: {' '.join(load[:3])}, after: {' '.join(load[3:])}):\n")
     live = rows(section[1:])
     table(live)
     ratios(live, True)
+alone = sections[3]
+loads = [alone[0].split("=", 1)[1].split("/"), alone[2].split("=", 1)[1].split("/")]
+print("\nThe same live traffic, each consumer alone (Java, then the SDK on one thread; each "
+      "on its own topic, so not the same messages; load average before/after: "
+      + "; ".join(f"{' '.join(l[:3])} / {' '.join(l[3:])}" for l in loads) + "):\n")
+solo = rows([alone[1], alone[3]])
+table(solo)
+ratios(solo, True)
 EOF
+if [[ "$WIRE" == 1 ]]; then
+  python3 - "$WORK/wire-live1.out" "$WORK/live1.txt" "$WORK/wire-alone1.out" "$WORK/alone1.out" \
+    "$WORK/wire-alone2.out" "$WORK/alone2.out" <<'EOF'
+import sys
+def parse(line):
+    name, *kv = line.split()
+    return name, {k: float(v) for k, v in (p.split("=", 1) for p in kv)}
+def lines(path):
+    try:
+        return [parse(l) for l in open(path) if "=" in l]
+    except OSError:
+        return []
+cols = [("msgs", "msgs"), ("b2c_avg_ms", "B2C avg"), ("b2c_p50_ms", "B2C p50"),
+        ("b2c_p99_ms", "B2C p99"), ("s2c_avg_ms", "S2C avg"), ("s2c_p99_ms", "S2C p99")]
+print("\nDelivery to each consumer's socket (--wire: kernel receive time of every message; the "
+      "floor for any client on this broker and machine) next to the listener's figures, ms. The "
+      "capture starts about a second into the window and may drop packets under load, so it counts "
+      "somewhat fewer messages:\n")
+print("| round | consumer | measured at | " + " | ".join(h for _, h in cols) + " |")
+print("|---" * (len(cols) + 3) + "|")
+rounds = [("live 1, side by side", sys.argv[1], sys.argv[2]), ("Java alone", sys.argv[3], sys.argv[4]),
+          ("SDK alone", sys.argv[5], sys.argv[6])]
+for label, wire, listener in rounds:
+    at_listener = dict(lines(listener))
+    for name, d in lines(wire):
+        who = name.replace("-wire", "")
+        print(f"| {label} | {who} | socket | " + " | ".join("%g" % d.get(k, 0) for k, _ in cols) + " |")
+        if who in at_listener:
+            l = at_listener[who]
+            print(f"| {label} | {who} | listener | " + " | ".join("%g" % l.get(k, 0) for k, _ in cols) + " |")
+EOF
+fi
