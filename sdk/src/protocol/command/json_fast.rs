@@ -339,6 +339,36 @@ mod tests {
         }
     }
 
+    /// Every JSON command Java wrote for the golden vectors takes the fast path.
+    #[test]
+    fn java_golden_headers_take_the_fast_path() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+        let mut seen = 0;
+        for version in ["4.9.8", "5.5.0"] {
+            let dir = root.join(version);
+            let manifest: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+            for vector in manifest["vectors"].as_array().unwrap() {
+                if vector["kind"] != "command" {
+                    continue;
+                }
+                let frame = std::fs::read(dir.join(vector["file"].as_str().unwrap())).unwrap();
+                let header_len = usize::from(frame[5]) << 16
+                    | usize::from(frame[6]) << 8
+                    | usize::from(frame[7]);
+                if frame[4] != 0 {
+                    continue; // the binary header form
+                }
+                let header = &frame[8..8 + header_len];
+                let fast =
+                    decode_plain(header).unwrap_or_else(|| panic!("{version} {}", vector["name"]));
+                assert_eq!(fast, decode_general(header).unwrap());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 16, "only {seen} JSON command vectors");
+    }
+
     mod properties {
         use proptest::prelude::*;
 
