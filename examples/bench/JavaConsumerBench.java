@@ -100,6 +100,30 @@ public class JavaConsumerBench {
         }
     }
 
+    /**
+     * Time this process's threads spent runnable but waiting for a CPU (ns), and how many
+     * times they were put on a CPU, from /proc/self/task/N/schedstat (Linux), as the Rust
+     * program reads it.
+     */
+    static long[] runQueue() {
+        long[] total = new long[2];
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return total;
+        }
+        for (java.io.File task : tasks) {
+            try {
+                String[] f = new String(java.nio.file.Files.readAllBytes(
+                    new java.io.File(task, "schedstat").toPath())).trim().split("\\s+");
+                total[0] += Long.parseLong(f[1]);
+                total[1] += Long.parseLong(f[2]);
+            } catch (Exception e) {
+                // A thread that ended meanwhile.
+            }
+        }
+        return total;
+    }
+
     /** Wall-clock time in microseconds (java.time.Instant has microsecond resolution on Linux). */
     static long nowMicros() {
         java.time.Instant now = java.time.Instant.now();
@@ -155,12 +179,14 @@ public class JavaConsumerBench {
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long t0;
         long cpu0;
+        long[] rq0;
         if (expect > 0) {
             while (total.sum() == 0) {
                 Thread.sleep(1);
             }
             t0 = System.nanoTime();
             cpu0 = os.getProcessCpuTime();
+            rq0 = runQueue();
             long limit = t0 + durationMs * 1_000_000L;
             while (total.sum() < expect && System.nanoTime() < limit) {
                 Thread.sleep(5);
@@ -170,18 +196,23 @@ public class JavaConsumerBench {
             measuring.set(true);
             t0 = System.nanoTime();
             cpu0 = os.getProcessCpuTime();
+            rq0 = runQueue();
             Thread.sleep(durationMs);
         }
         measuring.set(false);
         double seconds = (System.nanoTime() - t0) / 1e9;
         double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;
         long n = count.sum();
+        long[] rq1 = runQueue();
+        long runs = rq1[1] - rq0[1];
+        double runqUs = runs > 0 ? (rq1[0] - rq0[0]) / 1e3 / runs : 0;
         System.out.printf(
             "java msgs=%d secs=%.1f tps=%.0f b2c_avg_ms=%.3f b2c_p50_ms=%.1f b2c_p99_ms=%.1f b2c_max_ms=%.1f "
-                + "s2c_avg_ms=%.3f s2c_p50_ms=%.1f s2c_p99_ms=%.1f s2c_max_ms=%.1f cpu_s=%.2f cpu_us_per_msg=%.2f%n",
+                + "s2c_avg_ms=%.3f s2c_p50_ms=%.1f s2c_p99_ms=%.1f s2c_max_ms=%.1f cpu_s=%.2f cpu_us_per_msg=%.2f "
+                + "runq_wait_us_per_run=%.1f%n",
             n, seconds, n / seconds, b2c.averageMs(), b2c.percentile(0.50), b2c.percentile(0.99),
             b2c.maxMs(), s2c.averageMs(), s2c.percentile(0.50), s2c.percentile(0.99), s2c.maxMs(),
-            cpu, n == 0 ? 0 : cpu * 1e6 / n);
+            cpu, n == 0 ? 0 : cpu * 1e6 / n, runqUs);
         consumer.shutdown();
         System.exit(0);
     }

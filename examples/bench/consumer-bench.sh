@@ -25,7 +25,10 @@
 #             for CPU. Reported next to the side-by-side figures, not instead of them.
 #
 # Ends with tables of both and the SDK/Java ratios against the targets (>= 2x TPS,
-# <= 1/4 CPU per message, <= 1/2 p99 B2C), with the load average seen.
+# <= 1/4 CPU per message, <= 1/2 p99 B2C), with the load average seen, and each
+# consumer's run-queue wait per run (its threads' time runnable but waiting for a core,
+# from /proc/self/task/*/schedstat, divided by the times they got one): the part of the
+# latency the machine's load adds, however little the client itself does.
 #
 # --wire (root or CAP_NET_RAW; off by default, it costs CPU): during the first live round
 # and the rounds alone, a capture on loopback (python3, AF_PACKET with a kernel filter on
@@ -343,7 +346,7 @@ def verdict(v, target, higher_better):
 COLS = [("tps", "TPS"), ("b2c_avg_ms", "B2C avg ms"), ("b2c_p50_ms", "B2C p50"),
         ("b2c_p99_ms", "B2C p99"), ("b2c_max_ms", "B2C max"), ("s2c_avg_ms", "S2C avg ms"),
         ("s2c_p99_ms", "S2C p99"), ("cpu_us_per_msg", "CPU µs/msg"), ("cores", "cores used"),
-        ("msgs", "msgs"), ("secs", "secs")]
+        ("runq_wait_us_per_run", "run-queue wait µs/run"), ("msgs", "msgs"), ("secs", "secs")]
 def table(section):
     print("| client | " + " | ".join(h for _, h in COLS) + " |")
     print("|---" * (len(COLS) + 1) + "|")

@@ -107,6 +107,31 @@ fn cpu_seconds() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Time this process's threads spent runnable but waiting for a CPU, and how many times
+/// they were put on a CPU (`/proc/self/task/*/schedstat`, Linux): a woken thread that
+/// waits for a core delays the listener however little the client itself does.
+fn run_queue() -> (f64, u64) {
+    let mut wait_ns = 0.0;
+    let mut runs = 0;
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for task in tasks.flatten() {
+            let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+                continue;
+            };
+            let mut fields = stat.split_whitespace().skip(1);
+            wait_ns += fields
+                .next()
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0);
+            runs += fields
+                .next()
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    (wait_ns, runs)
+}
+
 /// Latencies below [`FINE_LIMIT_US`] have a bucket of [`FINE_US`] each; above, a bucket
 /// per millisecond up to about 131 s; the last bucket holds everything above.
 const FINE_US: u64 = 100;
@@ -238,18 +263,18 @@ async fn run(o: Options) -> anyhow::Result<()> {
         })
         .build()
         .await?;
-    let (elapsed, cpu) = if o.expect > 0 {
+    let (elapsed, cpu, rq0) = if o.expect > 0 {
         // Drain: from the first message to the expected count.
         tally.measuring.store(true, Ordering::Relaxed);
         while tally.total.load(Ordering::Relaxed) == 0 {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        let (start, cpu0) = (Instant::now(), cpu_seconds());
+        let (start, cpu0, rq0) = (Instant::now(), cpu_seconds(), run_queue());
         let limit = start + o.duration;
         while tally.total.load(Ordering::Relaxed) < o.expect && Instant::now() < limit {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        (start.elapsed(), cpu_seconds() - cpu0)
+        (start.elapsed(), cpu_seconds() - cpu0, rq0)
     } else {
         // Warm-up: a fixed time, or until a wall-clock instant shared with another
         // consumer measured side by side (so both windows cover the same traffic).
@@ -258,17 +283,24 @@ async fn run(o: Options) -> anyhow::Result<()> {
         });
         tokio::time::sleep(warmup).await;
         tally.measuring.store(true, Ordering::Relaxed);
-        let (start, cpu0) = (Instant::now(), cpu_seconds());
+        let (start, cpu0, rq0) = (Instant::now(), cpu_seconds(), run_queue());
         tokio::time::sleep(o.duration).await;
         tally.measuring.store(false, Ordering::Relaxed);
-        (start.elapsed(), cpu_seconds() - cpu0)
+        (start.elapsed(), cpu_seconds() - cpu0, rq0)
+    };
+    let rq1 = run_queue();
+    let runs = rq1.1.saturating_sub(rq0.1);
+    let runq_us = if runs > 0 {
+        (rq1.0 - rq0.0) / 1e3 / runs as f64
+    } else {
+        0.0
     };
     let count = tally.count.load(Ordering::Relaxed);
     consumer.close().await;
     let tps = count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     let (b2c, s2c) = (&tally.b2c, &tally.s2c);
     println!(
-        "rust msgs={count} secs={:.1} tps={tps:.0} b2c_avg_ms={:.3} b2c_p50_ms={:.1} b2c_p99_ms={:.1} b2c_max_ms={:.1} s2c_avg_ms={:.3} s2c_p50_ms={:.1} s2c_p99_ms={:.1} s2c_max_ms={:.1} cpu_s={cpu:.2} cpu_us_per_msg={:.2}",
+        "rust msgs={count} secs={:.1} tps={tps:.0} b2c_avg_ms={:.3} b2c_p50_ms={:.1} b2c_p99_ms={:.1} b2c_max_ms={:.1} s2c_avg_ms={:.3} s2c_p50_ms={:.1} s2c_p99_ms={:.1} s2c_max_ms={:.1} cpu_s={cpu:.2} cpu_us_per_msg={:.2} runq_wait_us_per_run={runq_us:.1}",
         elapsed.as_secs_f64(),
         b2c.average_ms(),
         b2c.percentile(0.50),
