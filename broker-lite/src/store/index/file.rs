@@ -48,6 +48,11 @@ pub(crate) const ENTRY_LEN: u64 = 20;
 const PENDING_LIMIT: usize = 1 << 20;
 /// Dirty slots that trigger an early write-out.
 const DIRTY_SLOTS_LIMIT: usize = 1 << 16;
+/// Dirty slots at most this far apart are written with one write (the slots between
+/// them included).
+const RUN_GAP_SLOTS: u32 = 1024;
+/// Most slots one write covers.
+const RUN_SLOTS: u32 = 16 << 10;
 
 /// Java's `String.hashCode` over UTF-16 units.
 pub(crate) fn java_hash(s: &str) -> i32 {
@@ -439,12 +444,60 @@ impl IndexFile {
                 .write_all_at(&self.pending, self.entry_pos(self.written))?;
             self.pending.clear();
         }
-        for (slot, value) in std::mem::take(&mut self.dirty) {
-            self.file
-                .write_all_at(&value.to_be_bytes(), self.slot_pos(slot))?;
+        // Slots change at random places (hashes): one write per slot would cost a
+        // system call each. Dirty slots close together go out as one run: the slots
+        // between them are read first, unless this process never set them (then 0).
+        let mut dirty = std::mem::take(&mut self.dirty).into_iter().peekable();
+        let mut run: Vec<(u32, i32)> = Vec::new();
+        let mut buf = Vec::new();
+        while let Some(first) = dirty.next() {
+            run.clear();
+            run.push(first);
+            while let Some(&next) = dirty.peek() {
+                let last = run[run.len() - 1].0;
+                if next.0 - last > RUN_GAP_SLOTS || next.0 - first.0 >= RUN_SLOTS {
+                    break;
+                }
+                run.push(next);
+                dirty.next();
+            }
+            let (start, last) = (first.0, run[run.len() - 1].0);
+            buf.clear();
+            buf.resize((last - start + 1) as usize * SLOT_LEN as usize, 0);
+            let gaps = run.len() < buf.len() / SLOT_LEN as usize;
+            if gaps && !self.untouched_between(start, last, run.len()) {
+                self.file.read_exact_at(&mut buf, self.slot_pos(start))?;
+            }
+            for &(slot, value) in &run {
+                let at = (slot - start) as usize * SLOT_LEN as usize;
+                buf[at..at + SLOT_LEN as usize].copy_from_slice(&value.to_be_bytes());
+            }
+            self.file.write_all_at(&buf, self.slot_pos(start))?;
         }
         self.written = self.header.index_count;
         Ok(())
+    }
+
+    /// Whether the only slots in `first..=last` this process ever set are the `set` dirty
+    /// ones (so the others are 0 on disk). Always false for a file opened, not created.
+    fn untouched_between(&self, first: u32, last: u32, set: usize) -> bool {
+        let Some(touched) = &self.touched else {
+            return false;
+        };
+        let (first_word, last_word) = (first / 64, last / 64);
+        let ever: u32 = (first_word..=last_word)
+            .map(|w| {
+                let mut bits = touched.get(w as usize).copied().unwrap_or(0);
+                if w == first_word {
+                    bits &= u64::MAX << (first % 64);
+                }
+                if w == last_word {
+                    bits &= u64::MAX >> (63 - last % 64);
+                }
+                bits.count_ones()
+            })
+            .sum();
+        ever as usize == set
     }
 
     /// After [`write_out`](Self::write_out): the file handle and the header to write once
@@ -594,6 +647,55 @@ mod tests {
         let b = e.encode();
         assert_eq!(&b[4..12], &[0, 0, 0, 0, 1, 2, 3, 4]);
         assert_eq!(Entry::decode(&b), Some(e));
+    }
+
+    #[test]
+    fn slots_written_in_runs_read_back() -> Result<()> {
+        let dir = TestDir::new("index-runs");
+        let path = dir.path().join("20240101000000000");
+        let slots = 100_000;
+        let mut f = IndexFile::create(&path, slots, 1000, 0, 0)?;
+        let t0 = 1_700_000_000_000;
+        // Hashes chosen so slots are near each other, far apart, at both ends, and set
+        // again after a write-out (the run must then keep the slots between from disk).
+        let rounds: [&[i32]; 3] = [
+            &[0, 1, 5, 700, 1900, 40_000, 40_001, 99_999],
+            &[2, 3, 6, 699, 1901, 40_002, 60_000, 99_998],
+            &[1, 4, 699, 20_000, 99_999],
+        ];
+        let mut expected = std::collections::HashMap::new();
+        let mut phys = 0;
+        for round in rounds {
+            for &h in round {
+                phys += 100;
+                assert!(f.put(h, phys, t0)?);
+                expected.insert(h as u32, f.header().index_count - 1);
+            }
+            f.write_out()?;
+        }
+        // A file opened (not created) cannot tell unset slots from set ones.
+        let (file, header) = f.header_to_write().ok_or(Error::Shutdown)?;
+        write_header(&file, &header)?;
+        drop(f);
+        let mut f = IndexFile::open(&path, slots, 1000)?;
+        for &h in &[7, 700, 40_003] {
+            phys += 100;
+            assert!(f.put(h, phys, t0)?);
+            expected.insert(h as u32, f.header().index_count - 1);
+        }
+        f.write_out()?;
+        let (file, header) = f.header_to_write().ok_or(Error::Shutdown)?;
+        write_header(&file, &header)?;
+        drop(f);
+        let f = IndexFile::open(&path, slots, 1000)?;
+        for slot in 0..slots {
+            assert_eq!(
+                f.slot(slot)?,
+                expected.get(&slot).copied().unwrap_or(0),
+                "slot {slot}"
+            );
+        }
+        Ok(())
     }
 
     #[test]
