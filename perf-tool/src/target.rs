@@ -19,10 +19,22 @@ pub(crate) const CLIENT_THREAD: &str = "perf-client";
 /// Whether this process runs an embedded broker (whose threads are then not the client's).
 static EMBEDDED: AtomicBool = AtomicBool::new(false);
 
-/// The embedded broker and the runtime it runs on.
+/// The embedded broker and the runtime it runs on (both taken by [`Target::shutdown`]).
 struct Embedded {
-    broker: BrokerLite,
-    runtime: Runtime,
+    broker: Option<BrokerLite>,
+    runtime: Option<Runtime>,
+}
+
+impl Drop for Embedded {
+    /// A target dropped without [`Target::shutdown`] (a mode that fails early): stop the
+    /// broker and let its runtime go without waiting for it, which would panic inside the
+    /// client's runtime.
+    fn drop(&mut self) {
+        drop(self.broker.take());
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// The name server a run uses, and the embedded broker when perf-tool started one.
@@ -72,7 +84,10 @@ impl Target {
         );
         Ok(Target {
             namesrv,
-            embedded: Some(Embedded { broker, runtime }),
+            embedded: Some(Embedded {
+                broker: Some(broker),
+                runtime: Some(runtime),
+            }),
         })
     }
 
@@ -96,7 +111,9 @@ impl Target {
 
     /// Stops the embedded broker, if any (its temporary store is removed).
     pub(crate) async fn shutdown(self) {
-        if let Some(Embedded { broker, runtime }) = self.embedded {
+        if let Some(mut embedded) = self.embedded
+            && let (Some(broker), Some(runtime)) = (embedded.broker.take(), embedded.runtime.take())
+        {
             let _ = runtime.spawn(broker.shutdown()).await;
             runtime.shutdown_background();
         }
@@ -136,4 +153,25 @@ pub(crate) fn broker_cpu_time() -> (Duration, Duration) {
         }
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mode that fails after starting the embedded broker drops its target inside the
+    /// client's runtime: that must neither panic nor leave the temporary store behind.
+    #[tokio::test]
+    async fn an_embedded_target_can_be_dropped_in_async_code() {
+        let target = Target::resolve(None).await.unwrap();
+        let dir = target
+            .embedded
+            .as_ref()
+            .and_then(|e| e.broker.as_ref())
+            .map(|b| b.dir().to_path_buf())
+            .unwrap();
+        assert!(dir.exists());
+        drop(target);
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
 }
