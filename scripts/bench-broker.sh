@@ -12,8 +12,10 @@
 #   phase A     Producer alone for DURATION s (after WARMUP s): send TPS counted by the
 #               broker (sum of queue max offsets before/after), the tool's TPS and
 #               average/max RT lines, broker CPU (utime+stime from /proc/<pid>/stat) per
-#               message, and the Producer's own CPU per message (client and broker share
-#               the cores, so the client's CPU bounds the TPS)
+#               message, the Producer's own CPU per message (client and broker share
+#               the cores, so the client's CPU bounds the TPS), and the broker's
+#               write-type system calls per message (/proc/<pid>/io syscw: responses
+#               written plus store writes; Java writes its commit log through mmap)
 #   phase B     Consumer (new group) + Producer together for DURATION s on a second 8-queue
 #               topic (so there is no backlog from phase A): the tool's consume
 #               TPS and RT lines, broker CPU per message produced (each is also consumed)
@@ -37,7 +39,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "bench-broker.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -93,6 +95,8 @@ EOF
 
 now_ns() { date +%s%N; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Write-type system calls so far (write, writev, pwrite; socket sendmsg is not counted).
+syscw() { awk '/^syscw/ {print $2}' "/proc/$1/io"; }
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 # Starts a Java tool in the background; its PID is left in LAST_PID.
@@ -158,10 +162,11 @@ run_phases() {
     -n "$ns" -t "$TOPIC" -w 16 -s 128 -ri 5000
   prod="$LAST_PID"
   sleep "$WARMUP"
-  c0="$("$PROBE" count "$broker" "$TOPIC" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"; p0="$(cpu_ticks "$prod")"
+  c0="$("$PROBE" count "$broker" "$TOPIC" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"; p0="$(cpu_ticks "$prod")"; w0="$(syscw "$pid")"
   sleep "$DURATION"
-  c1="$("$PROBE" count "$broker" "$TOPIC" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"; p1="$(cpu_ticks "$prod")"
+  c1="$("$PROBE" count "$broker" "$TOPIC" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"; p1="$(cpu_ticks "$prod")"; w1="$(syscw "$pid")"
   stop_pid "$prod"
+  R[$k.a_writes]="$(python3 -c "m = $c1 - $c0; print(round(($w1 - $w0) / m, 2) if m else 'n/a')")"
   R[$k.a_client_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($p1 - $p0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
   R[$k.a_msgs]=$((c1 - c0))
   R[$k.a_tps]="$(python3 -c "print(round(($c1 - $c0) / (($t1 - $t0) / 1e9)))")"
@@ -307,6 +312,7 @@ row "A: send average RT (ms)" a_avg_rt
 row "A: send max RT (ms)" a_max_rt
 row "A: broker CPU per message (µs)" a_cpu_us
 row "A: Producer (Java client) CPU per message (µs)" a_client_cpu_us
+row "A: broker write/writev/pwrite calls per message" a_writes
 row "B: send TPS with a consumer running, counted by the broker" b_tps
 row "B: consume TPS, tool's mean of 10-s windows" b_cons_tps
 row "B: consume average born-to-consume RT (ms)" b_b2c_rt
