@@ -1,8 +1,8 @@
 //! Long polling: pulls that found nothing wait here until a message arrives on their
 //! queue or their suspend time ends (Java `PullRequestHoldService`).
 //!
-//! A held pull is simply its handler task waiting: every request already runs in its own
-//! task, so a wait blocks nothing else. Each queue with waiters has a `watch` channel
+//! A held pull is simply its handler waiting: a handler that waits goes on in a task of
+//! its own (see `RequestHandler`), so a wait blocks nothing else. Each queue with waiters has a `watch` channel
 //! carrying the queue's max offset; the put path calls [`PullHolds::arrived`] after each
 //! append, which publishes the new max offset only when someone waits on that queue. A
 //! waiter subscribes *before* it reads the store, so an arrival between the read and the
