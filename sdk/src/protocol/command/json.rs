@@ -161,6 +161,22 @@ pub(super) fn decode_general(bytes: &[u8]) -> Result<RemotingCommand> {
     Ok(header)
 }
 
+/// A decoded command before its header's fields are read: Java's defaults for the fields
+/// a JSON header leaves out.
+pub(super) fn header_defaults() -> RemotingCommand {
+    RemotingCommand {
+        code: 0,
+        language: LanguageCode::JAVA,
+        version: Version(0),
+        opaque: 0,
+        flag: 0,
+        remark: None,
+        ext_fields: None,
+        serialize_type: SerializeType::Json,
+        body: bytes::Bytes::new(),
+    }
+}
+
 struct HeaderVisitor;
 
 impl<'de> Visitor<'de> for HeaderVisitor {
@@ -171,18 +187,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        // Java's defaults for fields the JSON leaves out.
-        let mut cmd = RemotingCommand {
-            code: 0,
-            language: LanguageCode::JAVA,
-            version: Version(0),
-            opaque: 0,
-            flag: 0,
-            remark: None,
-            ext_fields: None,
-            serialize_type: SerializeType::Json,
-            body: bytes::Bytes::new(),
-        };
+        let mut cmd = header_defaults();
         // Later duplicates win, as in fastjson.
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {

@@ -16,25 +16,14 @@
 
 use std::borrow::Cow;
 
-use super::{RemotingCommand, SerializeType};
+use super::RemotingCommand;
 use crate::protocol::code::Version;
 use crate::protocol::{ExtFields, LanguageCode};
 
 /// Decodes `bytes` if it is a plain header; `None` means "use the general decoder".
 pub(super) fn decode_plain(bytes: &[u8]) -> Option<RemotingCommand> {
     let mut s = Scanner { bytes, pos: 0 };
-    // Java's defaults for fields the JSON leaves out.
-    let mut cmd = RemotingCommand {
-        code: 0,
-        language: LanguageCode::JAVA,
-        version: Version(0),
-        opaque: 0,
-        flag: 0,
-        remark: None,
-        ext_fields: None,
-        serialize_type: SerializeType::Json,
-        body: bytes::Bytes::new(),
-    };
+    let mut cmd = super::json::header_defaults();
     s.expect(b'{')?;
     if !s.eat(b'}') {
         loop {
