@@ -65,7 +65,8 @@ BUILD=(-p interop --bin bench-probe)
 [[ "$ONLY" == "java" ]] || BUILD+=(-p broker-lite --bin broker-lite)
 log "building ${BUILD[*]} (release)"
 (cd "$ROOT" && cargo build --release -q "${BUILD[@]}") || die "release build failed"
-LITE="$ROOT/target/release/broker-lite"
+# BROKER_LITE_BIN runs another broker-lite build (A/B comparisons); default: this tree's.
+LITE="${BROKER_LITE_BIN:-$ROOT/target/release/broker-lite}"
 PROBE="$ROOT/target/release/bench-probe"
 CLK_TCK="$(getconf CLK_TCK)"
 TOPIC="BenchTopic8"

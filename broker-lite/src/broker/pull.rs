@@ -262,7 +262,12 @@ fn check(
     })
 }
 
-/// Reads the queue (on a blocking thread) and applies the transfer limits.
+/// A pull at most this many entries behind its queue's end reads on the calling thread
+/// (the records were just written: page-cache copies); further behind, on a blocking
+/// thread.
+const HOT_TAIL_ENTRIES: u64 = 1024;
+
+/// Reads the queue and applies the transfer limits.
 async fn read(state: &Arc<State>, pull: &Pull) -> rocketmq::Result<GetResult> {
     let h = &pull.header;
     let max = usize::try_from(h.max_msg_nums)
@@ -277,7 +282,7 @@ async fn read(state: &Arc<State>, pull: &Pull) -> rocketmq::Result<GetResult> {
     let topic = h.topic.clone();
     let queue_id = h.queue_id;
     let filter = pull.filter.clone();
-    let mut result = tokio::task::spawn_blocking(move || {
+    let get = move || {
         let by_tag = |hash: i64| filter.matches_tag_hash(hash);
         let by_tag: Option<&dyn Fn(i64) -> bool> = match filter {
             MessageFilter::Tags(_) => Some(&by_tag),
@@ -293,10 +298,19 @@ async fn read(state: &Arc<State>, pull: &Pull) -> rocketmq::Result<GetResult> {
             }
         }
         Ok::<_, crate::Error>(result)
-    })
-    .await
-    .map_err(|e| std::io::Error::other(format!("store read task failed: {e}")))?
-    .map_err(|e| match e {
+    };
+    // A consumer near the tail of its queue reads what was just written: page-cache
+    // copies, read here (as ASYNC_FLUSH appends are written here) rather than paying two
+    // thread hops. One further behind may read from the disk: on a blocking thread.
+    let tail = state.store.max_offset(&h.topic, h.queue_id);
+    let got = if tail.saturating_sub(offset) <= HOT_TAIL_ENTRIES {
+        get()
+    } else {
+        tokio::task::spawn_blocking(get)
+            .await
+            .map_err(|e| std::io::Error::other(format!("store read task failed: {e}")))?
+    };
+    let mut result = got.map_err(|e| match e {
         crate::Error::Rocketmq(e) => e,
         other => rocketmq::Error::Io(std::io::Error::other(other.to_string())),
     })?;
