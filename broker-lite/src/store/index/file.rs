@@ -665,28 +665,28 @@ mod tests {
         ];
         let mut expected = std::collections::HashMap::new();
         let mut phys = 0;
-        for round in rounds {
-            for &h in round {
+        // Puts `hashes`, recording which entry each slot should name, then writes out.
+        let mut put_all = |f: &mut IndexFile, hashes: &[i32]| -> Result<()> {
+            for &h in hashes {
                 phys += 100;
                 assert!(f.put(h, phys, t0)?);
                 expected.insert(h as u32, f.header().index_count - 1);
             }
-            f.write_out()?;
+            f.write_out()
+        };
+        // Writes the header and closes the file, so it can be opened again.
+        let close = |f: IndexFile| -> Result<()> {
+            let (file, header) = f.header_to_write().ok_or(Error::Shutdown)?;
+            write_header(&file, &header)
+        };
+        for round in rounds {
+            put_all(&mut f, round)?;
         }
         // A file opened (not created) cannot tell unset slots from set ones.
-        let (file, header) = f.header_to_write().ok_or(Error::Shutdown)?;
-        write_header(&file, &header)?;
-        drop(f);
+        close(f)?;
         let mut f = IndexFile::open(&path, slots, 1000)?;
-        for &h in &[7, 700, 40_003] {
-            phys += 100;
-            assert!(f.put(h, phys, t0)?);
-            expected.insert(h as u32, f.header().index_count - 1);
-        }
-        f.write_out()?;
-        let (file, header) = f.header_to_write().ok_or(Error::Shutdown)?;
-        write_header(&file, &header)?;
-        drop(f);
+        put_all(&mut f, &[7, 700, 40_003])?;
+        close(f)?;
         let f = IndexFile::open(&path, slots, 1000)?;
         for slot in 0..slots {
             assert_eq!(
