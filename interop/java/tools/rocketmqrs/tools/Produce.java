@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.rocketmq.client.impl.producer.TopicPublishInfo;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.MessageQueueSelector;
 import org.apache.rocketmq.client.producer.SendCallback;
@@ -61,6 +62,7 @@ public final class Produce {
         producer.start();
         int code = 0;
         try {
+            loadRoute(producer, topic, timeoutMs);
             List<Message> msgs = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 String orderKey = "order-" + (i % Math.max(orderKeys, 1));
@@ -145,6 +147,28 @@ public final class Produce {
             }
         }
         System.exit(code);
+    }
+
+    /**
+     * Loads the topic's route into the producer before its first send. The first send would look
+     * the route up itself, but under a lock that the client's start-up route refresh may hold;
+     * when that wait gives up (after 3 s, on a loaded machine) the client sends with the default
+     * topic's queue count and the broker refuses queue ids the topic lacks. Retrying here until
+     * the route is loaded keeps every send on the topic's own queues.
+     */
+    private static void loadRoute(DefaultMQProducer producer, String topic, long timeoutMs) throws Exception {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (true) {
+            producer.getDefaultMQProducerImpl().getmQClientFactory().updateTopicRouteInfoFromNameServer(topic);
+            TopicPublishInfo info = producer.getDefaultMQProducerImpl().getTopicPublishInfoTable().get(topic);
+            if (info != null && info.ok()) {
+                return;
+            }
+            if (System.currentTimeMillis() >= deadline) {
+                throw new IllegalStateException("no route for topic " + topic + " after " + timeoutMs + " ms");
+            }
+            Thread.sleep(100);
+        }
     }
 
     private static int sendAsync(DefaultMQProducer producer, List<Message> msgs, long timeoutMs) throws Exception {
