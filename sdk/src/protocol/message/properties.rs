@@ -27,6 +27,8 @@ pub const PROPERTY_SEPARATOR: char = '\u{2}';
 /// Entries a decoded map has room for beyond what it decoded: a consumer adds
 /// `MIN_OFFSET`/`MAX_OFFSET` to every pulled message.
 const SPARE_ENTRIES: usize = 2;
+/// Entries a decoded map has room for at first (before the spare ones), at most.
+const INITIAL_ENTRIES: usize = 8;
 
 /// A key or value: a span of the decoded wire text, or text set afterwards.
 #[derive(Clone)]
@@ -258,7 +260,7 @@ impl Properties {
         }
     }
 
-    /// Parses `raw`, which is valid UTF-8.
+    /// Parses `raw`, which is valid UTF-8, in one pass over its bytes.
     fn decode_utf8(raw: Bytes) -> Properties {
         // Texts longer than a span can address are not wire properties (the record's
         // length field is 16 bits): keep them whole as owned text instead.
@@ -266,41 +268,46 @@ impl Properties {
             let text = String::from_utf8_lossy(&raw).into_owned();
             return Self::decode_owned(&text);
         }
-        // Each kept entry holds a \u{1} and at least 4 bytes: room for every one of them plus
-        // the spare entries, bounded by the input's length.
-        let separators = raw.iter().filter(|&&b| b == 1).count();
-        let capacity = separators.min(raw.len() / 4 + 1) + SPARE_ENTRIES;
-        let mut props = Properties {
-            entries: Vec::with_capacity(capacity),
-            keep_order: true,
-            no_trailing_separator: raw.last().is_some_and(|&b| b != PROPERTY_SEPARATOR as u8),
-            raw: Bytes::new(),
-        };
+        // Each kept entry holds a \u{1} and at least 4 bytes; a message rarely has more
+        // than a handful of properties, and the list grows if it does.
+        let capacity = (raw.len() / 4 + 1).min(INITIAL_ENTRIES) + SPARE_ENTRIES;
+        let mut entries: Vec<(Text, Text)> = Vec::with_capacity(capacity);
+        // The current segment (between \u{2}s) starts at `start`; `eq` is its first \u{1}.
         let mut start = 0;
-        for segment in raw.split(|&b| b == PROPERTY_SEPARATOR as u8) {
-            let end = start + segment.len();
-            if let Some(eq) = segment
-                .iter()
-                .position(|&b| b == NAME_VALUE_SEPARATOR as u8)
-                && eq > 0
-                && eq + 1 < segment.len()
-            {
-                // ASCII separators sit on character boundaries; lengths fit u32 (checked).
-                let key = Text::Span(start as u32, (start + eq) as u32);
-                let value = Text::Span((start + eq + 1) as u32, end as u32);
-                let key_bytes = &segment[..eq];
-                match props.entries.iter().position(|(k, _)| match k {
-                    Text::Span(s, e) => raw.get(*s as usize..*e as usize) == Some(key_bytes),
-                    _ => false,
-                }) {
-                    Some(i) => props.entries[i].1 = value,
-                    None => props.entries.push((key, value)),
+        let mut eq = None;
+        let mut seen = KeySet::default();
+        let mut on_byte = |entries: &mut Vec<(Text, Text)>, i: usize, b: u8| {
+            if b == NAME_VALUE_SEPARATOR as u8 {
+                eq = eq.or(Some(i));
+            } else if b == PROPERTY_SEPARATOR as u8 {
+                add_segment(&raw, entries, &mut seen, start, eq, i);
+                start = i + 1;
+                eq = None;
+            }
+        };
+        // Eight bytes at a time: most words hold no separator and are skipped whole.
+        let mut words = raw.chunks_exact(8);
+        let mut at = 0;
+        for word in &mut words {
+            if <[u8; 8]>::try_from(word).map_or(true, |w| has_byte_below_3(u64::from_ne_bytes(w))) {
+                for (j, &b) in word.iter().enumerate() {
+                    on_byte(&mut entries, at + j, b);
                 }
             }
-            start = end + 1;
+            at += 8;
         }
-        props.raw = raw;
-        props
+        for (j, &b) in words.remainder().iter().enumerate() {
+            on_byte(&mut entries, at + j, b);
+        }
+        add_segment(&raw, &mut entries, &mut seen, start, eq, raw.len());
+        // Room for the entries a consumer adds (a no-op unless the list grew).
+        entries.reserve(SPARE_ENTRIES);
+        Properties {
+            entries,
+            keep_order: true,
+            no_trailing_separator: raw.last().is_some_and(|&b| b != PROPERTY_SEPARATOR as u8),
+            raw,
+        }
     }
 
     /// The slow path of [`decode`](Self::decode) for texts too long for spans.
@@ -329,6 +336,68 @@ impl Properties {
             refs.sort_by_key(|(k, _)| java_bucket(self.text(k), capacity));
         }
         refs
+    }
+}
+
+/// Whether any byte of `word` is below 3 (both separators are): the bit trick for "has
+/// a byte less than n" (n <= 128) on eight bytes at once; exact, with no false positive.
+fn has_byte_below_3(word: u64) -> bool {
+    const ONES: u64 = u64::MAX / 255;
+    word.wrapping_sub(ONES * 3) & !word & (ONES * 0x80) != 0
+}
+
+/// A 64-bit summary of the keys added so far (length and end bytes): a key whose bit is
+/// clear is certainly new, so only a possible repeat is looked for in the entry list.
+#[derive(Default)]
+struct KeySet(u64);
+
+impl KeySet {
+    /// Records `key`; `false` when it was certainly not recorded before.
+    fn insert(&mut self, key: &[u8]) -> bool {
+        let first = key.first().copied().unwrap_or(0);
+        let last = key.last().copied().unwrap_or(0);
+        let bit =
+            1u64 << ((key.len() ^ usize::from(first) ^ usize::from(last).rotate_left(3)) % 64);
+        let maybe_seen = self.0 & bit != 0;
+        self.0 |= bit;
+        maybe_seen
+    }
+}
+
+/// Adds the segment `raw[start..end]` whose first \u{1} is at `eq` (if any) as an entry,
+/// as Java does: skipped without a \u{1} or with an empty key or value; a repeated key
+/// keeps its first position and takes the last value. Offsets fit `u32` (the caller
+/// checked the length) and the ASCII separators sit on character boundaries.
+fn add_segment(
+    raw: &[u8],
+    entries: &mut Vec<(Text, Text)>,
+    seen: &mut KeySet,
+    start: usize,
+    eq: Option<usize>,
+    end: usize,
+) {
+    let Some(eq) = eq else {
+        return;
+    };
+    if eq == start || eq + 1 >= end {
+        return;
+    }
+    let Some(key_bytes) = raw.get(start..eq) else {
+        return;
+    };
+    let key = Text::Span(start as u32, eq as u32);
+    let value = Text::Span((eq + 1) as u32, end as u32);
+    let repeated = if seen.insert(key_bytes) {
+        entries.iter().position(|(k, _)| match k {
+            Text::Span(s, e) => raw.get(*s as usize..*e as usize) == Some(key_bytes),
+            _ => false,
+        })
+    } else {
+        None
+    };
+    match repeated {
+        Some(i) => entries[i].1 = value,
+        None => entries.push((key, value)),
     }
 }
 
@@ -530,6 +599,131 @@ mod tests {
             proptest::prop_assert_eq!(fast.trailing_separator(), slow.trailing_separator());
             proptest::prop_assert_eq!(fast.encode(), slow.encode());
             proptest::prop_assert_eq!(fast.encoded_len(), slow.encode().len());
+        }
+    }
+
+    /// The three-pass decoder this module had before the one-pass one (count of
+    /// \u{1}s, split on \u{2}, first \u{1} of each segment): the reference the one-pass
+    /// decoder is checked against.
+    fn decode_three_pass(raw: Bytes) -> Properties {
+        let separators = raw.iter().filter(|&&b| b == 1).count();
+        let capacity = separators.min(raw.len() / 4 + 1) + SPARE_ENTRIES;
+        let mut props = Properties {
+            entries: Vec::with_capacity(capacity),
+            keep_order: true,
+            no_trailing_separator: raw.last().is_some_and(|&b| b != PROPERTY_SEPARATOR as u8),
+            raw: Bytes::new(),
+        };
+        let mut start = 0;
+        for segment in raw.split(|&b| b == PROPERTY_SEPARATOR as u8) {
+            let end = start + segment.len();
+            if let Some(eq) = segment
+                .iter()
+                .position(|&b| b == NAME_VALUE_SEPARATOR as u8)
+                && eq > 0
+                && eq + 1 < segment.len()
+            {
+                let key = Text::Span(start as u32, (start + eq) as u32);
+                let value = Text::Span((start + eq + 1) as u32, end as u32);
+                let key_bytes = &segment[..eq];
+                match props.entries.iter().position(|(k, _)| match k {
+                    Text::Span(s, e) => raw.get(*s as usize..*e as usize) == Some(key_bytes),
+                    _ => false,
+                }) {
+                    Some(i) => props.entries[i].1 = value,
+                    None => props.entries.push((key, value)),
+                }
+            }
+            start = end + 1;
+        }
+        props.raw = raw;
+        props
+    }
+
+    /// Every entry as the byte spans it points at (decoded entries are all spans).
+    fn spans(p: &Properties) -> Vec<(u32, u32, u32, u32)> {
+        p.entries
+            .iter()
+            .map(|(k, v)| match (k, v) {
+                (Text::Span(a, b), Text::Span(c, d)) => (*a, *b, *c, *d),
+                _ => (u32::MAX, 0, 0, 0),
+            })
+            .collect()
+    }
+
+    fn assert_same_as_three_pass(raw: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+        let text = String::from_utf8_lossy(raw).into_owned().into_bytes();
+        let one = Properties::decode_utf8(Bytes::from(text.clone()));
+        let three = decode_three_pass(Bytes::from(text));
+        proptest::prop_assert_eq!(spans(&one), spans(&three));
+        proptest::prop_assert_eq!(one.trailing_separator(), three.trailing_separator());
+        proptest::prop_assert_eq!(one.keep_order, three.keep_order);
+        proptest::prop_assert_eq!(one.encode(), three.encode());
+        proptest::prop_assert!(one.entries.capacity() >= one.len() + SPARE_ENTRIES);
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// The one-pass decoder gives exactly the entries (the same spans, in the same
+        /// order), form and text of the three-pass one, on inputs dense in separators.
+        #[test]
+        fn one_pass_decoding_matches_three_pass_on_separator_soup(
+            raw in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'b', b'K', 0u8, 1u8, 2u8, 3u8, 0xff, 0xc3, 0xa9]),
+                0..96,
+            )
+        ) {
+            assert_same_as_three_pass(&raw)?;
+        }
+
+        /// The same on arbitrary bytes.
+        #[test]
+        fn one_pass_decoding_matches_three_pass_on_any_bytes(
+            raw in proptest::collection::vec(proptest::num::u8::ANY, 0..256)
+        ) {
+            assert_same_as_three_pass(&raw)?;
+        }
+
+        /// The same on well-formed property texts (many entries, repeated keys, both forms).
+        #[test]
+        fn one_pass_decoding_matches_three_pass_on_property_texts(
+            entries in proptest::collection::vec(("[A-Ca-c_]{0,3}", "[a-z0-9\u{1}é]{0,4}"), 0..24),
+            trailing in proptest::bool::ANY,
+        ) {
+            let mut text = String::new();
+            for (k, v) in &entries {
+                text.push_str(k);
+                text.push(NAME_VALUE_SEPARATOR);
+                text.push_str(v);
+                text.push(PROPERTY_SEPARATOR);
+            }
+            if !trailing {
+                text.pop();
+            }
+            assert_same_as_three_pass(text.as_bytes())?;
+        }
+    }
+
+    #[test]
+    fn separator_word_test_is_exact() {
+        // Every byte value in every position, the other bytes all at the worst neighbours.
+        for fill in [0u8, 1, 2, 3, 4, 0x7f, 0x80, 0x83, 0xff] {
+            for pos in 0..8 {
+                for b in 0..=255u8 {
+                    let mut w = [fill; 8];
+                    w[pos] = b;
+                    let naive = w.iter().any(|&x| x < 3);
+                    assert_eq!(has_byte_below_3(u64::from_ne_bytes(w)), naive, "{w:?}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn separator_word_test_matches_a_byte_scan(w in proptest::num::u64::ANY) {
+            let naive = w.to_ne_bytes().iter().any(|&x| x < 3);
+            proptest::prop_assert_eq!(has_byte_below_3(w), naive);
         }
     }
 
