@@ -10,7 +10,7 @@ use super::validate::check_message;
 use crate::Result;
 use crate::client::Client;
 use crate::client::namespace::RETRY_PREFIX;
-use crate::protocol::header::SendMessageRequestHeaderV2;
+use crate::protocol::header::SendMessageRequestHeaderV2Ref;
 use crate::protocol::message::{Message, SysFlag, encode_batch, property};
 use crate::protocol::request::{SendBatchMessage, SendMessageV2};
 use crate::protocol::{MessageQueue, RemotingCommand, Rpc};
@@ -162,41 +162,107 @@ impl Outgoing {
         self.message.topic()
     }
 
-    /// The send request for `queue` (SEND_MESSAGE_V2, or SEND_BATCH_MESSAGE).
+    /// The send request for `queue` (SEND_MESSAGE_V2, or SEND_BATCH_MESSAGE): what
+    /// `SendMessageV2`/`SendBatchMessage` build from an owned header, written from the
+    /// fields where they already live.
     pub(crate) fn command(
         &self,
         settings: &Settings,
         queue: &MessageQueue,
         born: i64,
     ) -> RemotingCommand {
-        let header = SendMessageRequestHeaderV2 {
-            producer_group: settings.group.clone(),
-            topic: self.topic().to_owned(),
-            default_topic: settings.create_topic_key.clone(),
+        let header = SendMessageRequestHeaderV2Ref {
+            producer_group: &settings.group,
+            topic: self.topic(),
+            default_topic: &settings.create_topic_key,
             default_topic_queue_nums: settings.default_topic_queue_nums,
             queue_id: queue.queue_id,
             sys_flag: self.sys_flag.bits(),
             born_timestamp: born,
             flag: self.message.flag(),
-            properties: Some(self.properties.clone()),
+            properties: Some(&self.properties),
             reconsume_times: Some(self.reconsume_times),
             unit_mode: false,
             max_reconsume_times: self.max_reconsume_times,
             batch: self.batch,
-            broker_name: Some(queue.broker_name.clone()),
+            broker_name: Some(&queue.broker_name),
         };
-        if self.batch {
-            SendBatchMessage {
-                header,
-                body: self.body.clone(),
-            }
-            .to_command()
+        let code = if self.batch {
+            SendBatchMessage::CODE
         } else {
-            SendMessageV2 {
-                header,
-                body: self.body.clone(),
-            }
-            .to_command()
+            SendMessageV2::CODE
+        };
+        let mut command = RemotingCommand::request(code).with_body(self.body.clone());
+        command.ext_fields = Some(header.to_ext_fields());
+        command
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::header::SendMessageRequestHeaderV2;
+    use crate::protocol::message::Properties;
+
+    fn outgoing(batch: bool, max_reconsume_times: Option<i32>) -> Outgoing {
+        let mut message = Message::new("%RETRY%ns%g", "body");
+        message.set_unique_key("7F0000010001".to_owned());
+        message.set_tags("tag\u{1}x");
+        Outgoing {
+            properties: message.properties().encode(),
+            user_topic: "g".to_owned(),
+            body: message.body().clone(),
+            sys_flag: SysFlag::EMPTY.with(SysFlag::COMPRESSED),
+            batch,
+            msg_id: "7F0000010001".to_owned(),
+            reconsume_times: 3,
+            max_reconsume_times,
+            message,
+        }
+    }
+
+    #[test]
+    fn command_is_what_the_owned_header_builds() {
+        let settings = Settings {
+            group: "ns%group".to_owned(),
+            default_topic_queue_nums: 8,
+            ..Settings::default()
+        };
+        let queue = MessageQueue {
+            topic: "%RETRY%ns%g".to_owned(),
+            broker_name: "broker-é".to_owned(),
+            queue_id: 5,
+        };
+        for (batch, max) in [(false, None), (true, Some(16))] {
+            let out = outgoing(batch, max);
+            let header = SendMessageRequestHeaderV2 {
+                producer_group: settings.group.clone(),
+                topic: out.topic().to_owned(),
+                default_topic: settings.create_topic_key.clone(),
+                default_topic_queue_nums: 8,
+                queue_id: 5,
+                sys_flag: out.sys_flag.bits(),
+                born_timestamp: -1_700_000_000_123,
+                flag: out.message.flag(),
+                properties: Some(out.properties.clone()),
+                reconsume_times: Some(3),
+                unit_mode: false,
+                max_reconsume_times: max,
+                batch,
+                broker_name: Some(queue.broker_name.clone()),
+            };
+            let body = out.body.clone();
+            let expected = if batch {
+                SendBatchMessage { header, body }.to_command()
+            } else {
+                SendMessageV2 { header, body }.to_command()
+            };
+            let command = out.command(&settings, &queue, -1_700_000_000_123);
+            assert_eq!(command, expected);
+            assert_eq!(
+                Properties::decode(&out.properties).get(property::TAGS),
+                Some("tag\u{1}x")
+            );
         }
     }
 }

@@ -51,9 +51,7 @@ pub(super) fn encode_header(
     let map_len_at = out.len();
     out.put_i32(0);
     if let Some(ext) = &cmd.ext_fields {
-        let entries: Vec<(&str, &str)> = ext.iter().collect();
-        for i in order.arrange(entries.iter().map(|(k, _)| *k)) {
-            let (k, v) = entries[i];
+        order.for_each::<Error>(ext, |k, v| {
             let key_len = i16::try_from(k.len()).map_err(|_| Error::TooLarge {
                 what: "extFields key",
                 len: k.len(),
@@ -63,7 +61,8 @@ pub(super) fn encode_header(
             out.put_slice(k.as_bytes());
             out.put_i32(len_i32("extFields value", v.len())?);
             out.put_slice(v.as_bytes());
-        }
+            Ok(())
+        })?;
     }
     let map_len = len_i32("extFields", out.len() - map_len_at - 4)?;
     out[map_len_at..map_len_at + 4].copy_from_slice(&map_len.to_be_bytes());
@@ -94,7 +93,7 @@ pub(super) fn decode_header(mut buf: &[u8]) -> Result<RemotingCommand> {
     let remark_len = read_len(&mut buf, 4, "remark")?;
     let remark = match remark_len {
         0 => None,
-        n => Some(read_str(&mut buf, n, "remark")?),
+        n => Some(read_str(&mut buf, n, "remark")?.to_owned()),
     };
     let map_len = read_len(&mut buf, 4, "extFields")?;
     let ext_fields = if map_len > 0 {
@@ -109,7 +108,8 @@ pub(super) fn decode_header(mut buf: &[u8]) -> Result<RemotingCommand> {
         }
         let (mut map, rest) = buf.split_at(map_len);
         buf = rest;
-        let mut ext = ExtFields::new();
+        // Every entry takes at least 6 length bytes; the text is at most the map's size.
+        let mut ext = ExtFields::with_capacity((map_len / 6).min(16), map_len);
         while map.has_remaining() {
             let key_len = read_len(&mut map, 2, "extFields key")?;
             let key = read_str(&mut map, key_len, "extFields key")?;
@@ -153,8 +153,8 @@ fn read_len(buf: &mut &[u8], width: usize, what: &str) -> Result<usize> {
     usize::try_from(len).map_err(|_| Error::decode(WHAT, format!("negative {what} length {len}")))
 }
 
-/// Reads `len` bytes of UTF-8, checking they are there before copying.
-fn read_str(buf: &mut &[u8], len: usize, what: &str) -> Result<String> {
+/// Reads `len` bytes of UTF-8, checking they are there.
+fn read_str<'a>(buf: &mut &'a [u8], len: usize, what: &str) -> Result<&'a str> {
     if len > buf.len() {
         return Err(Error::decode(
             WHAT,
@@ -163,7 +163,7 @@ fn read_str(buf: &mut &[u8], len: usize, what: &str) -> Result<String> {
     }
     let (s, rest) = buf.split_at(len);
     *buf = rest;
-    String::from_utf8(s.to_vec()).map_err(|_| Error::decode(WHAT, format!("{what} is not UTF-8")))
+    std::str::from_utf8(s).map_err(|_| Error::decode(WHAT, format!("{what} is not UTF-8")))
 }
 
 #[cfg(test)]

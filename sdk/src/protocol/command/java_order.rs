@@ -51,17 +51,18 @@ pub(crate) fn table_capacity(initial_capacity: usize, len: usize) -> usize {
     cap
 }
 
+/// The bucket of `key` in a table of `capacity` slots (a power of two).
+pub(crate) fn bucket(key: &str, capacity: usize) -> u32 {
+    spread(string_hash(key)) & (capacity - 1) as u32
+}
+
 /// Indices of `keys` (given in insertion order) in Java `HashMap` iteration order.
 pub(crate) fn iteration_order<'a>(
     keys: impl ExactSizeIterator<Item = &'a str>,
     initial_capacity: usize,
 ) -> Vec<usize> {
     let cap = table_capacity(initial_capacity, keys.len());
-    let mask = (cap - 1) as u32;
-    let mut order: Vec<(u32, usize)> = keys
-        .enumerate()
-        .map(|(i, k)| (spread(string_hash(k)) & mask, i))
-        .collect();
+    let mut order: Vec<(u32, usize)> = keys.enumerate().map(|(i, k)| (bucket(k, cap), i)).collect();
     // Stable by (bucket, insertion index).
     order.sort_unstable();
     order.into_iter().map(|(_, i)| i).collect()

@@ -32,17 +32,16 @@ pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &
     push_int(out, i64::from(cmd.code));
     if let Some(ext) = &cmd.ext_fields {
         out.extend_from_slice(b",\"extFields\":{");
-        let entries: Vec<(&str, &str)> = ext.iter().collect();
-        let order = order.arrange(entries.iter().map(|(k, _)| *k));
-        for (n, i) in order.into_iter().enumerate() {
-            let (k, v) = entries[i];
-            if n > 0 {
+        let mut first = true;
+        let Ok(()) = order.for_each::<std::convert::Infallible>(ext, |k, v| {
+            if !std::mem::take(&mut first) {
                 out.push(b',');
             }
             push_str(out, k);
             out.push(b':');
             push_str(out, v);
-        }
+            Ok(())
+        });
         out.push(b'}');
     }
     out.extend_from_slice(b",\"flag\":");

@@ -215,13 +215,15 @@ impl<'a> Scanner<'a> {
             return Some(None);
         }
         self.expect(b'{')?;
-        let mut ext = ExtFields::new();
+        // The keys and values are shorter than what is left of the header.
+        let rest = self.bytes.len() - self.pos;
+        let mut ext = ExtFields::with_capacity(16, rest);
         if !self.eat(b'}') {
             loop {
                 let key = self.string()?;
                 self.expect(b':')?;
                 if let Some(value) = self.nullable_string()? {
-                    ext.insert(key.into_owned(), value.into_owned());
+                    ext.insert(key, value);
                 }
                 if !self.eat(b',') {
                     break;

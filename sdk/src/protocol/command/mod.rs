@@ -133,14 +133,40 @@ impl Default for ExtFieldsOrder {
 }
 
 impl ExtFieldsOrder {
-    /// Indices of `keys` (in insertion order) in the order to write them.
-    fn arrange<'a>(self, keys: impl ExactSizeIterator<Item = &'a str>) -> Vec<usize> {
-        match self {
-            ExtFieldsOrder::JavaHashMap { initial_capacity } => {
-                java_order::iteration_order(keys, initial_capacity)
+    /// Calls `write` with every entry of `ext` in the order to write them; stops at the
+    /// first error.
+    fn for_each<E>(
+        self,
+        ext: &ExtFields,
+        mut write: impl FnMut(&str, &str) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        /// Headers up to this many entries are ordered without allocating.
+        const ON_STACK: usize = 32;
+        let initial_capacity = match self {
+            ExtFieldsOrder::Insertion => {
+                return ext.iter().try_for_each(|(k, v)| write(k, v));
             }
-            ExtFieldsOrder::Insertion => (0..keys.len()).collect(),
+            ExtFieldsOrder::JavaHashMap { initial_capacity } => initial_capacity,
+        };
+        let n = ext.len();
+        if n > ON_STACK {
+            let entries: Vec<(&str, &str)> = ext.iter().collect();
+            let order =
+                java_order::iteration_order(entries.iter().map(|(k, _)| *k), initial_capacity);
+            return order.into_iter().try_for_each(|i| {
+                let (k, v) = entries[i];
+                write(k, v)
+            });
         }
+        let capacity = java_order::table_capacity(initial_capacity, n);
+        let mut slots = [(0u32, 0usize, "", ""); ON_STACK];
+        for (slot, (i, (k, v))) in slots.iter_mut().zip(ext.iter().enumerate()) {
+            *slot = (java_order::bucket(k, capacity), i, k, v);
+        }
+        let slots = &mut slots[..n];
+        // By bucket, then insertion index: the pairs are distinct, so unstable is stable.
+        slots.sort_unstable_by_key(|&(bucket, i, _, _)| (bucket, i));
+        slots.iter().try_for_each(|&(_, _, k, v)| write(k, v))
     }
 }
 
@@ -276,7 +302,7 @@ impl RemotingCommand {
     /// Adds one `extFields` entry.
     #[must_use]
     pub fn with_ext_field(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.ext_fields_mut().insert(key, value);
+        self.ext_fields_mut().insert(key.into(), value.into());
         self
     }
 

@@ -1,6 +1,9 @@
 //! Producer headers: `SEND_MESSAGE`, `SEND_MESSAGE_V2`, `SEND_BATCH_MESSAGE`, `SEND_REPLY_MESSAGE`,
 //! `CONSUMER_SEND_MSG_BACK` and 5.x `RECALL_MESSAGE`.
 
+use super::value::HeaderField;
+use crate::protocol::ExtFields;
+
 command_header! {
     /// `SendMessageRequestHeader`: the long-named send header (`SEND_MESSAGE`, and the
     /// broker's internal form of V2).
@@ -74,6 +77,89 @@ command_header! {
         pub batch: bool => "m" = false,
         /// Target broker name (`n`; `bname` in the long form).
         pub broker_name: Option<String> => "n",
+    }
+}
+
+/// The fields of a [`SendMessageRequestHeaderV2`] borrowed from where they already live:
+/// the producer writes its send requests from this, without copying group, topic,
+/// properties and broker name into an owned header first. Writes exactly what the owned
+/// header writes, in the same order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SendMessageRequestHeaderV2Ref<'a> {
+    pub(crate) producer_group: &'a str,
+    pub(crate) topic: &'a str,
+    pub(crate) default_topic: &'a str,
+    pub(crate) default_topic_queue_nums: i32,
+    pub(crate) queue_id: i32,
+    pub(crate) sys_flag: i32,
+    pub(crate) born_timestamp: i64,
+    pub(crate) flag: i32,
+    pub(crate) properties: Option<&'a str>,
+    pub(crate) reconsume_times: Option<i32>,
+    pub(crate) unit_mode: bool,
+    pub(crate) max_reconsume_times: Option<i32>,
+    pub(crate) batch: bool,
+    pub(crate) broker_name: Option<&'a str>,
+}
+
+impl SendMessageRequestHeaderV2Ref<'_> {
+    /// The `extFields` of the header, sized for it up front.
+    pub(crate) fn to_ext_fields(self) -> ExtFields {
+        let strings = self.producer_group.len()
+            + self.topic.len()
+            + self.default_topic.len()
+            + self.properties.map_or(0, str::len)
+            + self.broker_name.map_or(0, str::len);
+        // 14 one-letter keys, and at most 20 digits or 5 letters for each other value.
+        let mut ext = ExtFields::with_capacity(14, strings + 14 + 9 * 20);
+        self.write_to(&mut ext);
+        ext
+    }
+
+    /// Writes the fields as [`SendMessageRequestHeaderV2`]'s `write_to` does.
+    pub(crate) fn write_to(&self, ext: &mut ExtFields) {
+        fn put(ext: &mut ExtFields, key: &str, value: &str) {
+            ext.insert_with(key, |out| out.push_str(value));
+        }
+        put(ext, "a", self.producer_group);
+        put(ext, "b", self.topic);
+        put(ext, "c", self.default_topic);
+        self.default_topic_queue_nums.write(ext, "d");
+        self.queue_id.write(ext, "e");
+        self.sys_flag.write(ext, "f");
+        self.born_timestamp.write(ext, "g");
+        self.flag.write(ext, "h");
+        if let Some(properties) = self.properties {
+            put(ext, "i", properties);
+        }
+        self.reconsume_times.write(ext, "j");
+        self.unit_mode.write(ext, "k");
+        self.max_reconsume_times.write(ext, "l");
+        self.batch.write(ext, "m");
+        if let Some(broker_name) = self.broker_name {
+            put(ext, "n", broker_name);
+        }
+    }
+}
+
+impl<'a> From<&'a SendMessageRequestHeaderV2> for SendMessageRequestHeaderV2Ref<'a> {
+    fn from(h: &'a SendMessageRequestHeaderV2) -> Self {
+        SendMessageRequestHeaderV2Ref {
+            producer_group: &h.producer_group,
+            topic: &h.topic,
+            default_topic: &h.default_topic,
+            default_topic_queue_nums: h.default_topic_queue_nums,
+            queue_id: h.queue_id,
+            sys_flag: h.sys_flag,
+            born_timestamp: h.born_timestamp,
+            flag: h.flag,
+            properties: h.properties.as_deref(),
+            reconsume_times: h.reconsume_times,
+            unit_mode: h.unit_mode,
+            max_reconsume_times: h.max_reconsume_times,
+            batch: h.batch,
+            broker_name: h.broker_name.as_deref(),
+        }
     }
 }
 
@@ -225,7 +311,7 @@ mod tests {
 
     use super::*;
     use crate::protocol::header::test_util::{assert_required, keys, round_trip};
-    use crate::protocol::{CommandHeader, ExtFields};
+    use crate::protocol::{CommandHeader, ExtFields, RemotingCommand, RequestCode, SerializeType};
 
     fn v2_sample() -> SendMessageRequestHeaderV2 {
         SendMessageRequestHeaderV2 {
@@ -430,6 +516,27 @@ mod tests {
             v1.write_to(&mut ext1);
             let back = SendMessageRequestHeader::read_from(&ext1).ok();
             prop_assert_eq!(back.map(SendMessageRequestHeaderV2::from), Some(h));
+        }
+
+        #[test]
+        fn borrowed_v2_writes_what_the_owned_one_writes(h in arb_v2()) {
+            let mut owned = ExtFields::new();
+            h.write_to(&mut owned);
+            let borrowed = SendMessageRequestHeaderV2Ref::from(&h);
+            // Same entries in the same order, into an empty map and over an existing one.
+            prop_assert_eq!(&borrowed.to_ext_fields(), &owned);
+            let mut over = owned.clone();
+            borrowed.write_to(&mut over);
+            prop_assert_eq!(&over, &owned);
+            for st in [SerializeType::Json, SerializeType::RocketMq] {
+                let frame = |ext: ExtFields| {
+                    let mut cmd = RemotingCommand::request(RequestCode::SEND_MESSAGE_V2)
+                        .with_serialize_type(st);
+                    cmd.ext_fields = Some(ext);
+                    cmd.to_frame().ok()
+                };
+                prop_assert_eq!(frame(borrowed.to_ext_fields()), frame(owned.clone()));
+            }
         }
 
         #[test]

@@ -19,24 +19,51 @@ use crate::{Error, Result};
 
 /// A scalar that can live in one `extFields` entry.
 pub(crate) trait HeaderValue: Sized {
-    /// The text Java's `String.valueOf` gives for this value.
-    fn to_field(&self) -> String;
+    /// Appends the text Java's `String.valueOf` gives for this value to `out`.
+    fn write_field(&self, out: &mut String);
     /// Parses the text as Java's decoder does; `None` when Java would throw.
     fn parse_field(text: &str) -> Option<Self>;
+    /// The text Java's `String.valueOf` gives for this value.
+    #[cfg(test)]
+    fn to_field(&self) -> String {
+        let mut out = String::new();
+        self.write_field(&mut out);
+        out
+    }
 }
 
 impl HeaderValue for String {
-    fn to_field(&self) -> String {
-        self.clone()
+    fn write_field(&self, out: &mut String) {
+        out.push_str(self);
     }
     fn parse_field(text: &str) -> Option<Self> {
         Some(text.to_owned())
     }
 }
 
+/// Appends `n` in decimal (`Long.toString`), digits made on the stack.
+pub(crate) fn push_decimal(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+}
+
 impl HeaderValue for i32 {
-    fn to_field(&self) -> String {
-        self.to_string()
+    fn write_field(&self, out: &mut String) {
+        push_decimal(out, i64::from(*self));
     }
     fn parse_field(text: &str) -> Option<Self> {
         // Rust's integer parser accepts exactly the ASCII forms Java's `Integer.parseInt`
@@ -46,8 +73,8 @@ impl HeaderValue for i32 {
 }
 
 impl HeaderValue for i64 {
-    fn to_field(&self) -> String {
-        self.to_string()
+    fn write_field(&self, out: &mut String) {
+        push_decimal(out, *self);
     }
     fn parse_field(text: &str) -> Option<Self> {
         text.parse().ok()
@@ -55,8 +82,8 @@ impl HeaderValue for i64 {
 }
 
 impl HeaderValue for bool {
-    fn to_field(&self) -> String {
-        if *self { "true" } else { "false" }.to_owned()
+    fn write_field(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
     }
     fn parse_field(text: &str) -> Option<Self> {
         Some(text.eq_ignore_ascii_case("true"))
@@ -75,13 +102,12 @@ pub enum BoundaryType {
 }
 
 impl HeaderValue for BoundaryType {
-    fn to_field(&self) -> String {
+    fn write_field(&self, out: &mut String) {
         // Java writes the enum constant's name.
-        match self {
+        out.push_str(match self {
             BoundaryType::Lower => "LOWER",
             BoundaryType::Upper => "UPPER",
-        }
-        .to_owned()
+        });
     }
     fn parse_field(text: &str) -> Option<Self> {
         // `BoundaryType.getType`: "upper" in any case is UPPER, anything else LOWER.
@@ -129,7 +155,7 @@ impl<T: HeaderValue> HeaderField for T {
         }
     }
     fn write(&self, ext: &mut ExtFields, key: &'static str) {
-        ext.insert(key, self.to_field());
+        ext.insert_with(key, |out| self.write_field(out));
     }
 }
 
@@ -147,7 +173,7 @@ impl<T: HeaderValue> HeaderField for Option<T> {
     }
     fn write(&self, ext: &mut ExtFields, key: &'static str) {
         if let Some(value) = self {
-            ext.insert(key, value.to_field());
+            ext.insert_with(key, |out| value.write_field(out));
         }
     }
 }
@@ -170,6 +196,31 @@ mod tests {
         assert_eq!(i64::parse_field("9223372036854775807"), Some(i64::MAX));
         assert_eq!(i64::parse_field("1.5"), None);
         assert_eq!(i64::parse_field("0x10"), None);
+    }
+
+    #[test]
+    fn integers_write_like_java() {
+        for n in [
+            0i64,
+            7,
+            -7,
+            10,
+            -10,
+            99,
+            1_234_567_890,
+            i64::from(i32::MAX),
+            i64::from(i32::MIN),
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(n.to_field(), n.to_string());
+            if let Ok(small) = i32::try_from(n) {
+                assert_eq!(small.to_field(), n.to_string());
+            }
+        }
+        let mut out = String::from("x");
+        push_decimal(&mut out, -42);
+        assert_eq!(out, "x-42");
     }
 
     #[test]
