@@ -19,7 +19,19 @@ use tokio::net::TcpListener;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Threads that run the name server's and broker's tasks: 1 runs them all on the
+    /// main thread, N > 1 on a pool of N, 0 on one thread per core. Blocking file work
+    /// (far reads, fsync under SYNC_FLUSH, index and queue flushes) has threads of its
+    /// own either way.
+    #[arg(long, global = true, default_value_t = DEFAULT_THREADS)]
+    threads: usize,
 }
+
+/// Default of `--threads`: one thread. A producer's sends arrive on one connection,
+/// served by one task, so a second worker adds wake-ups, not throughput: with the
+/// Java benchmark Producer (16 threads, one connection) a 2-worker pool cost ~12% more
+/// CPU per message and twice the context switches (BENCHMARKS.md).
+const DEFAULT_THREADS: usize = 1;
 
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -111,15 +123,32 @@ async fn stop_signal() {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let command = Cli::parse().command.unwrap_or(Command::All {
+    let cli = Cli::parse();
+    let mut runtime = match cli.threads {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        0 => tokio::runtime::Builder::new_multi_thread(),
+        n => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+    };
+    let runtime = runtime
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(cli.command))
+}
+
+async fn serve(command: Option<Command>) -> anyhow::Result<()> {
+    let command = command.unwrap_or(Command::All {
         config: None,
         namesrv_listen: None,
         broker_listen: None,
