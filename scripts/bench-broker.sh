@@ -24,6 +24,8 @@
 #
 # Usage: scripts/bench-broker.sh [--duration S] [--warmup S] [--only lite|java] [--keep]
 #   --keep leaves the scratch directory (logs, stores) for inspection.
+# A/B: BROKER_LITE_BIN=<binary> runs another broker-lite build, BROKER_LITE_ARGS="..."
+#   adds options to its command line (e.g. "--threads 2").
 # Needs: scripts/fetch-java.sh done (Java 5.x + rocketmq-example in the cache), python3.
 set -euo pipefail
 
@@ -39,7 +41,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "bench-broker.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -226,7 +228,8 @@ dir = "$dir/store"
 EOF
   log "lite: starting broker-lite (name server + broker)"
   local spawn; spawn="$(now_ns)"
-  RUST_LOG=warn "$LITE" all --config "$dir/broker-lite.toml" > "$dir/broker-lite.log" 2>&1 < /dev/null &
+  # shellcheck disable=SC2086 # BROKER_LITE_ARGS is a list of options
+  RUST_LOG=warn "$LITE" all ${BROKER_LITE_ARGS:-} --config "$dir/broker-lite.toml" > "$dir/broker-lite.log" 2>&1 < /dev/null &
   local pid=$!
   PIDS+=("$pid")
   time_start lite "127.0.0.1:$broker_port" "127.0.0.1:$ns_port" bench-lite "$spawn"
@@ -302,6 +305,8 @@ row() { # label key
 
 echo
 echo "Benchmark: Java $V5 benchmark tools (16 threads, 128-byte messages, topic with 8 queues), ${DURATION} s per phase after ${WARMUP} s warm-up, $(nproc) cores, $(uname -r); load average before $LOAD_BEFORE, after $LOAD_AFTER (other work on the machine skews both columns)"
+echo
+echo "broker-lite: $LITE${BROKER_LITE_ARGS:+ $BROKER_LITE_ARGS}"
 echo
 echo "| metric | broker-lite | Java $V5 broker | broker-lite / Java |"
 echo "|---|---|---|---|"
