@@ -29,8 +29,8 @@ struct Cli {
 
 /// Default of `--threads`: one thread. A producer's sends arrive on one connection,
 /// served by one task, so a second worker adds wake-ups, not throughput: with the
-/// Java benchmark Producer (16 threads, one connection) a 2-worker pool cost ~12% more
-/// CPU per message and twice the context switches (BENCHMARKS.md).
+/// Java benchmark Producer (16 threads, one connection) on 2 cores, a 2-worker pool
+/// cost ~12% more CPU per message and twice the context switches, at the same TPS.
 const DEFAULT_THREADS: usize = 1;
 
 #[derive(Subcommand, Debug)]
