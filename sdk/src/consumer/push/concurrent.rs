@@ -5,7 +5,7 @@
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -33,12 +33,16 @@ type Pending<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// Hands pulled messages to the listener in batches of the consume batch size.
 ///
-/// One task per pull consumes its batches: a batch whose permit is free and whose
-/// listener finishes at the first poll is settled on the spot (the common case of a
-/// listener that does not wait), the others run concurrently inside the task, so a slow
-/// listener still has up to the consumer's parallelism in flight (Java submits each
-/// batch to its consume thread pool). Compared with a task per batch this saves a spawn,
-/// a scheduling round and the bookkeeping of a task for every batch.
+/// Called by the pull loop right after it queued its next pull. The batches run here, on
+/// the caller's task, while the listener finishes each one at its first poll (the common
+/// case of a listener that does not wait) and a permit is free: settled on the spot, with
+/// no task to spawn and no turn of the scheduler between the pull's answer and the
+/// listener (on a one-thread runtime, a consume task would also wait behind the socket
+/// write of the next pull). What is left goes to a task of its own, where batches run
+/// concurrently up to the consumer's parallelism (Java submits each batch to its consume
+/// thread pool): a batch whose listener has to wait (its future continues in a task),
+/// batches beyond the free permits, and everything once [`INLINE_BUDGET`] has been spent
+/// here (a slow listener does not hold up the queue's pulls).
 pub(crate) fn submit(
     core: &Arc<Core>,
     queue: &MessageQueue,
@@ -48,12 +52,102 @@ pub(crate) fn submit(
     if msgs.is_empty() {
         return;
     }
+    let Listener::Concurrent(listener) = &core.listener else {
+        return;
+    };
     // The queue as the application sees it, shared by every batch of the pull.
     let user_queue = Arc::new(core.user_queue(queue));
+    let batch = core.settings.consume_batch_size.max(1);
+    let mut settled = Settled::default();
+    let mut msgs = msgs.into_iter();
+    let mut left = Vec::new();
+    // One clock read per batch settled on the spot: its end is the next one's start.
+    let mut now = Instant::now();
+    let budget_end = now + INLINE_BUDGET;
+    while now < budget_end {
+        let chunk: Vec<ReceivedMessage> = msgs.by_ref().take(batch).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        if pq.is_dropped() || core.is_closing() {
+            settled.report(core, queue, pq);
+            return;
+        }
+        let permit = match core.consume_permits.try_acquire() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::NoPermits) => {
+                left = chunk;
+                break;
+            }
+            Err(TryAcquireError::Closed) => {
+                settled.report(core, queue, pq);
+                return;
+            }
+        };
+        let began = now;
+        before(core, &user_queue, pq, &chunk, began);
+        let mut call =
+            Arc::clone(listener).call(chunk.clone(), ConsumeContext::new(Arc::clone(&user_queue)));
+        // Polled without a waker: a listener still waiting is polled again at once, with
+        // its task's waker, by the task it moves to.
+        let mut cx = Context::from_waker(Waker::noop());
+        match call.as_mut().poll(&mut cx) {
+            Poll::Ready((status, ctx, panicked)) => {
+                now = Instant::now();
+                let elapsed = now.saturating_duration_since(began);
+                after(core, queue, &user_queue, &chunk, status, panicked, elapsed);
+                if pq.is_dropped() {
+                    tracing::debug!(?queue, "queue dropped while consuming; result not applied");
+                } else if let Some(offset) = settle(pq, &chunk, status, &ctx) {
+                    settled.add(chunk.len(), elapsed, offset);
+                } else {
+                    // Some go back to the broker: in a task, holding the permit.
+                    permit.forget();
+                    let held = Held(Arc::clone(core));
+                    let (core2, queue2, pq2) = (Arc::clone(core), queue.clone(), Arc::clone(pq));
+                    core.consuming.spawn(async move {
+                        let _held = held;
+                        apply(&core2, &queue2, &pq2, chunk, status, ctx, elapsed).await;
+                    });
+                }
+            }
+            Poll::Pending => {
+                permit.forget();
+                let held = Held(Arc::clone(core));
+                let (core2, queue2, pq2) = (Arc::clone(core), queue.clone(), Arc::clone(pq));
+                let user_queue2 = Arc::clone(&user_queue);
+                core.consuming.spawn(async move {
+                    let _held = held;
+                    let outcome = call.await;
+                    finish(&core2, &queue2, &user_queue2, &pq2, chunk, outcome, began).await;
+                });
+                now = Instant::now();
+            }
+        }
+    }
+    settled.report(core, queue, pq);
+    left.extend(msgs);
+    if left.is_empty() {
+        return;
+    }
     let (core2, queue2, pq2) = (Arc::clone(core), queue.clone(), Arc::clone(pq));
     core.consuming.spawn(async move {
-        consume_pull(&core2, &queue2, &user_queue, &pq2, msgs).await;
+        consume_pull(&core2, &queue2, &user_queue, &pq2, left).await;
     });
+}
+
+/// Most time [`submit`] spends calling the listener on the pull loop's task before it
+/// hands the rest of a pull to a task of its own.
+const INLINE_BUDGET: Duration = Duration::from_millis(1);
+
+/// A consume permit taken with `try_acquire` and forgotten, so that a task can hold it:
+/// given back when dropped.
+struct Held(Arc<Core>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.consume_permits.add_permits(1);
+    }
 }
 
 /// Results settled on the spot, reported together when the pull's batches have started.
@@ -67,6 +161,17 @@ struct Settled {
 }
 
 impl Settled {
+    /// A batch of `len` messages consumed in `elapsed`, leaving `offset` to commit (-1
+    /// when nothing is held).
+    fn add(&mut self, len: usize, elapsed: Duration, offset: i64) {
+        self.consumes += 1;
+        self.ok += len;
+        self.rt_ms += u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        if offset >= 0 {
+            self.offset = self.offset.max(Some(offset));
+        }
+    }
+
     fn report(&self, core: &Core, queue: &MessageQueue, pq: &ProcessQueue) {
         if self.consumes > 0 {
             core.stats
@@ -80,7 +185,8 @@ impl Settled {
     }
 }
 
-/// Consumes the messages of one pull, batch by batch.
+/// Consumes what [`submit`] left of a pull, batch by batch, in a task: batches settled
+/// on the spot as there, the others concurrently up to the consumer's parallelism.
 async fn consume_pull(
     core: &Arc<Core>,
     queue: &MessageQueue,
@@ -125,12 +231,7 @@ async fn consume_pull(
                 if pq.is_dropped() {
                     tracing::debug!(?queue, "queue dropped while consuming; result not applied");
                 } else if let Some(offset) = settle(pq, &chunk, status, &ctx) {
-                    settled.consumes += 1;
-                    settled.ok += chunk.len();
-                    settled.rt_ms += u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-                    if offset >= 0 {
-                        settled.offset = settled.offset.max(Some(offset));
-                    }
+                    settled.add(chunk.len(), elapsed, offset);
                 } else {
                     pending.push(Box::pin(async move {
                         let _permit = permit;

@@ -47,8 +47,10 @@ enum Next {
 /// The messages of the last pull (concurrent consumption), handed to the consume
 /// service once the next pull request is on its way, so the broker looks for more while
 /// the listener runs (Java's pull service asks again right after submitting); handed
-/// over at once when the loop waits or stops instead. They are already in the process
-/// queue (flow control counts them).
+/// over at once when the loop waits instead. They are already in the process queue (flow
+/// control counts them). When the loop is cancelled (the queue was dropped, or the
+/// consumer is closing) any left here are not consumed: their offsets were not
+/// committed, so they are delivered again.
 struct Deferred<'a> {
     core: &'a Arc<Core>,
     queue: &'a MessageQueue,
@@ -57,6 +59,8 @@ struct Deferred<'a> {
 }
 
 impl Deferred<'_> {
+    /// Hands the messages to the consume service, which runs the listener on this task
+    /// for what finishes at once (see [`concurrent::submit`]).
     fn flush(&mut self) {
         if self.msgs.is_empty() {
             return;
@@ -65,16 +69,6 @@ impl Deferred<'_> {
         // A dropped queue or a closing consumer would not consume them anyway.
         if !self.pq.is_dropped() && !self.core.is_closing() {
             concurrent::submit(self.core, self.queue, self.pq, msgs);
-        }
-    }
-}
-
-impl Drop for Deferred<'_> {
-    fn drop(&mut self) {
-        // Only reached with messages when the loop is cancelled: the queue was dropped
-        // or the consumer is closing, so `flush` lets them go.
-        if tokio::runtime::Handle::try_current().is_ok() {
-            self.flush();
         }
     }
 }
