@@ -412,8 +412,10 @@ impl Inner {
         let mut last_broker: Option<String> = None;
         let mut last_error: Option<Error> = None;
         let mut not_stored: Option<SendResult> = None;
-        for _ in 0..policy.attempts.max(1) {
-            if Instant::now() >= deadline {
+        for attempt in 0..policy.attempts.max(1) {
+            // The deadline was set just before the first attempt; a zero timeout still
+            // stops here.
+            if (attempt > 0 || self.settings.send_timeout.is_zero()) && Instant::now() >= deadline {
                 break;
             }
             let Some(queue) = self.select_queue(&route, last_broker.as_deref()) else {
@@ -507,7 +509,10 @@ impl Inner {
         mode: CommunicationMode,
         deadline: Instant,
     ) -> Result<Option<SendResult>> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
+        // Like Java, the latency the fault tolerance records runs from here (hooks
+        // included) to the answer.
+        let began = Instant::now();
+        let remaining = deadline.saturating_duration_since(began);
         let addr = self.broker_addr(out, &queue.broker_name).await?;
         if remaining.is_zero() {
             return Err(Error::Timeout {
@@ -524,7 +529,6 @@ impl Inner {
         let command = out
             .command(&self.settings, queue, now_millis())
             .with_serialize_type(self.client.config().serialize_type());
-        let began = Instant::now();
         let remoting = self.client.remoting();
         let result = match mode {
             CommunicationMode::Oneway => remoting
@@ -536,16 +540,18 @@ impl Inner {
                 Err(err) => Err(err),
             },
         };
-        let latency = began.elapsed();
-        match &result {
-            Ok(_) => self.fault.record(&queue.broker_name, latency, false, true),
-            Err(Error::Broker { .. }) => {
-                self.fault.record(&queue.broker_name, latency, true, false)
+        if self.fault.enabled() {
+            let latency = began.elapsed();
+            match &result {
+                Ok(_) => self.fault.record(&queue.broker_name, latency, false, true),
+                Err(Error::Broker { .. }) => {
+                    self.fault.record(&queue.broker_name, latency, true, false)
+                }
+                Err(err) if is_transport_error(err) => {
+                    self.fault.record(&queue.broker_name, latency, true, true);
+                }
+                Err(_) => {}
             }
-            Err(err) if is_transport_error(err) => {
-                self.fault.record(&queue.broker_name, latency, true, true);
-            }
-            Err(_) => {}
         }
         if let Some(ctx) = context.as_ref() {
             let outcome = match &result {

@@ -41,63 +41,69 @@ impl Span {
     }
 }
 
-/// The entry table: a boxed slice whose unused slots, all at the end, are [`FREE`].
+/// The entry table: a boxed slice whose first slot is a header holding the number of
+/// entries (in `key.start`), followed by the entries and then unused slots.
 ///
-/// A `Vec` would do, but its length word would make every `RemotingCommand` 8 bytes
+/// A `Vec` would do, but its capacity word would make every `RemotingCommand` 8 bytes
 /// larger (past the size clippy accepts for an error variant, which several functions
-/// give commands back in); the length is found from the slots instead.
+/// give commands back in).
 #[derive(Clone, Default)]
 struct Slots(Box<[Entry]>);
 
 /// An unused slot.
 const FREE: Entry = Entry {
-    key: Span {
-        start: usize::MAX,
-        end: usize::MAX,
-    },
-    value: Span {
-        start: usize::MAX,
-        end: usize::MAX,
-    },
+    key: Span { start: 0, end: 0 },
+    value: Span { start: 0, end: 0 },
 };
 
 impl Slots {
     fn with_capacity(n: usize) -> Self {
-        Slots(vec![FREE; n].into_boxed_slice())
+        if n == 0 {
+            return Slots::default();
+        }
+        Slots(vec![FREE; n + 1].into_boxed_slice())
     }
 
     fn len(&self) -> usize {
-        self.0.partition_point(|e| e.key.start != usize::MAX)
+        self.0.first().map_or(0, |header| header.key.start)
+    }
+
+    fn set_len(&mut self, len: usize) {
+        if let Some(header) = self.0.first_mut() {
+            header.key.start = len;
+        }
     }
 
     fn is_empty(&self) -> bool {
-        self.0.first().is_none_or(|e| e.key.start == usize::MAX)
+        self.len() == 0
     }
 
     fn as_slice(&self) -> &[Entry] {
-        &self.0[..self.len()]
+        self.0.get(1..=self.len()).unwrap_or_default()
     }
 
     fn as_mut_slice(&mut self) -> &mut [Entry] {
         let len = self.len();
-        &mut self.0[..len]
+        self.0.get_mut(1..=len).unwrap_or_default()
     }
 
     fn push(&mut self, entry: Entry) {
         let len = self.len();
-        if len == self.0.len() {
-            let mut grown = vec![FREE; (len * 2).max(4)];
-            grown[..len].copy_from_slice(&self.0);
+        if len + 1 >= self.0.len() {
+            let mut grown = vec![FREE; (2 * len).max(4) + 1];
+            grown[..self.0.len()].copy_from_slice(&self.0);
             self.0 = grown.into_boxed_slice();
         }
-        self.0[len] = entry;
+        self.0[len + 1] = entry;
+        self.set_len(len + 1);
     }
 
+    /// Removes entry `i` (< len).
     fn remove(&mut self, i: usize) -> Entry {
         let len = self.len();
-        let entry = self.0[i];
-        self.0.copy_within(i + 1..len, i);
-        self.0[len - 1] = FREE;
+        let entry = self.0[i + 1];
+        self.0.copy_within(i + 2..=len, i + 1);
+        self.set_len(len - 1);
         entry
     }
 }
@@ -158,6 +164,16 @@ impl ExtFields {
     pub fn insert(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) {
         let value = value.as_ref();
         self.insert_with(key.as_ref(), |text| text.push_str(value));
+    }
+
+    /// Appends `key`, known not to be in the map yet, with the text `write` appends to
+    /// the string it is given: [`ExtFields::insert_with`] without looking for the key
+    /// (for headers written into a fresh map from distinct constant keys).
+    pub(crate) fn append_with(&mut self, key: &str, write: impl FnOnce(&mut String)) {
+        debug_assert!(self.position(key).is_none(), "{key} is already present");
+        let key = self.push(|text| text.push_str(key));
+        let value = self.push(write);
+        self.entries.push(Entry { key, value });
     }
 
     /// Inserts or replaces `key` with the text `write` appends to the string it is given

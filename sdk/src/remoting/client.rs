@@ -167,11 +167,13 @@ impl RemotingClient {
         request: RemotingCommand,
         timeout: Duration,
     ) -> Result<RemotingCommand> {
+        // An open connection is the common case: the whole timeout is left for the
+        // request, with no clock reading spent on connecting.
+        if let Some(connection) = self.open_connection(addr) {
+            return connection.invoke(request, timeout).await;
+        }
         let deadline = Endpoint::deadline(timeout);
-        let connection = match self.open_connection(addr) {
-            Some(connection) => connection,
-            None => self.connection_by(addr, deadline, timeout).await?,
-        };
+        let connection = self.connection_by(addr, deadline, timeout).await?;
         let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
         connection
             .invoke(request, remaining)

@@ -14,7 +14,7 @@
 //! Entries come in Java `HashMap` iteration order by default (see [`ExtFieldsOrder`]). Java reads a zero-length string as
 //! `null`; this decoder keeps an empty key or value as an empty string.
 
-use bytes::{Buf, BufMut};
+use bytes::{Buf, BufMut, BytesMut};
 
 use super::{ExtFieldsOrder, RemotingCommand, SerializeType};
 use crate::protocol::code::Version;
@@ -33,7 +33,7 @@ const FIXED_LEN: usize = 2 + 1 + 2 + 4 + 4;
 pub(super) fn encode_header(
     cmd: &RemotingCommand,
     order: ExtFieldsOrder,
-    out: &mut Vec<u8>,
+    out: &mut BytesMut,
 ) -> Result<()> {
     // Truncation to 16 bits is Java's behaviour (`writeShort`).
     out.put_i16(cmd.code as i16);
@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn layout_is_java_layout() {
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         encode_header(&sample(), ExtFieldsOrder::default(), &mut out).unwrap();
         let mut expected = vec![
             0x01, 0x36, 12, 0x01, 0xDF, 0, 0, 0, 42, 0, 0, 0, 2, 0, 0, 0, 6,
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn round_trips() {
         let cmd = sample();
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         encode_header(&cmd, ExtFieldsOrder::default(), &mut out).unwrap();
         let back = decode_header(&out).unwrap();
         assert_eq!(back.code, cmd.code);
@@ -225,7 +225,7 @@ mod tests {
         let mut cmd = sample();
         cmd.code = 200_050; // POP_MESSAGE does not fit 16 bits: Java truncates it too.
         cmd.version = Version(-2);
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         encode_header(&cmd, ExtFieldsOrder::default(), &mut out).unwrap();
         let back = decode_header(&out).unwrap();
         assert_eq!(back.code, i32::from(200_050i32 as i16));
@@ -237,7 +237,7 @@ mod tests {
         let mut cmd = sample();
         cmd.remark = Some(String::new());
         cmd.ext_fields = Some(ExtFields::new());
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         encode_header(&cmd, ExtFieldsOrder::default(), &mut out).unwrap();
         assert_eq!(out.len(), FIXED_LEN + 8);
         let back = decode_header(&out).unwrap();
@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn rejects_hostile_lengths() {
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         encode_header(&sample(), ExtFieldsOrder::default(), &mut out).unwrap();
         for cut in 0..out.len() {
             assert!(decode_header(&out[..cut]).is_err(), "cut at {cut}");
@@ -259,7 +259,7 @@ mod tests {
         negative[13..17].copy_from_slice(&(-1i32).to_be_bytes());
         assert!(decode_header(&negative).is_err());
         let mut trailing = out;
-        trailing.push(0);
+        trailing.put_u8(0);
         assert!(decode_header(&trailing).is_err());
     }
 
@@ -268,7 +268,7 @@ mod tests {
         let mut cmd = sample();
         cmd.ext_fields = Some([("k".repeat(40_000), "v")].into_iter().collect());
         assert!(matches!(
-            encode_header(&cmd, ExtFieldsOrder::default(), &mut Vec::new()),
+            encode_header(&cmd, ExtFieldsOrder::default(), &mut BytesMut::new()),
             Err(Error::TooLarge { .. })
         ));
     }

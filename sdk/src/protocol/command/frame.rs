@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::{ExtFieldsOrder, RemotingCommand, SerializeType, binary, json};
+use super::{ExtFields, ExtFieldsOrder, RemotingCommand, SerializeType, binary, json};
 use crate::{Error, Result};
 
 /// Java's default maximum frame length (`com.rocketmq.remoting.frameMaxLength`): 16 MiB.
@@ -67,28 +67,52 @@ impl RemotingCommand {
 
     /// [`RemotingCommand::encode`] with the `extFields` written in `order`.
     pub fn encode_with(&self, dst: &mut BytesMut, order: ExtFieldsOrder) -> Result<()> {
-        let mut header = Vec::with_capacity(128);
-        match self.serialize_type {
-            SerializeType::Json => json::encode_header(self, order, &mut header),
-            SerializeType::RocketMq => binary::encode_header(self, order, &mut header)?,
-        }
-        if header.len() > MAX_HEADER_LEN {
-            return Err(Error::TooLarge {
-                what: "remoting command header",
-                len: header.len(),
-                max: MAX_HEADER_LEN,
-            });
-        }
-        let len = 4 + header.len() + self.body.len();
-        let total = i32::try_from(len).map_err(|_| Error::TooLarge {
-            what: WHAT,
-            len,
-            max: i32::MAX as usize,
-        })?;
-        dst.reserve(4 + len);
-        dst.put_i32(total);
-        dst.put_u32((u32::from(self.serialize_type.code()) << 24) | header.len() as u32);
-        dst.put_slice(&header);
+        let start = dst.len();
+        // Room for the frame as the header usually comes out, so that it is written in
+        // place (its lengths filled in afterwards) without growing `dst` on the way.
+        let fields: usize = self
+            .ext_fields
+            .iter()
+            .flat_map(ExtFields::iter)
+            .map(|(k, v)| k.len() + v.len() + 8)
+            .sum();
+        let remark = self.remark.as_ref().map_or(0, String::len);
+        dst.reserve(8 + 128 + fields + remark + self.body.len());
+        dst.put_u64(0);
+        let header_start = dst.len();
+        let encoded = match self.serialize_type {
+            SerializeType::Json => {
+                json::encode_header(self, order, dst);
+                Ok(())
+            }
+            SerializeType::RocketMq => binary::encode_header(self, order, dst),
+        };
+        let header_len = dst.len() - header_start;
+        let checked = encoded.and_then(|()| {
+            if header_len > MAX_HEADER_LEN {
+                return Err(Error::TooLarge {
+                    what: "remoting command header",
+                    len: header_len,
+                    max: MAX_HEADER_LEN,
+                });
+            }
+            let len = 4 + header_len + self.body.len();
+            i32::try_from(len).map_err(|_| Error::TooLarge {
+                what: WHAT,
+                len,
+                max: i32::MAX as usize,
+            })
+        });
+        let total = match checked {
+            Ok(total) => total,
+            Err(err) => {
+                dst.truncate(start);
+                return Err(err);
+            }
+        };
+        dst[start..start + 4].copy_from_slice(&total.to_be_bytes());
+        let word = (u32::from(self.serialize_type.code()) << 24) | header_len as u32;
+        dst[start + 4..start + 8].copy_from_slice(&word.to_be_bytes());
         dst.put_slice(&self.body);
         Ok(())
     }
@@ -165,6 +189,41 @@ mod tests {
         let cmd = RemotingCommand::decode_frame(Bytes::from_static(&[0, 0, 0, 2, b'{', b'}', 1]))
             .unwrap();
         assert_eq!(&cmd.body[..], &[1]);
+    }
+
+    #[test]
+    fn frames_append_after_what_dst_holds() {
+        for st in [SerializeType::Json, SerializeType::RocketMq] {
+            let cmd = sample(st).with_remark("r");
+            let alone = cmd.to_frame().unwrap();
+            let mut dst = BytesMut::from(&b"prefix"[..]);
+            cmd.encode(&mut dst).unwrap();
+            cmd.encode(&mut dst).unwrap();
+            let mut expected = b"prefix".to_vec();
+            expected.extend_from_slice(&alone);
+            expected.extend_from_slice(&alone);
+            assert_eq!(&dst[..], &expected[..]);
+            // The header written in place is the one the header encoders give alone.
+            let mut header = BytesMut::new();
+            match st {
+                SerializeType::Json => {
+                    json::encode_header(&cmd, ExtFieldsOrder::default(), &mut header)
+                }
+                SerializeType::RocketMq => {
+                    binary::encode_header(&cmd, ExtFieldsOrder::default(), &mut header).unwrap()
+                }
+            }
+            assert_eq!(&alone[8..8 + header.len()], &header[..]);
+            assert_eq!(&alone[8 + header.len()..], b"hello");
+        }
+    }
+
+    #[test]
+    fn refused_binary_header_leaves_dst_untouched() {
+        let cmd = sample(SerializeType::RocketMq).with_ext_field("k".repeat(40_000), "v");
+        let mut dst = BytesMut::from(&b"keep"[..]);
+        assert!(matches!(cmd.encode(&mut dst), Err(Error::TooLarge { .. })));
+        assert_eq!(&dst[..], b"keep");
     }
 
     #[test]

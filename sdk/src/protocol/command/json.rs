@@ -17,6 +17,7 @@
 
 use std::fmt;
 
+use bytes::{BufMut, BytesMut};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::{ExtFieldsOrder, RemotingCommand, SerializeType};
@@ -27,7 +28,7 @@ use crate::{Error, Result};
 const WHAT: &str = "JSON remoting command header";
 
 /// Appends the JSON header of `cmd` to `out`, writing `extFields` in `order`.
-pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &mut Vec<u8>) {
+pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &mut BytesMut) {
     out.extend_from_slice(b"{\"code\":");
     push_int(out, i64::from(cmd.code));
     if let Some(ext) = &cmd.ext_fields {
@@ -35,14 +36,14 @@ pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &
         let mut first = true;
         let Ok(()) = order.for_each::<std::convert::Infallible>(ext, |k, v| {
             if !std::mem::take(&mut first) {
-                out.push(b',');
+                out.put_u8(b',');
             }
             push_str(out, k);
-            out.push(b':');
+            out.put_u8(b':');
             push_str(out, v);
             Ok(())
         });
-        out.push(b'}');
+        out.put_u8(b'}');
     }
     out.extend_from_slice(b",\"flag\":");
     push_int(out, i64::from(cmd.flag));
@@ -60,10 +61,10 @@ pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &
     push_str(out, cmd.serialize_type.name());
     out.extend_from_slice(b",\"version\":");
     push_int(out, i64::from(cmd.version.0));
-    out.push(b'}');
+    out.put_u8(b'}');
 }
 
-fn push_int(out: &mut Vec<u8>, n: i64) {
+fn push_int(out: &mut BytesMut, n: i64) {
     // Digits from the right into a stack buffer: no allocation per number.
     let mut buf = [0u8; 20];
     let mut at = buf.len();
@@ -77,7 +78,7 @@ fn push_int(out: &mut Vec<u8>, n: i64) {
         }
     }
     if n < 0 {
-        out.push(b'-');
+        out.put_u8(b'-');
     }
     out.extend_from_slice(&buf[at..]);
 }
@@ -88,10 +89,10 @@ fn push_int(out: &mut Vec<u8>, n: i64) {
 /// to escape are ASCII (one byte), U+0080..=U+009F (`C2 80`..=`C2 9F`) and U+2028/U+2029
 /// (`E2 80 A8`/`E2 80 A9`); a continuation byte never equals a lead byte, so the lead
 /// bytes `C2` and `E2` found here always start a character.
-pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
+pub(super) fn push_str(out: &mut BytesMut, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
-    out.push(b'"');
+    out.put_u8(b'"');
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -117,11 +118,11 @@ pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
         i += len;
     }
     out.extend_from_slice(&bytes[run..]);
-    out.push(b'"');
+    out.put_u8(b'"');
 }
 
 /// The fastjson escape of one character that needs one.
-fn push_escape(out: &mut Vec<u8>, c: u32) {
+fn push_escape(out: &mut BytesMut, c: u32) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     match c {
         0x22 => out.extend_from_slice(b"\\\""),
@@ -134,7 +135,7 @@ fn push_escape(out: &mut Vec<u8>, c: u32) {
         _ => {
             out.extend_from_slice(b"\\u");
             for shift in [12u32, 8, 4, 0] {
-                out.push(HEX[((c >> shift) & 0xF) as usize]);
+                out.put_u8(HEX[((c >> shift) & 0xF) as usize]);
             }
         }
     }
@@ -276,9 +277,9 @@ mod tests {
     use super::*;
 
     fn esc(s: &str) -> String {
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         push_str(&mut out, s);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(out.to_vec()).unwrap()
     }
 
     /// The escaping rules char by char, as the module docs state them.
@@ -361,9 +362,9 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ] {
-            let mut out = Vec::new();
+            let mut out = BytesMut::new();
             push_int(&mut out, n);
-            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+            assert_eq!(String::from_utf8(out.to_vec()).unwrap(), n.to_string());
         }
     }
 
@@ -391,7 +392,7 @@ mod tests {
             serialize_type: SerializeType::Json,
             body: bytes::Bytes::new(),
         };
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         encode_header(&cmd, ExtFieldsOrder::default(), &mut out);
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
@@ -416,7 +417,7 @@ mod tests {
             serialize_type: SerializeType::Json,
             body: bytes::Bytes::new(),
         };
-        let mut out = Vec::new();
+        let mut out = BytesMut::new();
         encode_header(&cmd, ExtFieldsOrder::default(), &mut out);
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),

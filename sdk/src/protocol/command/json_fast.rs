@@ -22,7 +22,15 @@ use crate::protocol::{ExtFields, LanguageCode};
 
 /// Decodes `bytes` if it is a plain header; `None` means "use the general decoder".
 pub(super) fn decode_plain(bytes: &[u8]) -> Option<RemotingCommand> {
-    let mut s = Scanner { bytes, pos: 0 };
+    // One check of the whole header instead of one per string: JSON outside strings is
+    // ASCII, so a header that is not UTF-8 has a bad string, which the general decoder
+    // reports.
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut s = Scanner {
+        bytes,
+        text,
+        pos: 0,
+    };
     let mut cmd = super::json::header_defaults();
     s.expect(b'{')?;
     if !s.eat(b'}') {
@@ -53,6 +61,8 @@ pub(super) fn decode_plain(bytes: &[u8]) -> Option<RemotingCommand> {
 /// plain shape.
 struct Scanner<'a> {
     bytes: &'a [u8],
+    /// `bytes` as text (checked once).
+    text: &'a str,
     pos: usize,
 }
 
@@ -96,7 +106,7 @@ impl<'a> Scanner<'a> {
         found
     }
 
-    /// A string without raw control characters, valid UTF-8. Escapes are decoded except
+    /// A string without raw control characters. Escapes are decoded except
     /// `\\u` surrogates (pairs and lone halves are left to the general decoder).
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.expect(b'"')?;
@@ -106,7 +116,8 @@ impl<'a> Scanner<'a> {
             let len = rest
                 .iter()
                 .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-            let run = std::str::from_utf8(&rest[..len]).ok()?;
+            // The run ends before an ASCII byte, so both ends are character boundaries.
+            let run = self.text.get(self.pos..self.pos + len)?;
             self.pos += len + 1;
             match rest[len] {
                 b'"' => {
@@ -217,7 +228,7 @@ impl<'a> Scanner<'a> {
         self.expect(b'{')?;
         // The keys and values are shorter than what is left of the header.
         let rest = self.bytes.len() - self.pos;
-        let mut ext = ExtFields::with_capacity(16, rest);
+        let mut ext = ExtFields::with_capacity(8, rest);
         if !self.eat(b'}') {
             loop {
                 let key = self.string()?;

@@ -1,7 +1,7 @@
 //! Producer headers: `SEND_MESSAGE`, `SEND_MESSAGE_V2`, `SEND_BATCH_MESSAGE`, `SEND_REPLY_MESSAGE`,
 //! `CONSUMER_SEND_MSG_BACK` and 5.x `RECALL_MESSAGE`.
 
-use super::value::HeaderField;
+use super::value::HeaderValue;
 use crate::protocol::ExtFields;
 
 command_header! {
@@ -112,32 +112,65 @@ impl SendMessageRequestHeaderV2Ref<'_> {
             + self.broker_name.map_or(0, str::len);
         // 14 one-letter keys, and at most 20 digits or 5 letters for each other value.
         let mut ext = ExtFields::with_capacity(14, strings + 14 + 9 * 20);
-        self.write_to(&mut ext);
+        // The keys are distinct and the map is empty: no need to look for them.
+        self.write(&mut ext, true);
         ext
     }
 
-    /// Writes the fields as [`SendMessageRequestHeaderV2`]'s `write_to` does.
+    /// Writes the fields as [`SendMessageRequestHeaderV2`]'s `write_to` does (into a map
+    /// that may hold entries already).
+    #[cfg(test)]
     pub(crate) fn write_to(&self, ext: &mut ExtFields) {
-        fn put(ext: &mut ExtFields, key: &str, value: &str) {
-            ext.insert_with(key, |out| out.push_str(value));
+        self.write(ext, false);
+    }
+
+    /// Writes every present field in the order of the owned header's fields, appending
+    /// when `fresh` (an empty map) and inserting otherwise.
+    fn write(&self, ext: &mut ExtFields, fresh: bool) {
+        use Field::{Bool, Int, Str};
+        let fields = [
+            ("a", Some(Str(self.producer_group))),
+            ("b", Some(Str(self.topic))),
+            ("c", Some(Str(self.default_topic))),
+            ("d", Some(Int(self.default_topic_queue_nums.into()))),
+            ("e", Some(Int(self.queue_id.into()))),
+            ("f", Some(Int(self.sys_flag.into()))),
+            ("g", Some(Int(self.born_timestamp))),
+            ("h", Some(Int(self.flag.into()))),
+            ("i", self.properties.map(Str)),
+            ("j", self.reconsume_times.map(|n| Int(n.into()))),
+            ("k", Some(Bool(self.unit_mode))),
+            ("l", self.max_reconsume_times.map(|n| Int(n.into()))),
+            ("m", Some(Bool(self.batch))),
+            ("n", self.broker_name.map(Str)),
+        ];
+        for (key, field) in fields {
+            let Some(field) = field else { continue };
+            let value = |out: &mut String| field.write(out);
+            if fresh {
+                ext.append_with(key, value);
+            } else {
+                ext.insert_with(key, value);
+            }
         }
-        put(ext, "a", self.producer_group);
-        put(ext, "b", self.topic);
-        put(ext, "c", self.default_topic);
-        self.default_topic_queue_nums.write(ext, "d");
-        self.queue_id.write(ext, "e");
-        self.sys_flag.write(ext, "f");
-        self.born_timestamp.write(ext, "g");
-        self.flag.write(ext, "h");
-        if let Some(properties) = self.properties {
-            put(ext, "i", properties);
-        }
-        self.reconsume_times.write(ext, "j");
-        self.unit_mode.write(ext, "k");
-        self.max_reconsume_times.write(ext, "l");
-        self.batch.write(ext, "m");
-        if let Some(broker_name) = self.broker_name {
-            put(ext, "n", broker_name);
+    }
+}
+
+/// One value of a borrowed header, written as the owned header's field type writes it.
+#[derive(Clone, Copy)]
+enum Field<'a> {
+    Str(&'a str),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Field<'_> {
+    fn write(self, out: &mut String) {
+        match self {
+            Field::Str(s) => out.push_str(s),
+            // Java's `String.valueOf` of an int and of a long are the same digits.
+            Field::Int(n) => n.write_field(out),
+            Field::Bool(b) => b.write_field(out),
         }
     }
 }
