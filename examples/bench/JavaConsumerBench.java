@@ -7,10 +7,11 @@
 // over-states each latency by up to 1 ms, as for the Rust program), so p50/p99 can be compared.
 // Prints one line in the same format as the Rust program.
 //
-// Arguments: namesrv topic group first|last warmup-s duration-s expect [threads [start-at]]
+// Arguments: namesrv topic group first|last warmup-s duration-s expect [threads [start-at [histogram-out]]]
 //   expect > 0: drain mode, measured from the first message until `expect` messages were
 //   consumed (or duration-s passed); expect = 0: live mode, warmup-s (or until the
-//   wall-clock start-at, Unix ms, when given and not 0) then duration-s.
+//   wall-clock start-at, Unix ms, when given and not 0) then duration-s. histogram-out, when
+//   given, is a file both histograms are written to (as consumer_bench.rs --histogram-out).
 //
 // Compiled and run by examples/bench/consumer-bench.sh against the cached Java client jars.
 
@@ -98,6 +99,17 @@ public class JavaConsumerBench {
         double maxMs() {
             return max.get() / 1000.0;
         }
+
+        /** Appends the histogram as the Rust program dumps it: a sum/max line, then every non-empty bucket. */
+        void dump(String name, StringBuilder out) {
+            out.append(name).append(" sum ").append(sum.sum()).append(" max ").append(max.get()).append('\n');
+            for (int i = 0; i < BUCKETS; i++) {
+                long c = counts.get(i);
+                if (c > 0) {
+                    out.append(name).append(' ').append(i).append(' ').append(c).append('\n');
+                }
+            }
+        }
     }
 
     /**
@@ -141,6 +153,7 @@ public class JavaConsumerBench {
         long expect = Long.parseLong(args[6]);
         int threads = args.length > 7 ? Integer.parseInt(args[7]) : 20;
         long startAt = args.length > 8 ? Long.parseLong(args[8]) : 0;
+        String histogramOut = args.length > 9 ? args[9] : null;
 
         AtomicBoolean measuring = new AtomicBoolean(expect > 0);
         LongAdder total = new LongAdder();
@@ -213,6 +226,13 @@ public class JavaConsumerBench {
             n, seconds, n / seconds, b2c.averageMs(), b2c.percentile(0.50), b2c.percentile(0.99),
             b2c.maxMs(), s2c.averageMs(), s2c.percentile(0.50), s2c.percentile(0.99), s2c.maxMs(),
             cpu, n == 0 ? 0 : cpu * 1e6 / n, runqUs);
+        if (histogramOut != null) {
+            StringBuilder text = new StringBuilder();
+            b2c.dump("b2c", text);
+            s2c.dump("s2c", text);
+            java.nio.file.Files.write(java.nio.file.Paths.get(histogramOut),
+                text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
         consumer.shutdown();
         System.exit(0);
     }

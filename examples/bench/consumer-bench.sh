@@ -19,10 +19,14 @@
 #             measure the same wall-clock window of DURATION s: born-to-consume (B2C) and
 #             store-to-consume (S2C) latency, client CPU per message (TPS is the
 #             producer's rate here). Twice: with "rust", then with "rust-mt".
-#   alone     the same live traffic, each consumer alone (Java, then the SDK on one
+#   alone     the same live traffic, each consumer alone (Java, and the SDK on one
 #             thread, each on a fresh topic), as producer-bench.sh runs producers one at a
 #             time: on 2 cores the consumers side by side also compete with each other
-#             for CPU. Reported next to the side-by-side figures, not instead of them.
+#             for CPU. ALONE_ROUNDS rounds (--alone-rounds, default 3), each a Java run and
+#             an SDK run in alternating order (Java first in odd rounds), reported round by
+#             round and pooled (the histograms of all rounds merged; also the median of the
+#             rounds' p99 ratios), so one noisy round does not decide. Reported next to the
+#             side-by-side figures, not instead of them.
 #
 # Ends with tables of both and the SDK/Java ratios against the targets (>= 2x TPS,
 # <= 1/4 CPU per message, <= 1/2 p99 B2C), with the load average seen, and each
@@ -37,7 +41,8 @@
 # code runs. The gap to the listener's figures is what the client adds; the wire figures
 # are the floor no client can go below on that broker and machine.
 #
-# Usage: examples/bench/consumer-bench.sh [--version 4.9.8|5] [--duration S] [--preload S] [--wire]
+# Usage: examples/bench/consumer-bench.sh [--version 4.9.8|5] [--duration S] [--preload S]
+#                                         [--alone-rounds N] [--wire]
 # Needs: java + javac (17), python3, cargo.
 set -euo pipefail
 
@@ -49,14 +54,16 @@ PRELOAD=60
 WARMUP=5
 WIRE=0
 TOPIC=BenchTopic8
-LIVE_TOPICS=(BenchLiveTopic8a BenchLiveTopic8b BenchLiveTopic8c BenchLiveTopic8d) # a fresh topic per live round
+ALONE_ROUNDS=3
+LIVE_TOPICS=(BenchLiveTopic8a BenchLiveTopic8b) # a fresh topic per live round
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --version) VERSION="$2"; shift 2 ;;
     --duration) DURATION="$2"; shift 2 ;;
     --preload) PRELOAD="$2"; shift 2 ;;
     --wire) WIRE=1; shift ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    --alone-rounds) ALONE_ROUNDS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "consumer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -67,6 +74,9 @@ case "$VERSION" in
   4*) LABEL=4.9.8 ;;
   5*) LABEL="$(grep '^5\.' "$CACHE/versions.txt" | head -1)" ;;
 esac
+[[ "$ALONE_ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "--alone-rounds needs a positive number"
+ALONE_TOPICS=() # a fresh topic per run alone
+for i in $(seq 1 $(( ALONE_ROUNDS * 2 ))); do ALONE_TOPICS+=("BenchAloneTopic8_$i"); done
 [[ -f "$CACHE/$LABEL/lib/.complete" ]] || die "Java $LABEL not cached: run scripts/fetch-java.sh"
 CP="$CACHE/$LABEL/lib/*"
 OPENS=(--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
@@ -109,7 +119,7 @@ javac -nowarn -cp "$CP" -d "$WORK/classes" "$ROOT/examples/bench/JavaConsumerBen
 
 log "starting Java RocketMQ $LABEL (namesrv $NS, broker port $BROKER_PORT)"
 "$ROOT/scripts/java-cluster.sh" start "$VERSION" >&2
-for t in "$TOPIC" "${LIVE_TOPICS[@]}"; do
+for t in "$TOPIC" "${LIVE_TOPICS[@]}" "${ALONE_TOPICS[@]}"; do
   "$ROOT/scripts/java-cluster.sh" admin updateTopic -b "127.0.0.1:$BROKER_PORT" -t "$t" -r 8 -w 8 >/dev/null
   for _ in $(seq 1 60); do
     "$ROOT/scripts/java-cluster.sh" admin topicRoute -t "$t" 2>/dev/null | grep -q brokerName && break
@@ -286,36 +296,48 @@ live_pair() { # round, topic, SDK runtime threads (0 = one thread), SDK label
 live_pair 1 "${LIVE_TOPICS[0]}" 0 rust
 live_pair 2 "${LIVE_TOPICS[1]}" 2 rust-mt
 
-# 4. The same live traffic, one consumer at a time.
-log "alone: each consumer by itself on the same live traffic, $WARMUP s warm-up + $DURATION s"
+# 4. The same live traffic, one consumer at a time: ALONE_ROUNDS rounds, each a Java run and
+# an SDK run (one thread) on fresh topics, in alternating order (Java first in odd rounds,
+# the SDK first in even ones), so neither always runs first or last. Each run writes its
+# histograms, so the report gives every round and the rounds pooled.
+log "alone: each consumer by itself on the same live traffic, $ALONE_ROUNDS rounds in alternating order, $WARMUP s warm-up + $DURATION s each"
 live_alone() { # round, topic, java|rust
-  local round="$1" topic="$2" who="$3" start_at load_before p c
+  local round="$1" topic="$2" who="$3" start_at load_before p c out="$WORK/alone-$3-$1"
   start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + 3) * 1000)")"
   if [[ "$who" == java ]]; then
-    java_bench "$topic" "java_alone${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/alone$round.out" &
+    java_bench "$topic" "java_alone${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" "$out.hist" > "$out.out" &
   else
     "$BENCH" --namesrv "$NS" --topic "$topic" --group "rust_alone${round}_$$" --from last \
-      --start-at "$start_at" --duration "$DURATION" > "$WORK/alone$round.out" &
+      --start-at "$start_at" --duration "$DURATION" --histogram-out "$out.hist" > "$out.out" &
   fi
   c=$!
   sleep 3
-  p="$(java_tool Producer "$WORK/alone-producer$round.out" -t "$topic" -w 4 -s 128)"
+  p="$(java_tool Producer "$WORK/alone-producer-$who-$round.out" -t "$topic" -w 4 -s 128)"
   load_before="$(loadavg)"
-  wire_capture "$start_at" "$WORK/wire-alone$round.out"
-  wait "$c" || die "the $who run alone printed no result"
-  [[ -s "$WORK/alone$round.out" ]] || die "the $who run alone printed no result"
-  echo "load=$(tr ' ' '/' <<< "$load_before")/$(loadavg | tr ' ' '/')" > "$WORK/load-alone$round.out"
+  if [[ "$round" == 1 ]]; then wire_capture "$start_at" "$WORK/wire-alone-$who.out"; fi
+  wait "$c" || die "the $who run alone (round $round) printed no result"
+  [[ -s "$out.out" ]] || die "the $who run alone (round $round) printed no result"
+  echo "load=$(tr ' ' '/' <<< "$load_before")/$(loadavg | tr ' ' '/')" > "$out.load"
   kill -9 "$p" 2>/dev/null || true
-  cat "$WORK/alone$round.out" >&2
+  echo "round $round: $(cat "$out.out")" >&2
 }
-live_alone 1 "${LIVE_TOPICS[2]}" java
-live_alone 2 "${LIVE_TOPICS[3]}" rust
+ALONE_ARGS=()
+for round in $(seq 1 "$ALONE_ROUNDS"); do
+  if (( round % 2 == 1 )); then order=(java rust); else order=(rust java); fi
+  for who in "${order[@]}"; do
+    if [[ "$who" == java ]]; then i=$(( (round - 1) * 2 )); else i=$(( (round - 1) * 2 + 1 )); fi
+    live_alone "$round" "${ALONE_TOPICS[$i]}" "$who"
+  done
+  ALONE_ARGS+=("$round" "${order[0]}" \
+    "$(cat "$WORK/alone-java-$round.load")" "$(cat "$WORK/alone-java-$round.out")" "$WORK/alone-java-$round.hist" \
+    "$(cat "$WORK/alone-rust-$round.load")" "$(cat "$WORK/alone-rust-$round.out")" "$WORK/alone-rust-$round.hist")
+done
 
 python3 - "$LABEL" "$BACKLOG" "$LOAD_DRAIN" \
   "$JAVA_DRAIN" "$RUST_DRAIN" "$RUST_DRAIN_MT" \
   -- "$(cat "$WORK/load-live1.out")" "$(cat "$WORK/java-live1.out")" "$(cat "$WORK/rust-live1.out")" \
   -- "$(cat "$WORK/load-live2.out")" "$(cat "$WORK/java-live2.out")" "$(cat "$WORK/rust-live2.out")" \
-  -- "$(cat "$WORK/load-alone1.out")" "$(cat "$WORK/alone1.out")" "$(cat "$WORK/load-alone2.out")" "$(cat "$WORK/alone2.out")" <<'EOF'
+  -- "${ALONE_ARGS[@]}" <<'EOF'
 import sys
 label, backlog, load_drain = sys.argv[1:4]
 sections, current = [], []
@@ -387,18 +409,103 @@ for i, section in enumerate(sections[1:3], 1):
     live = rows(section[1:])
     table(live)
     ratios(live, True)
+def read_hist(path):
+    """A histogram file of --histogram-out: {name: (counts by bucket, sum us, max us)}."""
+    out = {}
+    for line in open(path):
+        f = line.split()
+        counts, total, top = out.setdefault(f[0], ({}, 0, 0))
+        if f[1] == "sum":
+            out[f[0]] = (counts, total + int(f[2]), max(top, int(f[4])))
+        else:
+            counts[int(f[1])] = counts.get(int(f[1]), 0) + int(f[2])
+    return out
+def merge(hists):
+    pooled = {}
+    for h in hists:
+        for name, (counts, total, top) in h.items():
+            c, t, m = pooled.setdefault(name, ({}, 0, 0))
+            for i, n in counts.items():
+                c[i] = c.get(i, 0) + n
+            pooled[name] = (c, t + total, max(m, top))
+    return pooled
+FINE_BUCKETS = 1000  # 0.1 ms buckets below 100 ms, 1 ms above (as both benchmarks)
+def floor_ms(i):
+    return i / 10 if i < FINE_BUCKETS else 100 + (i - FINE_BUCKETS)
+def percentile(counts, fraction):
+    n = sum(counts.values())
+    if n == 0:
+        return 0.0
+    rank, seen = max(1, -(-n * fraction // 1)), 0
+    for i in sorted(counts):
+        seen += counts[i]
+        if seen >= rank:
+            return floor_ms(i)
+    return 0.0
+def pooled_row(runs, hist):
+    """One row for several runs of a client: counts, time and CPU summed, latencies from
+    the merged histograms."""
+    msgs = sum(d["msgs"] for d in runs)
+    secs = sum(d["secs"] for d in runs)
+    cpu = sum(d["cpu_s"] for d in runs)
+    row = {"msgs": msgs, "secs": round(secs, 1), "tps": round(msgs / secs) if secs else 0,
+           "cpu_s": cpu, "cpu_us_per_msg": round(cpu * 1e6 / msgs, 2) if msgs else 0,
+           "cores": round(cpu / secs, 2) if secs else 0,
+           "runq_wait_us_per_run": round(sum(d["runq_wait_us_per_run"] for d in runs) / len(runs), 1)}
+    for kind in ("b2c", "s2c"):
+        counts, total, top = hist.get(kind, ({}, 0, 0))
+        n = sum(counts.values())
+        row[f"{kind}_avg_ms"] = round(total / n / 1000, 3) if n else 0
+        row[f"{kind}_p50_ms"] = percentile(counts, 0.50)
+        row[f"{kind}_p99_ms"] = percentile(counts, 0.99)
+        row[f"{kind}_max_ms"] = round(top / 1000, 1)
+    return row
 alone = sections[3]
-loads = [alone[0].split("=", 1)[1].split("/"), alone[2].split("=", 1)[1].split("/")]
-print("\nThe same live traffic, each consumer alone (Java, then the SDK on one thread; each "
-      "on its own topic, so not the same messages; load average before/after: "
-      + "; ".join(f"{' '.join(l[:3])} / {' '.join(l[3:])}" for l in loads) + "):\n")
-solo = rows([alone[1], alone[3]])
+rounds = []
+for i in range(0, len(alone), 8):
+    rnd, first, jload, jline, jhist, rload, rline, rhist = alone[i:i + 8]
+    (_, jd), = rows([jline])
+    (_, rd), = rows([rline])
+    rounds.append({"round": rnd, "first": first,
+                   "java": (jload.split("=", 1)[1].split("/"), jd, read_hist(jhist)),
+                   "rust": (rload.split("=", 1)[1].split("/"), rd, read_hist(rhist))})
+def load_text(who):
+    return "; ".join(f"{' '.join(r[who][0][:3])} / {' '.join(r[who][0][3:])}" for r in rounds)
+print(f"\nThe same live traffic, each consumer alone (Java, and the SDK on one thread; each "
+      f"on its own topic, so not the same messages), {len(rounds)} rounds in alternating order, "
+      f"pooled (all rounds' histograms merged; load average before/after, Java runs: "
+      f"{load_text('java')}; SDK runs: {load_text('rust')}):\n")
+solo = [(who, pooled_row([r[who][1] for r in rounds], merge([r[who][2] for r in rounds])))
+        for who in ("java", "rust")]
 table(solo)
 ratios(solo, True)
+print("\nRound by round, each consumer alone (first: which ran first in the round):\n")
+print("| round | first | client | TPS | B2C avg ms | B2C p50 | B2C p99 | S2C p99 | CPU µs/msg | "
+      "run-queue wait µs/run | load before | SDK/Java B2C p99 |")
+print("|---" * 12 + "|")
+per_round = []
+for r in rounds:
+    (_, jd, _), (_, rd, _) = r["java"], r["rust"]
+    ratio = div(rd["b2c_p99_ms"], jd["b2c_p99_ms"])
+    if ratio is not None:
+        per_round.append(ratio)
+    for who in ("java", "rust"):
+        load, d, _ = r[who]
+        cell = f"{fmt(ratio)}{verdict(ratio, 0.5, False)}" if who == "rust" else ""
+        print(f"| {r['round']} | {r['first']} | {who} | %g | %g | %g | %g | %g | %g | %g | {load[0]} | {cell} |"
+              % (d["tps"], d["b2c_avg_ms"], d["b2c_p50_ms"], d["b2c_p99_ms"], d["s2c_p99_ms"],
+                 d["cpu_us_per_msg"], d["runq_wait_us_per_run"]))
+if per_round:
+    ordered = sorted(per_round)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    print(f"\nSDK/Java B2C p99 alone: pooled {fmt(div(solo[1][1]['b2c_p99_ms'], solo[0][1]['b2c_p99_ms']))}, "
+          f"median of the rounds {fmt(median)}{verdict(median, 0.5, False)} "
+          f"(rounds: {', '.join(fmt(v) for v in per_round)})")
 EOF
 if [[ "$WIRE" == 1 ]]; then
-  python3 - "$WORK/wire-live1.out" "$WORK/live1.txt" "$WORK/wire-alone1.out" "$WORK/alone1.out" \
-    "$WORK/wire-alone2.out" "$WORK/alone2.out" <<'EOF'
+  python3 - "$WORK/wire-live1.out" "$WORK/live1.txt" "$WORK/wire-alone-java.out" "$WORK/alone-java-1.out" \
+    "$WORK/wire-alone-rust.out" "$WORK/alone-rust-1.out" <<'EOF'
 import sys
 def parse(line):
     name, *kv = line.split()
@@ -416,8 +523,8 @@ print("\nDelivery to each consumer's socket (--wire: kernel receive time of ever
       "somewhat fewer messages:\n")
 print("| round | consumer | measured at | " + " | ".join(h for _, h in cols) + " |")
 print("|---" * (len(cols) + 3) + "|")
-rounds = [("live 1, side by side", sys.argv[1], sys.argv[2]), ("Java alone", sys.argv[3], sys.argv[4]),
-          ("SDK alone", sys.argv[5], sys.argv[6])]
+rounds = [("live 1, side by side", sys.argv[1], sys.argv[2]), ("Java alone, round 1", sys.argv[3], sys.argv[4]),
+          ("SDK alone, round 1", sys.argv[5], sys.argv[6])]
 for label, wire, listener in rounds:
     at_listener = dict(lines(listener))
     for name, d in lines(wire):

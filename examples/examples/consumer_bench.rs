@@ -10,6 +10,9 @@
 //!     --namesrv 127.0.0.1:9876 --topic BenchTopic8 --from first --duration 30
 //! ```
 //!
+//! `--histogram-out FILE` also writes both histograms (non-empty buckets) to FILE, so a
+//! script can pool several runs.
+//!
 //! `--expect N` stops once N messages were consumed (draining a backlog) and reports the
 //! rate over that time instead. `--start-at <unix ms>` replaces the warm-up with a
 //! wall-clock start, to measure the same window as another consumer. `examples/bench/consumer-bench.sh` runs it side by side
@@ -37,6 +40,7 @@ struct Options {
     consume_threads: usize,
     batch: usize,
     threads: usize,
+    histogram_out: Option<String>,
 }
 
 fn options() -> anyhow::Result<Options> {
@@ -52,6 +56,7 @@ fn options() -> anyhow::Result<Options> {
         consume_threads: 20,
         batch: 1,
         threads: 0,
+        histogram_out: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -74,6 +79,7 @@ fn options() -> anyhow::Result<Options> {
             "--consume-threads" => o.consume_threads = value()?.parse()?,
             "--batch" => o.batch = value()?.parse()?,
             "--threads" => o.threads = value()?.parse()?,
+            "--histogram-out" => o.histogram_out = Some(value()?),
             other => bail!("unknown flag {other}"),
         }
     }
@@ -218,6 +224,25 @@ impl Histogram {
     fn max_ms(&self) -> f64 {
         self.max.load(Ordering::Relaxed) as f64 / 1000.0
     }
+
+    /// The histogram as text for pooling runs: `<name> sum <us> max <us>`, then
+    /// `<name> <bucket> <count>` for every non-empty bucket (the format
+    /// `JavaConsumerBench.java` writes too).
+    fn dump(&self, name: &str, out: &mut String) {
+        use std::fmt::Write;
+        let _ = writeln!(
+            out,
+            "{name} sum {} max {}",
+            self.sum.load(Ordering::Relaxed),
+            self.max.load(Ordering::Relaxed)
+        );
+        for (i, c) in self.counts.iter().enumerate() {
+            let c = c.load(Ordering::Relaxed);
+            if c > 0 {
+                let _ = writeln!(out, "{name} {i} {c}");
+            }
+        }
+    }
 }
 
 /// What the listener counts while measuring.
@@ -299,6 +324,12 @@ async fn run(o: Options) -> anyhow::Result<()> {
     consumer.close().await;
     let tps = count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     let (b2c, s2c) = (&tally.b2c, &tally.s2c);
+    if let Some(path) = &o.histogram_out {
+        let mut text = String::new();
+        b2c.dump("b2c", &mut text);
+        s2c.dump("s2c", &mut text);
+        std::fs::write(path, text).with_context(|| format!("writing {path}"))?;
+    }
     println!(
         "rust msgs={count} secs={:.1} tps={tps:.0} b2c_avg_ms={:.3} b2c_p50_ms={:.1} b2c_p99_ms={:.1} b2c_max_ms={:.1} s2c_avg_ms={:.3} s2c_p50_ms={:.1} s2c_p99_ms={:.1} s2c_max_ms={:.1} cpu_s={cpu:.2} cpu_us_per_msg={:.2} runq_wait_us_per_run={runq_us:.1}",
         elapsed.as_secs_f64(),
