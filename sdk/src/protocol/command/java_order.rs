@@ -20,9 +20,13 @@ pub(crate) const DEFAULT_CAPACITY: usize = 16;
 
 /// Java's `String.hashCode`.
 pub(crate) fn string_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, unit| {
-        h.wrapping_mul(31).wrapping_add(i32::from(unit))
-    })
+    let step = |h: i32, unit: i32| h.wrapping_mul(31).wrapping_add(unit);
+    if s.is_ascii() {
+        // An ASCII byte is its own UTF-16 code unit (keys are almost always ASCII).
+        s.bytes().fold(0, |h, b| step(h, i32::from(b)))
+    } else {
+        s.encode_utf16().fold(0, |h, unit| step(h, i32::from(unit)))
+    }
 }
 
 /// Java's `HashMap.hash`: the hash code with its high half folded into the low half.
@@ -82,6 +86,13 @@ mod tests {
         assert_eq!(string_hash("hello world"), 1_794_106_052);
         // Non-BMP characters hash as two UTF-16 code units.
         assert_eq!(string_hash("\u{1F600}"), 0xD83D * 31 + 0xDE00);
+        // Mixed text, checked against the code-unit definition.
+        for s in ["a\u{e9}b", "queueOffset", "\u{4e2d}\u{6587}", "x\u{1F600}y"] {
+            let by_units = s
+                .encode_utf16()
+                .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(i32::from(u)));
+            assert_eq!(string_hash(s), by_units, "{s}");
+        }
     }
 
     #[test]
