@@ -96,7 +96,10 @@ impl Broker {
             warn!(dir = %config.store.dir.display(), "store recovered after a crash");
         }
         let state = Arc::new(State::new(config, addr, store)?);
-        let mut builder = RemotingServer::builder();
+        // Answers come in the request's serialize type, as from a Java 4.9.x broker (a 5.x
+        // broker always answers JSON): a client that sends ROCKETMQ headers, like the Java
+        // benchmark tools and our SDK, then decodes binary headers, cheaper than JSON.
+        let mut builder = RemotingServer::builder().reply_in_request_serialize_type(true);
         for register in [
             send::register,
             pull::register,

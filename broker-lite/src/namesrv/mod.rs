@@ -110,7 +110,8 @@ impl NameServer {
             (RequestCode::GET_NAMESRV_CONFIG, settings::get),
             (RequestCode::UPDATE_NAMESRV_CONFIG, settings::update),
         ];
-        let mut builder = RemotingServer::builder();
+        // As the broker: answers in the request's serialize type, like Java 4.9.x.
+        let mut builder = RemotingServer::builder().reply_in_request_serialize_type(true);
         for (code, process) in table {
             builder = builder.handler(
                 code,

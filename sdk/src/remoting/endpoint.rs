@@ -28,6 +28,9 @@ pub(crate) struct EndpointConfig {
     pub(crate) max_handlers: usize,
     pub(crate) queue: usize,
     pub(crate) max_frame: usize,
+    /// Answer a handled request in the serialize type it came in (Java 4.9.x) instead of
+    /// JSON (Java 5.x).
+    pub(crate) reply_in_request_type: bool,
 }
 
 impl EndpointConfig {
@@ -40,6 +43,7 @@ impl EndpointConfig {
             max_handlers,
             queue: DEFAULT_QUEUE,
             max_frame: crate::codec::DEFAULT_MAX_FRAME_LEN,
+            reply_in_request_type: false,
         }
     }
 

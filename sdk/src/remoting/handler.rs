@@ -30,8 +30,10 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>
 /// blocking work in `tokio::task::spawn_blocking`.
 ///
 /// The returned command, if any, is sent back as the response: the remoting layer sets
-/// its opaque to the request's and marks it as a response, so the handler only fills in
-/// code, remark, headers and body. Nothing is sent for a oneway request, nor when the
+/// its opaque to the request's and marks it as a response (and gives it the request's
+/// serialize type on a server built with
+/// [`reply_in_request_serialize_type`](crate::remoting::RemotingServerBuilder::reply_in_request_serialize_type)),
+/// so the handler only fills in code, remark, headers and body. Nothing is sent for a oneway request, nor when the
 /// handler returns `Ok(None)`. An error is answered like Java answers an exception:
 /// [`Error::Broker`] keeps its code and remark, any other error becomes `SYSTEM_ERROR` (1)
 /// with the error text as remark.
@@ -204,8 +206,9 @@ impl Route {
         let hooks = &endpoint.config.hooks;
         let oneway = request.is_oneway();
         let reply_to = wire::ReplyTo::of(&request);
+        let in_request_type = endpoint.config.reply_in_request_type;
         if hooks.is_empty() {
-            let response = self.call(reply_to, ctx, request).await;
+            let response = self.call(reply_to, in_request_type, ctx, request).await;
             return if oneway { None } else { response };
         }
         let addr = ctx.peer_addr().to_owned();
@@ -214,7 +217,10 @@ impl Route {
             Ok(()) => {
                 // The handler takes the request by value; keep a copy for the hooks.
                 let kept = request.clone();
-                (self.call(reply_to, ctx, request).await, kept)
+                (
+                    self.call(reply_to, in_request_type, ctx, request).await,
+                    kept,
+                )
             }
         };
         if oneway {
@@ -229,16 +235,24 @@ impl Route {
     async fn call(
         self,
         reply_to: wire::ReplyTo,
+        in_request_type: bool,
         ctx: RequestContext,
         request: RemotingCommand,
     ) -> Option<RemotingCommand> {
         match self.0.call(ctx, request).await {
             Ok(Some(mut response)) => {
-                reply_to.mark(&mut response);
+                reply_to.mark(&mut response, in_request_type);
                 Some(response)
             }
             Ok(None) => None,
-            Err(err) => Some(error_response(reply_to, &err)),
+            Err(err) => {
+                let mut response = error_response(reply_to, &err);
+                if let Error::Broker { .. } = err {
+                    // A response the handler chose, like a Java processor's returned one.
+                    reply_to.mark(&mut response, in_request_type);
+                }
+                Some(response)
+            }
         }
     }
 }

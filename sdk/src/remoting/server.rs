@@ -192,6 +192,15 @@ impl RemotingServerBuilder {
         self
     }
 
+    /// Whether a handler's response goes out in the serialize type its request came in,
+    /// as Java 4.9.x servers do, rather than JSON, as Java 5.x servers do. Either way,
+    /// refusals made by the remoting layer itself (no handler, busy, a failed handler)
+    /// are JSON, as in both Java versions. Clients decode both types. Default: `false`.
+    pub fn reply_in_request_serialize_type(mut self, yes: bool) -> Self {
+        self.config.reply_in_request_type = yes;
+        self
+    }
+
     /// Time in-flight requests get to finish on [`RemotingServer::shutdown`] (and after a
     /// client disconnects). Default: 10 s.
     pub fn grace_period(mut self, grace: Duration) -> Self {

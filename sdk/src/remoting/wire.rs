@@ -42,18 +42,23 @@ impl ReplyTo {
         self.opaque
     }
 
-    /// Makes `response` answer the request: same opaque, response flag set, oneway clear.
-    pub(crate) fn mark(self, response: &mut RemotingCommand) {
+    /// Makes `response` answer the request: same opaque, response flag set, oneway clear;
+    /// with `in_request_type`, also the request's serialize type (what a Java 4.9.x server
+    /// does with a processor's response).
+    pub(crate) fn mark(self, response: &mut RemotingCommand, in_request_type: bool) {
         response.opaque = self.opaque;
         response.flag &= !RESPONSE_AND_ONEWAY;
         response.mark_response();
+        if in_request_type {
+            response.serialize_type = self.serialize_type;
+        }
     }
 
-    /// A fresh response with `code` and `remark`, no headers and no body.
+    /// A fresh response with `code` and `remark`, no headers and no body, in JSON: the
+    /// type Java servers (4.9.x and 5.x) build their own refusals in, whatever the
+    /// request's type.
     pub(crate) fn response(self, code: ResponseCode, remark: Option<String>) -> RemotingCommand {
-        let mut response = RemotingCommand::response(code)
-            .with_opaque(self.opaque)
-            .with_serialize_type(self.serialize_type);
+        let mut response = RemotingCommand::response(code).with_opaque(self.opaque);
         response.remark = remark;
         response
     }
@@ -85,12 +90,19 @@ mod tests {
         assert_eq!(response.opaque, 42);
         assert_eq!(response.code, 3);
         assert_eq!(response.remark.as_deref(), Some("no"));
-        assert_eq!(response.serialize_type, SerializeType::RocketMq);
+        assert_eq!(
+            response.serialize_type,
+            SerializeType::Json,
+            "refusals are JSON"
+        );
 
         let mut handler_answer = RemotingCommand::request(RequestCode(0)).oneway();
-        ReplyTo::of(&request).mark(&mut handler_answer);
+        ReplyTo::of(&request).mark(&mut handler_answer, false);
         assert_eq!(handler_answer.flag, 1);
         assert_eq!(handler_answer.opaque, 42);
+        assert_eq!(handler_answer.serialize_type, SerializeType::Json);
+        ReplyTo::of(&request).mark(&mut handler_answer, true);
+        assert_eq!(handler_answer.serialize_type, SerializeType::RocketMq);
     }
 
     #[test]
