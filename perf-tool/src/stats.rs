@@ -254,8 +254,9 @@ impl Stats {
     }
 }
 
-/// A worker's handle for recording latencies.
-#[derive(Debug)]
+/// A worker's handle for recording latencies. Clones record into the same histograms
+/// (for workers that share a thread).
+#[derive(Clone, Debug)]
 pub(crate) struct Recorder {
     stats: Arc<Stats>,
     series: Arc<Mutex<Vec<WorkerSeries>>>,
