@@ -33,16 +33,16 @@ type Pending<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// Hands pulled messages to the listener in batches of the consume batch size.
 ///
-/// Called by the pull loop right after it queued its next pull. The batches run here, on
-/// the caller's task, while the listener finishes each one at its first poll (the common
-/// case of a listener that does not wait) and a permit is free: settled on the spot, with
-/// no task to spawn and no turn of the scheduler between the pull's answer and the
-/// listener (on a one-thread runtime, a consume task would also wait behind the socket
-/// write of the next pull). What is left goes to a task of its own, where batches run
-/// concurrently up to the consumer's parallelism (Java submits each batch to its consume
-/// thread pool): a batch whose listener has to wait (its future continues in a task),
-/// batches beyond the free permits, and everything once [`INLINE_BUDGET`] has been spent
-/// here (a slow listener does not hold up the queue's pulls).
+/// Called by the pull loop right after it queued its next pull. The first batch runs
+/// here, on the caller's task, when a permit is free and the listener finishes it at its
+/// first poll (the common case of a listener that does not wait): settled on the spot,
+/// with no task to spawn and no turn of the scheduler between the pull's answer and the
+/// listener (on a one-thread runtime a consume task would also wait behind the socket
+/// write of the next pull). Live traffic mostly brings one message per pull, so it goes
+/// this way. What is left goes to a task of its own, where batches run concurrently up to
+/// the consumer's parallelism (Java submits each batch to its consume thread pool): a
+/// listener that has to wait (its future continues in a task), a batch without a free
+/// permit, and the rest of a pull of several batches ([`INLINE_BATCHES`]).
 pub(crate) fn submit(
     core: &Arc<Core>,
     queue: &MessageQueue,
@@ -63,8 +63,7 @@ pub(crate) fn submit(
     let mut left = Vec::new();
     // One clock read per batch settled on the spot: its end is the next one's start.
     let mut now = Instant::now();
-    let budget_end = now + INLINE_BUDGET;
-    while now < budget_end {
+    for _ in 0..INLINE_BATCHES {
         let chunk: Vec<ReceivedMessage> = msgs.by_ref().take(batch).collect();
         if chunk.is_empty() {
             break;
@@ -136,9 +135,11 @@ pub(crate) fn submit(
     });
 }
 
-/// Most time [`submit`] spends calling the listener on the pull loop's task before it
-/// hands the rest of a pull to a task of its own.
-const INLINE_BUDGET: Duration = Duration::from_millis(1);
+/// Batches of a pull [`submit`] consumes on the pull loop's task: the first. The rest wait
+/// in a task of their own, behind the write of the next pull on a one-thread runtime, so
+/// a pull of many messages (a backlog) does not hold up the next one: the broker reads the
+/// next batch while these are consumed.
+const INLINE_BATCHES: usize = 1;
 
 /// A consume permit taken with `try_acquire` and forgotten, so that a task can hold it:
 /// given back when dropped.
