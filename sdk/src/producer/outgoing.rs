@@ -30,8 +30,9 @@ pub(crate) struct Outgoing {
     pub(crate) properties: String,
     pub(crate) sys_flag: SysFlag,
     pub(crate) batch: bool,
-    /// The id(s) the send result reports.
-    pub(crate) msg_id: String,
+    /// The ids of a batch's messages, comma separated (empty for a single message, whose
+    /// id is its `UNIQ_KEY`): see [`Outgoing::msg_id`].
+    pub(crate) batch_ids: String,
     pub(crate) reconsume_times: i32,
     pub(crate) max_reconsume_times: Option<i32>,
 }
@@ -46,16 +47,11 @@ impl Outgoing {
     ) -> Result<Self> {
         check_message(&message, settings.max_message_size)?;
         let user_topic = message.topic().to_owned();
-        message.set_topic(client.with_namespace(&user_topic));
-        let msg_id = match message.unique_key() {
-            Some(id) => id.to_owned(),
-            None => {
-                let id = client.next_unique_id();
-                message.set_unique_key(id.clone());
-                id
-            }
-        };
+        if message.unique_key().is_none() {
+            message.set_unique_key(client.next_unique_id());
+        }
         if let Some(ns) = client.config().namespace() {
+            message.set_topic(client.with_namespace(&user_topic));
             message.properties_mut().insert(property::INSTANCE_ID, ns);
         }
         let mut sys_flag = SysFlag::EMPTY;
@@ -94,7 +90,7 @@ impl Outgoing {
             body,
             sys_flag,
             batch: false,
-            msg_id,
+            batch_ids: String::new(),
             reconsume_times,
             max_reconsume_times,
             message,
@@ -150,11 +146,21 @@ impl Outgoing {
             body,
             sys_flag: SysFlag::EMPTY,
             batch: true,
-            msg_id: ids.join(","),
+            batch_ids: ids.join(","),
             reconsume_times: 0,
             max_reconsume_times: None,
             message,
         })
+    }
+
+    /// The id(s) the send result reports: the message's `UNIQ_KEY`, or for a batch its
+    /// messages' ids, comma separated.
+    pub(crate) fn msg_id(&self) -> &str {
+        if self.batch {
+            &self.batch_ids
+        } else {
+            self.message.unique_key().unwrap_or_default()
+        }
     }
 
     /// The namespaced topic.
@@ -214,7 +220,11 @@ mod tests {
             body: message.body().clone(),
             sys_flag: SysFlag::EMPTY.with(SysFlag::COMPRESSED),
             batch,
-            msg_id: "7F0000010001".to_owned(),
+            batch_ids: if batch {
+                "7F0000010001".to_owned()
+            } else {
+                String::new()
+            },
             reconsume_times: 3,
             max_reconsume_times,
             message,
@@ -259,6 +269,7 @@ mod tests {
             };
             let command = out.command(&settings, &queue, -1_700_000_000_123);
             assert_eq!(command, expected);
+            assert_eq!(out.msg_id(), "7F0000010001");
             assert_eq!(
                 Properties::decode(&out.properties).get(property::TAGS),
                 Some("tag\u{1}x")

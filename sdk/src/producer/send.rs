@@ -615,7 +615,7 @@ impl Inner {
         let header = response.header;
         Ok(SendResult {
             status: response.status,
-            msg_id: out.msg_id.clone(),
+            msg_id: out.msg_id().to_owned(),
             offset_msg_id: header.msg_id,
             queue: MessageQueue {
                 topic: out.user_topic.clone(),
