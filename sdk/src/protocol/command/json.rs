@@ -65,22 +65,8 @@ pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &
 }
 
 fn push_int(out: &mut BytesMut, n: i64) {
-    // Digits from the right into a stack buffer: no allocation per number.
     let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.put_u8(b'-');
-    }
-    out.extend_from_slice(&buf[at..]);
+    out.extend_from_slice(crate::protocol::header::decimal(n, &mut buf));
 }
 
 /// Writes `s` as a quoted JSON string escaped exactly like fastjson 1.2.x.

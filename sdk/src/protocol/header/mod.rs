@@ -23,6 +23,7 @@
 #[macro_use]
 mod macros;
 mod value;
+pub(crate) use value::decimal;
 
 mod admin;
 mod broker_heartbeat;

@@ -41,9 +41,9 @@ impl HeaderValue for String {
     }
 }
 
-/// Appends `n` in decimal (`Long.toString`), digits made on the stack.
-pub(crate) fn push_decimal(out: &mut String, n: i64) {
-    let mut buf = [0u8; 20];
+/// `n` in decimal (`Long.toString`), written at the end of `buf` (20 bytes hold
+/// `i64::MIN`); returns the written part. No allocation.
+pub(crate) fn decimal(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
     let mut v = n.unsigned_abs();
     loop {
@@ -55,10 +55,17 @@ pub(crate) fn push_decimal(out: &mut String, n: i64) {
         }
     }
     if n < 0 {
-        out.push('-');
+        at -= 1;
+        buf[at] = b'-';
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+    &buf[at..]
+}
+
+/// Appends `n` in decimal (`Long.toString`), digits made on the stack.
+pub(crate) fn push_decimal(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    // Only ASCII digits and '-' were written.
+    out.push_str(std::str::from_utf8(decimal(n, &mut buf)).unwrap_or_default());
 }
 
 impl HeaderValue for i32 {
