@@ -205,8 +205,8 @@ pub struct RemotingCommand {
     /// `"extFields":{}` for a command built from a typed header with no fields set and
     /// leaves the key out for one built without a header.
     pub ext_fields: Option<ExtFields>,
-    /// Serialization of the header. A response should use its request's (see
-    /// [`RemotingCommand::reply_to`]).
+    /// Serialization of the header. A Java 4.9.x server answers in its request's (see
+    /// [`RemotingCommand::reply_to`]), a Java 5.x server always in JSON.
     pub serialize_type: SerializeType,
     /// Body; empty when the command has none. Decoding slices it out of the frame
     /// without copying.
@@ -248,7 +248,8 @@ impl RemotingCommand {
     }
 
     /// Makes this the reply to `request`: marks it as a response, copies the request's
-    /// opaque and header serialization (as Java servers do).
+    /// opaque and header serialization (as a Java 4.9.x server does with a processor's
+    /// response; a 5.x server keeps JSON: set `serialize_type` back for that).
     #[must_use]
     pub fn reply_to(mut self, request: &RemotingCommand) -> Self {
         self.mark_response();
