@@ -278,11 +278,32 @@ impl CpuSample {
     }
 }
 
-/// This process's CPU time so far, (user, system), from `/proc/self/stat`.
+/// This process's CPU time so far, (user, system). The total is the kernel's exact count
+/// (`CLOCK_PROCESS_CPUTIME_ID`, in nanoseconds), so a short run still shows the CPU it
+/// used; `/proc/self/stat`'s tick counts (10 ms each) only give the split between user
+/// and system, as in the kernel's own `getrusage`.
 pub(crate) fn cpu_time() -> (Duration, Duration) {
-    std::fs::read_to_string("/proc/self/stat").map_or((Duration::ZERO, Duration::ZERO), |stat| {
-        parse_stat_times(&stat)
-    })
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    let total = Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    );
+    let (user, system) = std::fs::read_to_string("/proc/self/stat")
+        .map_or((Duration::ZERO, Duration::ZERO), |stat| {
+            parse_stat_times(&stat)
+        });
+    split_total(total, user, system)
+}
+
+/// `total` split between user and system in the ratio of `user` to `system` (all user
+/// when both are zero).
+fn split_total(total: Duration, user: Duration, system: Duration) -> (Duration, Duration) {
+    let ticks = (user + system).as_secs_f64();
+    if ticks <= 0.0 {
+        return (total, Duration::ZERO);
+    }
+    let user = total.mul_f64(user.as_secs_f64() / ticks);
+    (user, total.saturating_sub(user))
 }
 
 /// utime and stime of a `/proc/.../stat` line.
@@ -329,6 +350,27 @@ mod tests {
         let (u, s) = parse_stat_times(line);
         assert!((u.as_secs_f64() - 250.0 / hz).abs() < 1e-9);
         assert!((s.as_secs_f64() - 50.0 / hz).abs() < 1e-9);
+    }
+
+    #[test]
+    fn total_split_in_the_ticks_ratio() {
+        let ms = Duration::from_millis;
+        assert_eq!(split_total(ms(100), ms(30), ms(10)), (ms(75), ms(25)));
+        assert_eq!(split_total(ms(7), ms(0), ms(0)), (ms(7), ms(0)));
+        assert_eq!(split_total(ms(7), ms(0), ms(20)), (ms(0), ms(7)));
+    }
+
+    #[test]
+    fn cpu_time_sees_a_few_microseconds() {
+        // Far less than one 10 ms tick: the exact total must still grow.
+        let (u0, s0) = cpu_time();
+        let mut x = 0u64;
+        for i in 0..200_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        let (u1, s1) = cpu_time();
+        assert!(u1 + s1 > u0 + s0);
     }
 
     #[test]
