@@ -461,7 +461,8 @@ pub(crate) fn exactly_once(got: &[Got], expected: &[String]) -> anyhow::Result<(
     Ok(())
 }
 
-/// Waits until the members' queues of `topic` are disjoint and cover `total` queues.
+/// Waits until the members' queues of `topic` are disjoint, cover `total` queues and (when
+/// there are enough queues) leave no member without one.
 pub(crate) async fn wait_split(
     members: &[PushConsumer],
     topic: &str,
@@ -480,7 +481,10 @@ pub(crate) async fn wait_split(
             .collect();
         let all: BTreeSet<&MessageQueue> = split.iter().flatten().collect();
         let count: usize = split.iter().map(Vec::len).sum();
-        if all.len() == total && count == total {
+        // Every member holds some queue once both have rebalanced: right after the second
+        // joins, the first may still hold all of them and the second none yet.
+        let everyone = total < members.len() || split.iter().all(|q| !q.is_empty());
+        if all.len() == total && count == total && everyone {
             return Ok(split);
         }
         ensure!(
