@@ -332,9 +332,12 @@ pub struct StoreSettings {
     /// `diskMaxUsedSpaceRatio`). Default 0.75.
     pub disk_max_used_ratio: f64,
     /// Delete the oldest segments, expired or not, when the disk is fuller than this
-    /// (Java `diskSpaceCleanForciblyRatio`). Default 0.85.
+    /// (Java `diskSpaceCleanForciblyRatio`). Default 0.98 (Java: 0.85).
     pub disk_force_clean_ratio: f64,
-    /// Refuse writes when the disk is fuller than this. Default 0.90.
+    /// Refuse writes when the disk is fuller than this (Java
+    /// `diskSpaceWarningLevelRatio`). Default 0.99 (Java: 0.90): broker-lite shares its
+    /// disk with builds and tests, and a 90%-used disk usually still has gigabytes free.
+    /// Set 0.90 and 0.85 for Java's behaviour.
     pub disk_warning_ratio: f64,
     /// Build the key / unique-key index (Java `messageIndexEnable`). Default `true`.
     pub index_enabled: bool,

@@ -51,8 +51,10 @@ fn config(root: &Path, disk: &Arc<FakeDisk>) -> StoreConfig {
     c.index_hash_slots = 16;
     c.index_entries = 30;
     c.disk_usage = disk.clone();
-    // Forced deletion from 0.75 here (the default is Java's 0.85).
+    // Forced deletion from 0.75 here, writes refused above Java's 0.90 (broker-lite's
+    // defaults are 0.98 and 0.99).
     c.disk_force_clean_ratio = 0.75;
+    c.disk_warning_ratio = 0.90;
     c
 }
 

@@ -89,7 +89,7 @@ impl JavaBroker {
     ) -> anyhow::Result<JavaBroker> {
         let label = version.label()?;
         version.home()?;
-        let dir = ScratchDir::new(&format!("rocketmq-java-broker-{label}"))?;
+        let dir = ScratchDir::for_java_store(&format!("rocketmq-java-broker-{label}"))?;
         let home = dir.path().join("rocketmq_home");
         write_logback_configs(&home)?;
         let port = free_broker_port()?;

@@ -87,7 +87,7 @@ impl JavaCluster {
     ) -> anyhow::Result<JavaCluster> {
         let label = version.label()?;
         version.home()?;
-        let dir = ScratchDir::new(&format!("rocketmq-java-{label}"))?;
+        let dir = ScratchDir::for_java_store(&format!("rocketmq-java-{label}"))?;
         let home = dir.path().join("rocketmq_home");
         write_logback_configs(&home)?;
         let mut extra_conf = Vec::new();

@@ -41,11 +41,30 @@ pub struct ScratchDir {
 impl ScratchDir {
     /// Creates `<temp>/<prefix>-<pid>-<n>-<nanos>`.
     pub fn new(prefix: &str) -> anyhow::Result<Self> {
+        Self::new_in(&std::env::temp_dir(), prefix)
+    }
+
+    /// Like [`new`](Self::new), but on the memory-backed `/dev/shm` when there is one: for
+    /// a Java broker's store. A Java broker refuses every write once the disk holding its
+    /// store is more than 90% used, a limit its config cannot raise, and a shared build
+    /// machine's disk can be that full with gigabytes still free (a CI run failed so).
+    /// `/dev/shm` sees only what the tests put there. Falls back to the temp dir.
+    pub fn for_java_store(prefix: &str) -> anyhow::Result<Self> {
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir()
+            && let Ok(dir) = Self::new_in(shm, prefix)
+        {
+            return Ok(dir);
+        }
+        Self::new(prefix)
+    }
+
+    fn new_in(root: &Path, prefix: &str) -> anyhow::Result<Self> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let path = std::env::temp_dir().join(format!(
+        let path = root.join(format!(
             "{prefix}-{}-{}-{nanos}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)

@@ -8,11 +8,11 @@
 
 mod sdk_consumer_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use interop::{JavaCluster, JavaVersion};
+use interop::{JavaCluster, JavaVersion, ScratchDir};
 use rocketmq::protocol::header::{GetMaxOffsetRequestHeader, RpcFields};
 use rocketmq::protocol::request::{GetMaxOffset, GetRouteInfo};
 use rocketmq::protocol::{RemotingCommand, RequestCode, ResponseCode};
@@ -54,14 +54,14 @@ fn free_broker_port() -> anyhow::Result<u16> {
 /// A Java slave broker process (killed on drop), its scratch directory removed.
 struct Slave {
     child: tokio::process::Child,
-    dir: PathBuf,
     port: u16,
+    // Dropped after `child`: the process is killed first, then its directory removed.
+    _dir: ScratchDir,
 }
 
 impl Drop for Slave {
     fn drop(&mut self) {
         let _ = self.child.start_kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -79,7 +79,8 @@ fn logback(home: &Path) -> anyhow::Result<()> {
 }
 
 async fn start_slave(version: JavaVersion, cluster: &JavaCluster) -> anyhow::Result<Slave> {
-    let dir = std::env::temp_dir().join(unique("h7-java-slave"));
+    let scratch = ScratchDir::for_java_store("h7-java-slave")?;
+    let dir = scratch.path().to_path_buf();
     let home = dir.join("rocketmq_home");
     logback(&home)?;
     let port = free_broker_port()?;
@@ -117,7 +118,11 @@ async fn start_slave(version: JavaVersion, cluster: &JavaCluster) -> anyhow::Res
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
     let child = cmd.spawn().context("starting the slave")?;
-    let slave = Slave { child, dir, port };
+    let slave = Slave {
+        child,
+        port,
+        _dir: scratch,
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = std::fs::read_to_string(&out).unwrap_or_default();
