@@ -6,15 +6,16 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::endpoint::{Endpoint, Permit};
-use super::pending::{Pending, SlotGuard};
+use super::pending::{self, Pending, Reply, SlotGuard};
 use super::wire;
 use crate::protocol::RemotingCommand;
 use crate::{Error, Result};
@@ -49,6 +50,8 @@ struct Inner {
     peer: String,
     tx: mpsc::Sender<Outgoing>,
     pending: Arc<Pending>,
+    /// Whether the task failing requests past their deadline has been started.
+    sweeping: AtomicBool,
     endpoint: Arc<Endpoint>,
     /// Cancelled to ask the connection task to close.
     close: CancellationToken,
@@ -70,6 +73,7 @@ impl Connection {
             peer,
             tx,
             pending: Arc::new(Pending::default()),
+            sweeping: AtomicBool::new(false),
             endpoint,
             close,
             closed: CancellationToken::new(),
@@ -134,20 +138,22 @@ impl Connection {
     ) -> Result<RemotingCommand> {
         let deadline = Endpoint::deadline(timeout);
         let sent = self.begin_request(request, deadline, timeout).await?;
-        // Awaited in place (no boxed timer): dropping this future drops `sent.slot`,
-        // which removes the reply slot.
-        let answer = tokio::time::timeout_at(deadline, sent.rx).await;
-        drop(sent.slot);
+        // No timer of its own: the connection's sweeper answers `Expired` at the
+        // deadline. Dropping this future drops `sent.slot`, which removes the reply slot.
+        let answer = sent.rx.await;
+        // Whatever ended the wait (the response, a failure, the sweeper, the close)
+        // removed the slot already.
+        sent.slot.disarm();
         match answer {
-            Ok(Ok(Ok(response))) => {
+            Ok(Reply::Response(response)) => {
                 if let Some(request) = &sent.request {
                     self.run_after_hooks(request, &response);
                 }
                 Ok(response)
             }
-            Ok(Ok(Err(err))) => Err(err),
-            Ok(Err(_dropped)) => Err(self.current_close_error()),
-            Err(_elapsed) => Err(self.timeout_error(timeout)),
+            Ok(Reply::Failed(err)) => Err(err),
+            Ok(Reply::Expired) => Err(self.timeout_error(timeout)),
+            Err(_dropped) => Err(self.current_close_error()),
         }
     }
 
@@ -235,7 +241,6 @@ impl Connection {
         Ok(ResponseFuture {
             rx: sent.rx,
             slot: Some(sent.slot),
-            deadline: Box::pin(tokio::time::sleep_until(deadline)),
             timeout,
             connection: self.clone(),
             request: sent.request,
@@ -256,10 +261,11 @@ impl Connection {
         let hooks = &endpoint.config.hooks;
         hooks.before(&self.inner.peer, &mut request)?;
         let kept = (!hooks.is_empty()).then(|| request.clone());
+        self.start_sweeper();
         let (rx, slot) = self
             .inner
             .pending
-            .register(request.opaque)
+            .register(request.opaque, deadline)
             .map_err(|cause| self.closed_error(cause))?;
         self.enqueue(request, None, deadline, timeout).await?;
         Ok(Sent {
@@ -267,6 +273,15 @@ impl Connection {
             slot,
             request: kept,
         })
+    }
+
+    /// Starts the task that fails requests past their deadline, with the first request.
+    /// It ends once the connection is closed.
+    fn start_sweeper(&self) {
+        let inner = &self.inner;
+        if !inner.sweeping.load(Ordering::Relaxed) && !inner.sweeping.swap(true, Ordering::AcqRel) {
+            tokio::spawn(pending::sweep(Arc::clone(&inner.pending)));
+        }
     }
 
     /// Queues a whole frame for the writer, waiting for room until `deadline`.
@@ -367,7 +382,7 @@ impl fmt::Debug for Connection {
 
 /// A request registered and queued: where its response will arrive.
 struct Sent {
-    rx: oneshot::Receiver<Result<RemotingCommand>>,
+    rx: oneshot::Receiver<Reply>,
     slot: SlotGuard,
     /// A copy of the request for the `after_response` hooks, when there are any.
     request: Option<RemotingCommand>,
@@ -376,14 +391,14 @@ struct Sent {
 /// The response to a request sent with
 /// [`invoke_async`](Connection::invoke_async): resolves to the response, to
 /// [`Error::Timeout`] once the request's timeout has elapsed, or to
-/// [`Error::ConnectionClosed`].
+/// [`Error::ConnectionClosed`]. Like every request it needs no timer of its own: the
+/// connection fails it at its deadline.
 ///
 /// Dropping it abandons the request: the reply slot and the in-flight permit are freed.
 #[must_use = "a response future does nothing unless awaited; dropping it abandons the request"]
 pub struct ResponseFuture {
-    rx: oneshot::Receiver<Result<RemotingCommand>>,
+    rx: oneshot::Receiver<Reply>,
     slot: Option<SlotGuard>,
-    deadline: Pin<Box<Sleep>>,
     timeout: Duration,
     connection: Connection,
     /// A copy of the request for the `after_response` hooks, when there are any.
@@ -392,8 +407,11 @@ pub struct ResponseFuture {
 }
 
 impl ResponseFuture {
+    /// Ends the wait: whatever ended it removed the slot already; the permit is freed.
     fn finish(&mut self) {
-        self.slot = None;
+        if let Some(slot) = self.slot.take() {
+            slot.disarm();
+        }
         self.permit = None;
     }
 }
@@ -403,29 +421,21 @@ impl Future for ResponseFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        match Pin::new(&mut this.rx).poll(cx) {
-            Poll::Ready(Ok(Err(err))) => {
-                this.finish();
-                return Poll::Ready(Err(err));
-            }
-            Poll::Ready(Ok(Ok(response))) => {
-                this.finish();
+        let Poll::Ready(reply) = Pin::new(&mut this.rx).poll(cx) else {
+            return Poll::Pending;
+        };
+        this.finish();
+        Poll::Ready(match reply {
+            Ok(Reply::Response(response)) => {
                 if let Some(request) = &this.request {
                     this.connection.run_after_hooks(request, &response);
                 }
-                return Poll::Ready(Ok(response));
+                Ok(response)
             }
-            Poll::Ready(Err(_dropped)) => {
-                this.finish();
-                return Poll::Ready(Err(this.connection.current_close_error()));
-            }
-            Poll::Pending => {}
-        }
-        if this.deadline.as_mut().poll(cx).is_ready() {
-            this.finish();
-            return Poll::Ready(Err(this.connection.timeout_error(this.timeout)));
-        }
-        Poll::Pending
+            Ok(Reply::Failed(err)) => Err(err),
+            Ok(Reply::Expired) => Err(this.connection.timeout_error(this.timeout)),
+            Err(_dropped) => Err(this.connection.current_close_error()),
+        })
     }
 }
 
