@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use super::batch::check_batch;
+use super::result::SendResult;
 use super::settings::Settings;
 use super::validate::check_message;
 use crate::Result;
@@ -163,6 +164,21 @@ impl Outgoing {
         }
     }
 
+    /// Moves into `sent` what the result reports of the message itself, once the send is
+    /// over: [`msg_id`](Self::msg_id) and the application's topic. Moved, not copied: they
+    /// are the result's largest strings.
+    pub(crate) fn complete(&mut self, sent: &mut SendResult) {
+        sent.msg_id = if self.batch {
+            std::mem::take(&mut self.batch_ids)
+        } else {
+            self.message
+                .properties_mut()
+                .remove(property::UNIQ_KEY)
+                .unwrap_or_default()
+        };
+        sent.queue.topic = std::mem::take(&mut self.user_topic);
+    }
+
     /// The namespaced topic.
     pub(crate) fn topic(&self) -> &str {
         self.message.topic()
@@ -270,6 +286,24 @@ mod tests {
             let command = out.command(&settings, &queue, -1_700_000_000_123);
             assert_eq!(command, expected);
             assert_eq!(out.msg_id(), "7F0000010001");
+            let mut out = out;
+            let mut sent = SendResult {
+                status: crate::protocol::request::SendStatus::SendOk,
+                msg_id: String::new(),
+                offset_msg_id: "offset".to_owned(),
+                queue: MessageQueue {
+                    topic: String::new(),
+                    ..queue.clone()
+                },
+                queue_offset: 9,
+                transaction_id: None,
+                region_id: "DefaultRegion".to_owned(),
+                trace_on: true,
+                recall_handle: None,
+            };
+            out.complete(&mut sent);
+            assert_eq!(sent.msg_id, "7F0000010001");
+            assert_eq!(sent.queue.topic, "g");
             assert_eq!(
                 Properties::decode(&out.properties).get(property::TAGS),
                 Some("tag\u{1}x")

@@ -145,7 +145,7 @@ impl Producer {
     pub async fn send_with(&self, message: Message, choice: QueueChoice) -> Result<SendResult> {
         self.check_open()?;
         let out = Outgoing::single(&self.inner.client, &self.inner.settings, message)?;
-        self.inner.sync(&out, &choice).await
+        self.inner.sync(out, &choice).await
     }
 
     /// Sends `message` to `queue` (one attempt, Java `send(msg, mq)`). The queue's topic
@@ -230,7 +230,7 @@ impl Producer {
     ) -> Result<SendResult> {
         self.check_open()?;
         let out = Outgoing::batch(&self.inner.client, &self.inner.settings, messages)?;
-        self.inner.sync(&out, &choice).await
+        self.inner.sync(out, &choice).await
     }
 
     /// Splits `messages` into batches within the size limit
@@ -321,31 +321,38 @@ impl Producer {
             attempts: 1 + settings.async_retries,
         };
         let task = tokio::spawn(async move {
+            let mut out = out;
             // The dispatch future is large: boxed, it is allocated once in the ordinary
             // way, and the task (whose cell the runtime over-aligns) stays small and
             // cheap to move in and out.
             let result = Box::pin(inner.dispatch(&out, &choice, policy)).await;
             drop(permit);
-            result.and_then(|r| r.ok_or(Error::Shutdown))
+            let mut sent = result?.ok_or(Error::Shutdown)?;
+            out.complete(&mut sent);
+            Ok(sent)
         });
         Ok(SendFuture { task })
     }
 }
 
 impl Inner {
-    async fn sync(&self, out: &Outgoing, choice: &QueueChoice) -> Result<SendResult> {
+    async fn sync(&self, mut out: Outgoing, choice: &QueueChoice) -> Result<SendResult> {
         let policy = Policy {
             mode: CommunicationMode::Sync,
             attempts: 1 + self.settings.retries,
         };
         // A sync send always has a result; `None` only comes back for oneway sends.
-        self.dispatch(out, choice, policy)
+        let mut sent = self
+            .dispatch(&out, choice, policy)
             .await?
-            .ok_or(Error::Shutdown)
+            .ok_or(Error::Shutdown)?;
+        out.complete(&mut sent);
+        Ok(sent)
     }
 
     /// Sends `out` as `choice` and `policy` say (Java `sendDefaultImpl` / `sendSelectImpl`
-    /// / `sendKernelImpl`).
+    /// / `sendKernelImpl`). The result's `msg_id` and topic are left for
+    /// [`Outgoing::complete`] to move in, unless hooks saw the result.
     async fn dispatch(
         &self,
         out: &Outgoing,
@@ -409,7 +416,7 @@ impl Inner {
         deadline: Instant,
     ) -> Result<Option<SendResult>> {
         let route = self.route(out).await?;
-        let mut last_broker: Option<String> = None;
+        let mut last_broker: Option<&str> = None;
         let mut last_error: Option<Error> = None;
         let mut not_stored: Option<SendResult> = None;
         for attempt in 0..policy.attempts.max(1) {
@@ -418,12 +425,12 @@ impl Inner {
             if (attempt > 0 || self.settings.send_timeout.is_zero()) && Instant::now() >= deadline {
                 break;
             }
-            let Some(queue) = self.select_queue(&route, last_broker.as_deref()) else {
+            let Some(queue) = self.select_queue(&route, last_broker) else {
                 return Err(Error::NoRoute {
                     topic: out.topic().to_owned(),
                 });
             };
-            match self.attempt(out, &queue, policy.mode, deadline).await {
+            match self.attempt(out, queue, policy.mode, deadline).await {
                 Ok(Some(result))
                     if result.status != SendStatus::SendOk
                         && self.settings.retry_another_broker_when_not_store_ok =>
@@ -440,7 +447,7 @@ impl Inner {
                 }
                 Err(err) => return Err(err),
             }
-            last_broker = Some(queue.broker_name);
+            last_broker = Some(&queue.broker_name);
         }
         if let Some(result) = not_stored {
             return Ok(Some(result));
@@ -470,11 +477,11 @@ impl Inner {
     /// The next queue (Java 5.x `MQFaultStrategy.selectOneMessageQueue`): round robin,
     /// skipping the last failed broker and, with fault tolerance on, brokers being avoided
     /// (then unreachable ones); any queue when nothing else is left.
-    fn select_queue(
+    fn select_queue<'r>(
         &self,
-        route: &TopicRouteInfo,
+        route: &'r TopicRouteInfo,
         last_broker: Option<&str>,
-    ) -> Option<MessageQueue> {
+    ) -> Option<&'r MessageQueue> {
         let queues = route.write_queues();
         if queues.is_empty() {
             return None;
@@ -485,7 +492,6 @@ impl Inner {
             (0..n)
                 .map(|_| &queues[route.next_index() % n])
                 .find(|q| accept(q))
-                .cloned()
         };
         let fault = &self.fault;
         if fault.enabled() {
@@ -498,7 +504,7 @@ impl Inner {
         } else if let Some(q) = scan(&not_last) {
             return Some(q);
         }
-        Some(queues[route.next_index() % n].clone())
+        Some(&queues[route.next_index() % n])
     }
 
     /// One request to one queue's broker, with the send hooks around it.
@@ -530,13 +536,13 @@ impl Inner {
             .command(&self.settings, queue, now_millis())
             .with_serialize_type(self.client.config().serialize_type());
         let remoting = self.client.remoting();
-        let result = match mode {
+        let mut result = match mode {
             CommunicationMode::Oneway => remoting
                 .invoke_oneway(&addr, command, remaining)
                 .await
                 .map(|()| None),
             _ => match remoting.invoke(&addr, command, remaining).await {
-                Ok(reply) => self.result(out, &queue.broker_name, reply).map(Some),
+                Ok(reply) => self.result(&queue.broker_name, reply).map(Some),
                 Err(err) => Err(err),
             },
         };
@@ -554,6 +560,11 @@ impl Inner {
             }
         }
         if let Some(ctx) = context.as_ref() {
+            // Hooks see the whole result: what `complete` would move in, copied.
+            if let Ok(Some(sent)) = &mut result {
+                sent.msg_id = out.msg_id().to_owned();
+                sent.queue.topic = out.user_topic.clone();
+            }
             let outcome = match &result {
                 Ok(Some(sent)) => SendOutcome::Sent(sent),
                 Ok(None) => SendOutcome::Oneway,
@@ -603,8 +614,9 @@ impl Inner {
         }
     }
 
-    /// Java `processSendResponse`.
-    fn result(&self, out: &Outgoing, broker: &str, reply: RemotingCommand) -> Result<SendResult> {
+    /// Java `processSendResponse`, but for the message id and the topic, which
+    /// [`Outgoing::complete`] moves in (without copying them) once the send is over.
+    fn result(&self, broker: &str, reply: RemotingCommand) -> Result<SendResult> {
         let region_id = reply
             .ext_field(property::MSG_REGION)
             .filter(|r| !r.is_empty())
@@ -615,10 +627,10 @@ impl Inner {
         let header = response.header;
         Ok(SendResult {
             status: response.status,
-            msg_id: out.msg_id().to_owned(),
+            msg_id: String::new(),
             offset_msg_id: header.msg_id,
             queue: MessageQueue {
-                topic: out.user_topic.clone(),
+                topic: String::new(),
                 broker_name: broker.to_owned(),
                 queue_id: header.queue_id,
             },
