@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
@@ -79,12 +79,22 @@ struct Inner {
     namesrv_index: AtomicUsize,
     uniq_ids: UniqIdGenerator,
     shutdown: CancellationToken,
+    /// Set with `shutdown`: read on every send, where the token's own check would take
+    /// its lock.
+    closed: AtomicBool,
     task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Inner {
+    fn shut_down(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.shutdown.cancel();
+    }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        self.shut_down();
     }
 }
 
@@ -145,6 +155,12 @@ impl Client {
     /// A new unique message id (`UNIQ_KEY`) for a message from this client.
     pub(crate) fn next_unique_id(&self) -> String {
         self.inner.uniq_ids.next_id()
+    }
+
+    /// [`next_unique_id`](Self::next_unique_id) as if the clock read `now` (a caller
+    /// that needs the time too reads it once).
+    pub(crate) fn next_unique_id_at(&self, now: std::time::SystemTime) -> String {
+        self.inner.uniq_ids.next_id_at(now)
     }
 
     /// Sends a typed request to `addr` with the client's header serialization and
@@ -339,7 +355,7 @@ impl Client {
     /// Stops the background task and closes every connection. Requests still waiting fail
     /// with [`Error::ConnectionClosed`]; later ones with [`Error::Shutdown`].
     pub async fn close(&self) {
-        self.inner.shutdown.cancel();
+        self.inner.shut_down();
         let task = lock(&self.inner.task).take();
         if let Some(task) = task {
             // The task only ends by cancellation; a join error means it panicked.
@@ -360,7 +376,7 @@ impl Client {
 
     /// Whether [`close`](Self::close) has been called.
     pub fn is_closed(&self) -> bool {
-        self.inner.shutdown.is_cancelled()
+        self.inner.closed.load(Ordering::Acquire)
     }
 
     fn fetch_gate(&self, topic: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -399,7 +415,7 @@ impl fmt::Debug for Client {
             .field("client_id", &self.inner.client_id)
             .field("config", &self.inner.config)
             .field("groups", &self.inner.groups)
-            .field("closed", &self.inner.shutdown.is_cancelled())
+            .field("closed", &self.is_closed())
             .finish_non_exhaustive()
     }
 }
@@ -723,6 +739,7 @@ impl ClientBuilder {
             namesrv_index: AtomicUsize::new(0),
             uniq_ids: UniqIdGenerator::for_this_process(ip),
             shutdown: CancellationToken::new(),
+            closed: AtomicBool::new(false),
             task: Mutex::new(None),
             config,
         });

@@ -2,6 +2,8 @@
 //! or batch-encoded, with the header fields that do not depend on the queue (the work of
 //! Java's `sendDefaultImpl`/`sendKernelImpl` before the network).
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use bytes::Bytes;
 
 use super::batch::check_batch;
@@ -36,6 +38,14 @@ pub(crate) struct Outgoing {
     pub(crate) batch_ids: String,
     pub(crate) reconsume_times: i32,
     pub(crate) max_reconsume_times: Option<i32>,
+    /// When it was made ready, ms since the epoch: the first attempt's born timestamp
+    /// (read once with the unique id's clock reading).
+    pub(crate) born_millis: i64,
+}
+
+fn epoch_millis(now: SystemTime) -> i64 {
+    now.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl Outgoing {
@@ -48,8 +58,9 @@ impl Outgoing {
     ) -> Result<Self> {
         check_message(&message, settings.max_message_size)?;
         let user_topic = message.topic().to_owned();
+        let now = SystemTime::now();
         if message.unique_key().is_none() {
-            message.set_unique_key(client.next_unique_id());
+            message.set_unique_key(client.next_unique_id_at(now));
         }
         if let Some(ns) = client.config().namespace() {
             message.set_topic(client.with_namespace(&user_topic));
@@ -94,6 +105,7 @@ impl Outgoing {
             batch_ids: String::new(),
             reconsume_times,
             max_reconsume_times,
+            born_millis: epoch_millis(now),
             message,
         })
     }
@@ -107,13 +119,14 @@ impl Outgoing {
         mut messages: Vec<Message>,
     ) -> Result<Self> {
         check_batch(&messages)?;
+        let now = SystemTime::now();
         let mut ids = Vec::with_capacity(messages.len());
         for message in &mut messages {
             check_message(message, settings.max_message_size)?;
             let id = match message.unique_key() {
                 Some(id) => id.to_owned(),
                 None => {
-                    let id = client.next_unique_id();
+                    let id = client.next_unique_id_at(now);
                     message.set_unique_key(id.clone());
                     id
                 }
@@ -150,6 +163,7 @@ impl Outgoing {
             batch_ids: ids.join(","),
             reconsume_times: 0,
             max_reconsume_times: None,
+            born_millis: epoch_millis(now),
             message,
         })
     }
@@ -243,6 +257,7 @@ mod tests {
             },
             reconsume_times: 3,
             max_reconsume_times,
+            born_millis: 0,
             message,
         }
     }

@@ -81,6 +81,26 @@ pub(crate) struct Inner {
     closed: AtomicBool,
 }
 
+/// When an attempt runs: from `began` until the send's `deadline`.
+#[derive(Clone, Copy)]
+struct Timing {
+    began: Instant,
+    deadline: Instant,
+    /// The send's first attempt, which starts at the send's own reading of the clock
+    /// (Java reads it twice, microseconds apart).
+    first: bool,
+}
+
+impl Timing {
+    fn first(start: Instant, deadline: Instant) -> Self {
+        Timing {
+            began: start,
+            deadline,
+            first: true,
+        }
+    }
+}
+
 /// How many attempts a send gets and which failures it retries.
 #[derive(Clone, Copy)]
 struct Policy {
@@ -367,7 +387,8 @@ impl Inner {
                     topic: out.topic().to_owned(),
                     ..queue.clone()
                 };
-                self.attempt(out, &queue, policy.mode, deadline).await
+                self.attempt(out, &queue, policy.mode, Timing::first(start, deadline))
+                    .await
             }
             QueueChoice::Select(selector) => {
                 let route = self.route(out).await?;
@@ -391,9 +412,10 @@ impl Inner {
                     }
                 };
                 let queue = &queues[index % queues.len()];
-                self.attempt(out, queue, policy.mode, deadline).await
+                self.attempt(out, queue, policy.mode, Timing::first(start, deadline))
+                    .await
             }
-            QueueChoice::RoundRobin => self.round_robin(out, policy, deadline).await,
+            QueueChoice::RoundRobin => self.round_robin(out, policy, start, deadline).await,
         }
     }
 
@@ -413,6 +435,7 @@ impl Inner {
         &self,
         out: &Outgoing,
         policy: Policy,
+        start: Instant,
         deadline: Instant,
     ) -> Result<Option<SendResult>> {
         let route = self.route(out).await?;
@@ -422,7 +445,15 @@ impl Inner {
         for attempt in 0..policy.attempts.max(1) {
             // The deadline was set just before the first attempt; a zero timeout still
             // stops here.
-            if (attempt > 0 || self.settings.send_timeout.is_zero()) && Instant::now() >= deadline {
+            let timing = match attempt {
+                0 => Timing::first(start, deadline),
+                _ => Timing {
+                    began: Instant::now(),
+                    deadline,
+                    first: false,
+                },
+            };
+            if (attempt > 0 || self.settings.send_timeout.is_zero()) && timing.began >= deadline {
                 break;
             }
             let Some(queue) = self.select_queue(&route, last_broker) else {
@@ -430,7 +461,7 @@ impl Inner {
                     topic: out.topic().to_owned(),
                 });
             };
-            match self.attempt(out, queue, policy.mode, deadline).await {
+            match self.attempt(out, queue, policy.mode, timing).await {
                 Ok(Some(result))
                     if result.status != SendStatus::SendOk
                         && self.settings.retry_another_broker_when_not_store_ok =>
@@ -507,20 +538,28 @@ impl Inner {
         Some(&queues[route.next_index() % n])
     }
 
-    /// One request to one queue's broker, with the send hooks around it.
+    /// One request to one queue's broker, with the send hooks around it. The request
+    /// waits until the send's deadline, like Java's, which passes each layer what is left
+    /// of the send timeout.
     async fn attempt(
         &self,
         out: &Outgoing,
         queue: &MessageQueue,
         mode: CommunicationMode,
-        deadline: Instant,
+        timing: Timing,
     ) -> Result<Option<SendResult>> {
+        let Timing {
+            began,
+            deadline,
+            first,
+        } = timing;
         // Like Java, the latency the fault tolerance records runs from here (hooks
         // included) to the answer.
-        let began = Instant::now();
         let remaining = deadline.saturating_duration_since(began);
-        let addr = self.broker_addr(out, &queue.broker_name).await?;
-        if remaining.is_zero() {
+        let (addr, fetched) = self.broker_addr(out, &queue.broker_name).await?;
+        // A route fetched for the address took time of its own (Java checks the time
+        // left after it too).
+        if remaining.is_zero() || (fetched && Instant::now() >= deadline) {
             return Err(Error::Timeout {
                 addr,
                 timeout: self.settings.send_timeout,
@@ -532,8 +571,11 @@ impl Inner {
                 hook.before_send(ctx);
             }
         }
+        // The first attempt is born when the message was made ready (one clock reading
+        // for its id and its birth); a retry is born now, as in Java.
+        let born = if first { out.born_millis } else { now_millis() };
         let command = out
-            .command(&self.settings, queue, now_millis())
+            .command(&self.settings, queue, born)
             .with_serialize_type(self.client.config().serialize_type());
         let remoting = self.client.remoting();
         let mut result = match mode {
@@ -541,7 +583,10 @@ impl Inner {
                 .invoke_oneway(&addr, command, remaining)
                 .await
                 .map(|()| None),
-            _ => match remoting.invoke(&addr, command, remaining).await {
+            _ => match remoting
+                .invoke_until(&addr, command, deadline.into(), remaining)
+                .await
+            {
                 Ok(reply) => self.result(&queue.broker_name, reply).map(Some),
                 Err(err) => Err(err),
             },
@@ -579,19 +624,22 @@ impl Inner {
 
     /// The master address of `broker`, fetching the topic's route when the broker table
     /// does not know it yet (Java `findBrokerAddressInPublish`).
-    async fn broker_addr(&self, out: &Outgoing, broker: &str) -> Result<String> {
+    /// Also says whether the route had to be fetched for it.
+    async fn broker_addr(&self, out: &Outgoing, broker: &str) -> Result<(String, bool)> {
         if let Some(addr) = self.client.master_addr(broker) {
-            return Ok(addr);
+            return Ok((addr, false));
         }
         // A route for the topic brings the broker into the table, if it is in the route.
         if let Err(err) = self.client.update_route(out.topic()).await {
             tracing::debug!(topic = out.topic(), %err, "route lookup for a broker address failed");
         }
-        self.client
+        let addr = self
+            .client
             .master_addr(broker)
             .ok_or_else(|| Error::NoRoute {
                 topic: out.topic().to_owned(),
-            })
+            })?;
+        Ok((addr, true))
     }
 
     fn context(

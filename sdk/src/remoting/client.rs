@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -69,11 +70,25 @@ struct Inner {
     /// The connection tasks. Dropping the set (with the last handle) aborts them.
     tasks: Mutex<JoinSet<()>>,
     shutdown: CancellationToken,
+    /// Set with `shutdown`: read on every request, where the token's own check would
+    /// take its lock.
+    closed: AtomicBool,
+}
+
+impl Inner {
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn shut_down(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.shutdown.cancel();
+    }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.shutdown.cancel();
+        self.shut_down();
     }
 }
 
@@ -100,7 +115,7 @@ impl RemotingClient {
     /// connect timeout elapses and [`Error::Shutdown`] after [`close`](Self::close).
     pub async fn connection(&self, addr: &str) -> Result<Connection> {
         let inner = &self.inner;
-        if inner.shutdown.is_cancelled() {
+        if inner.is_closed() {
             return Err(Error::Shutdown);
         }
         if let Some(connection) = self.open_connection(addr) {
@@ -137,7 +152,7 @@ impl RemotingClient {
             let mut tasks = lock(&inner.tasks);
             // Checked under the lock `close` takes the task set with, so no task is
             // spawned into a set that is no longer awaited.
-            if inner.shutdown.is_cancelled() {
+            if inner.is_closed() {
                 return Err(Error::Shutdown);
             }
             while tasks.try_join_next().is_some() {}
@@ -151,7 +166,7 @@ impl RemotingClient {
     /// common case, answered without allocating or waiting.
     fn open_connection(&self, addr: &str) -> Option<Connection> {
         let inner = &self.inner;
-        if inner.shutdown.is_cancelled() {
+        if inner.is_closed() {
             return None;
         }
         let table = lock(&inner.table);
@@ -173,12 +188,37 @@ impl RemotingClient {
             return connection.invoke(request, timeout).await;
         }
         let deadline = Endpoint::deadline(timeout);
-        let connection = self.connection_by(addr, deadline, timeout).await?;
-        let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
-        connection
-            .invoke(request, remaining)
+        self.invoke_connecting(addr, request, deadline, timeout)
             .await
-            .map_err(|err| restore_timeout(err, timeout))
+    }
+
+    /// [`invoke`](Self::invoke) with a deadline the caller has already computed (a
+    /// producer's, from the start of its send) so the clock is not read again;
+    /// `timeout` is what a timeout error reports.
+    pub(crate) async fn invoke_until(
+        &self,
+        addr: &str,
+        request: RemotingCommand,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<RemotingCommand> {
+        if let Some(connection) = self.open_connection(addr) {
+            return connection.invoke_until(request, deadline, timeout).await;
+        }
+        self.invoke_connecting(addr, request, deadline, timeout)
+            .await
+    }
+
+    async fn invoke_connecting(
+        &self,
+        addr: &str,
+        request: RemotingCommand,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<RemotingCommand> {
+        let connection = self.connection_by(addr, deadline, timeout).await?;
+        // The whole timeout is reported, not what was left of it after connecting.
+        connection.invoke_until(request, deadline, timeout).await
     }
 
     /// Sends `request` to `addr` and returns a future of its response, under the limit
@@ -230,7 +270,7 @@ impl RemotingClient {
     /// waiting fail with [`Error::ConnectionClosed`]; later requests fail with
     /// [`Error::Shutdown`]. Affects every clone of this client.
     pub async fn close(&self) {
-        self.inner.shutdown.cancel();
+        self.inner.shut_down();
         let mut tasks = std::mem::take(&mut *lock(&self.inner.tasks));
         while tasks.join_next().await.is_some() {}
         lock(&self.inner.table).clear();
@@ -252,21 +292,13 @@ impl RemotingClient {
     }
 }
 
-/// Reports the caller's whole timeout rather than what was left of it after connecting.
-fn restore_timeout(err: Error, timeout: Duration) -> Error {
-    match err {
-        Error::Timeout { addr, .. } => Error::Timeout { addr, timeout },
-        other => other,
-    }
-}
-
 impl fmt::Debug for RemotingClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemotingClient")
             .field("connect_timeout", &self.inner.connect_timeout)
             .field("request_timeout", &self.inner.request_timeout)
             .field("handlers", &self.inner.endpoint.config.router)
-            .field("closed", &self.inner.shutdown.is_cancelled())
+            .field("closed", &self.inner.is_closed())
             .finish_non_exhaustive()
     }
 }
@@ -374,6 +406,7 @@ impl RemotingClientBuilder {
                 table: Mutex::new(HashMap::new()),
                 tasks: Mutex::new(JoinSet::new()),
                 shutdown: CancellationToken::new(),
+                closed: AtomicBool::new(false),
             }),
         }
     }

@@ -98,7 +98,7 @@ impl Connection {
 
     /// Whether the connection has closed (requests on it fail).
     pub fn is_closed(&self) -> bool {
-        self.inner.pending.closed().is_some()
+        self.inner.pending.is_closed()
     }
 
     /// Why the connection closed, if it has.
@@ -136,7 +136,18 @@ impl Connection {
         request: RemotingCommand,
         timeout: Duration,
     ) -> Result<RemotingCommand> {
-        let deadline = Endpoint::deadline(timeout);
+        self.invoke_until(request, Endpoint::deadline(timeout), timeout)
+            .await
+    }
+
+    /// [`invoke`](Self::invoke) until `deadline`; `timeout` is what a timeout error
+    /// reports.
+    pub(crate) async fn invoke_until(
+        &self,
+        request: RemotingCommand,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<RemotingCommand> {
         let sent = self.begin_request(request, deadline, timeout).await?;
         // No timer of its own: the connection's sweeper answers `Expired` at the
         // deadline. Dropping this future drops `sent.slot`, which removes the reply slot.

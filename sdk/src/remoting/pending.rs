@@ -208,6 +208,11 @@ impl Pending {
         self.state().closed.clone()
     }
 
+    /// Whether the connection has closed (without copying the cause).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.state().closed.is_some()
+    }
+
     /// Number of requests waiting for a reply.
     pub(crate) fn len(&self) -> usize {
         self.state().slots.len()
