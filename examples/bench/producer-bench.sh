@@ -16,8 +16,9 @@
 # messages = growth of the topic's max offsets (asked from the broker), client and broker
 # CPU = utime+stime of their processes from /proc/<pid>/stat. So TPS, client µs/msg and
 # broker µs/msg are comparable between clients; read/write system calls per message of
-# client and broker come from /proc/<pid>/io (syscr/syscw). `ceiling` is what the machine could do if
-# it ran nothing else: cores * 1e6 / (client + broker µs/msg).
+# client and broker come from /proc/<pid>/io (syscr/syscw), the broker's CPU per message by
+# thread pool from /proc/<pid>/task (broker_threads_us, largest first). `ceiling` is what the
+# machine could do if it ran nothing else: cores * 1e6 / (client + broker µs/msg).
 #
 # Usage: examples/bench/producer-bench.sh [--version 4.9.8|5] [--duration S] [--warmup S]
 #          [--rounds N] [--broker-warmup S] [--clients java-tool,java-sync,perf-tool]
@@ -47,7 +48,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --broker-warmup) BROKER_WARMUP="$2"; shift 2 ;;
     --clients) CLIENTS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "producer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -117,6 +118,22 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # read and write system calls of a process so far: "reads,writes"
 syscalls() { awk '$1 == "syscr:" { r = $2 } $1 == "syscw:" { w = $2 } END { print r "," w }' "/proc/$1/io"; }
 now_ns() { date +%s%N; }
+# CPU ticks (utime+stime) of each thread of a process: "name ticks" per line, digits in
+# thread names replaced by '#' so that pools add up (NettyServerCodecThread_# ...).
+thread_ticks() {
+  python3 - "$1" <<'EOF'
+import os, re, sys
+pid = sys.argv[1]
+for tid in os.listdir(f"/proc/{pid}/task"):
+    try:
+        stat = open(f"/proc/{pid}/task/{tid}/stat").read()
+    except OSError:
+        continue
+    name = re.sub(r"\d+", "#", stat[stat.index("(") + 1:stat.rindex(")")]).replace(" ", "_")
+    fields = stat[stat.rindex(")") + 2:].split()
+    print(name, int(fields[11]) + int(fields[12]))
+EOF
+}
 count() { "$PROBE" count "$BROKER" "$TOPIC" 8; }
 
 # Starts one client in the background, running for $1 s; sets CLIENT_PID.
@@ -149,16 +166,16 @@ run_client() { # client round
   sleep "$WARMUP"
   kill -0 "$pid" 2>/dev/null || { tail -20 "$out" >&2; die "$client exited early"; }
   m0="$(count)"; t0="$(now_ns)"; c0="$(cpu_ticks "$pid")"; b0="$(cpu_ticks "$BROKER_PID")"
-  cs0="$(syscalls "$pid")"; bs0="$(syscalls "$BROKER_PID")"
+  cs0="$(syscalls "$pid")"; bs0="$(syscalls "$BROKER_PID")"; thread_ticks "$BROKER_PID" > "$WORK/threads0"
   sleep "$DURATION"
   m1="$(count)"; t1="$(now_ns)"; c1="$(cpu_ticks "$pid")"; b1="$(cpu_ticks "$BROKER_PID")"
-  cs1="$(syscalls "$pid")"; bs1="$(syscalls "$BROKER_PID")"
+  cs1="$(syscalls "$pid")"; bs1="$(syscalls "$BROKER_PID")"; thread_ticks "$BROKER_PID" > "$WORK/threads1"
   if [[ "$client" == java-tool ]]; then
     kill -9 "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
   python3 - "$client" "$out" "$m0" "$m1" "$t0" "$t1" "$c0" "$c1" "$b0" "$b1" "$CLK_TCK" "$CORES" \
-    "$(cut -d' ' -f1 /proc/loadavg)" "$WARMUP" "$cs0" "$cs1" "$bs0" "$bs1" <<'EOF'
+    "$(cut -d' ' -f1 /proc/loadavg)" "$WARMUP" "$cs0" "$cs1" "$bs0" "$bs1" "$WORK/threads0" "$WORK/threads1" <<'EOF'
 import json, re, sys
 client, out = sys.argv[1], sys.argv[2]
 m0, m1, t0, t1, c0, c1, b0, b1, tck, cores = map(int, sys.argv[3:13])
@@ -190,11 +207,21 @@ else:
     extra = {"p50_ms": "%.3f" % s["p50"], "p99_ms": "%.3f" % s["p99"], "avg_ms": "%.3f" % s["mean"],
              "failed": str(j["totals"]["failed"])}
 total = client_us + broker_us
+# The broker's CPU per message by thread (pool), largest first: where it goes.
+def threads(path):
+    ticks = {}
+    for line in open(path):
+        name, n = line.rsplit(" ", 1)
+        ticks[name] = ticks.get(name, 0) + int(n)
+    return ticks
+th0, th1 = threads(sys.argv[19]), threads(sys.argv[20])
+by_thread = sorted(((th1[k] - th0.get(k, 0)) / tck * 1e6 / msgs, k) for k in th1 if msgs)
+top = ",".join("%s:%.2f" % (k, us) for us, k in reversed(by_thread[-8:]) if us > 0)
 print("%s msgs=%d tps=%.0f client_us=%.2f broker_us=%.2f ceiling=%.0f load=%s "
-      "client_writes=%.3f client_reads=%.3f broker_writes=%.3f broker_reads=%.3f %s" % (
+      "client_writes=%.3f client_reads=%.3f broker_writes=%.3f broker_reads=%.3f %s broker_threads_us=%s" % (
     client, msgs, msgs / secs, client_us, broker_us, cores * 1e6 / total if total else 0, load,
     per(cw0, cw1), per(cr0, cr1), per(bw0, bw1), per(br0, br1),
-    " ".join("%s=%s" % kv for kv in extra.items())))
+    " ".join("%s=%s" % kv for kv in extra.items()), top))
 EOF
 }
 
@@ -252,4 +279,13 @@ if "java-tool" in rows and "perf-tool" in rows:
     jt, pt = med("java-tool", "tps"), med("perf-tool", "tps")
     jc, pc = med("java-tool", "client_us"), med("perf-tool", "client_us")
     print(f"\nperf-tool / java-tool: TPS {pt / jt:.2f}x, client CPU per message {pc / jc:.2f}")
+print("\nBroker CPU µs/msg by thread pool (median over rounds, largest first):")
+for client in rows:
+    pools = {}
+    for d in rows[client]:
+        for item in filter(None, d.get("broker_threads_us", "").split(",")):
+            name, us = item.rsplit(":", 1)
+            pools.setdefault(name, []).append(float(us))
+    ranked = sorted(((statistics.median(v), k) for k, v in pools.items()), reverse=True)
+    print(f"- {client}: " + ", ".join(f"{k} {us:.2f}" for us, k in ranked[:8]))
 EOF
