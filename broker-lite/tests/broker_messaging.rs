@@ -285,6 +285,124 @@ async fn batch_send_stores_consecutive_messages() {
     assert_eq!(r.code, ResponseCode::MESSAGE_ILLEGAL.0);
 }
 
+/// Sends issued all at once on one connection arrive together and are stored as runs
+/// (one append for each read's sends): each still gets its own answer, with the offsets
+/// it was stored at, refusals and failures stay with their requests, and every message
+/// pulled back sits where its answer said.
+#[tokio::test]
+async fn sends_arriving_together_are_each_answered() {
+    for sync in [false, true] {
+        let env = Env::start_with(|c| {
+            if sync {
+                c.store.flush_disk_type = broker_lite::config::FlushDiskType::SyncFlush;
+            }
+        })
+        .await;
+        let topic = unique("Together");
+        env.send_ok(&topic, 0, "").await; // the topic exists: no auto-creation race
+        let mut batch = Vec::new();
+        let msgs: Vec<Message> = (0..3)
+            .map(|i| Message::new(&topic, Bytes::from(format!("batch {i}"))))
+            .collect();
+        encode_batch(&msgs, &mut batch).unwrap();
+        let batch = Bytes::from(batch);
+        let requests: Vec<(usize, RemotingCommand)> = (0..96)
+            .map(|i| {
+                let queue_id = (i % 4) as i32;
+                let request = match i % 16 {
+                    5 => {
+                        // A system topic: refused alone.
+                        let h = v2_header("SCHEDULE_TOPIC_XXXX", queue_id, "");
+                        RemotingCommand::request(RequestCode::SEND_MESSAGE_V2).with_header(&h)
+                    }
+                    9 => {
+                        let mut h = v2_header(&topic, queue_id, "");
+                        h.batch = true;
+                        RemotingCommand::request(RequestCode::SEND_BATCH_MESSAGE)
+                            .with_header(&h)
+                            .with_body(batch.clone())
+                    }
+                    13 => {
+                        // A queue id past the topic's queues: refused alone.
+                        let h = v2_header(&topic, 64, "");
+                        RemotingCommand::request(RequestCode::SEND_MESSAGE_V2).with_header(&h)
+                    }
+                    _ => {
+                        let props = format!("KEYS\u{1}k{i}\u{2}TAGS\u{1}t\u{2}");
+                        let h = v2_header(&topic, queue_id, &props);
+                        RemotingCommand::request(RequestCode::SEND_MESSAGE_V2)
+                            .with_version(Version::V5_3_3)
+                            .with_header(&h)
+                            .with_body(Bytes::from(format!("single {i}")))
+                    }
+                };
+                (i, request)
+            })
+            .collect();
+        // All issued before any is awaited: the client writes them back to back.
+        let mut calls = tokio::task::JoinSet::new();
+        for (i, r) in requests {
+            let (client, addr) = (env.client.clone(), env.addr.clone());
+            calls.spawn(async move { (i, client.invoke(&addr, r, TIMEOUT).await.unwrap()) });
+        }
+        let answers = calls.join_all().await;
+        let mut expected: std::collections::HashMap<(i32, i64), String> = Default::default();
+        for (i, r) in &answers {
+            match i % 16 {
+                5 => assert_eq!(r.code, ResponseCode::NO_PERMISSION.0, "{i}: {:?}", r.remark),
+                13 => assert_ne!(r.code, ResponseCode::SUCCESS.0, "{i}"),
+                9 => {
+                    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{i}: {:?}", r.remark);
+                    let h: SendMessageResponseHeader = r.read_header().unwrap();
+                    assert_eq!(h.msg_id.split(',').count(), 3);
+                    for b in 0..3 {
+                        let at = (h.queue_id, h.queue_offset + b);
+                        assert!(expected.insert(at, format!("batch {b}")).is_none());
+                    }
+                }
+                _ => {
+                    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{i}: {:?}", r.remark);
+                    let h: SendMessageResponseHeader = r.read_header().unwrap();
+                    assert_eq!(h.queue_id, (i % 4) as i32);
+                    let at = (h.queue_id, h.queue_offset);
+                    assert!(
+                        expected.insert(at, format!("single {i}")).is_none(),
+                        "{at:?}"
+                    );
+                }
+            }
+        }
+        let mut stored = 0;
+        for q in 0..4 {
+            let mut offset = if q == 0 { 1 } else { 0 };
+            let end = expected
+                .keys()
+                .filter(|(eq, _)| *eq == q)
+                .map(|(_, o)| o + 1)
+                .max();
+            while end.is_some_and(|end| offset < end) {
+                let pulled = env.pull_messages(&topic, q, offset).await;
+                assert!(!pulled.is_empty());
+                for m in pulled {
+                    let body = String::from_utf8(m.message.body().to_vec()).unwrap();
+                    assert_eq!(
+                        expected.get(&(q, m.queue_offset)),
+                        Some(&body),
+                        "sync {sync}"
+                    );
+                    offset = m.queue_offset + 1;
+                    stored += 1;
+                }
+            }
+        }
+        assert_eq!(
+            stored,
+            expected.len(),
+            "no message stored without an answer"
+        );
+    }
+}
+
 #[tokio::test]
 async fn topics_are_auto_created_from_the_default_topic() {
     let env = Env::start().await;

@@ -6,8 +6,9 @@
 //! ([`Store::append_async`](crate::store::Store::append_async)), records put stats
 //! and wakes the pulls held on the queue. [`put_raw`] does the same without the
 //! rewrite (for re-puts of messages whose real topic was restored, e.g. when the delay
-//! schedule delivers or a transaction commits). [`put_batch`] stores a batch with
-//! consecutive queue offsets.
+//! schedule delivers or a transaction commits). [`start_put_all`] stores several
+//! submissions (single messages as [`put`] does, batches with consecutive queue offsets)
+//! with one store append: the send processor stores the sends of one read that way.
 //!
 //! First the 5.x timer rewrite (`schedule::timer::rewrite_timer`: `TIMER_DELAY_SEC`,
 //! `TIMER_DELAY_MS` or `TIMER_DELIVER_MS` -> `rmq_sys_wheel_timer`), then the delay
@@ -150,48 +151,124 @@ pub(crate) async fn put_batch(
     state: &Arc<State>,
     msgs: Vec<StoredMessage>,
 ) -> Result<Vec<PutOutcome>> {
-    start_put_batch(state, msgs).outcome().await
+    let mut all = start_put_all(state, vec![PutJob::batch(msgs)])
+        .outcome()
+        .await?;
+    all.pop().unwrap_or(Err(Error::Shutdown))
 }
 
-/// [`put_batch`], started: done at once under ASYNC_FLUSH.
-pub(crate) fn start_put_batch(
-    state: &Arc<State>,
+/// One submission of [`start_put_all`]: a message, stored as by [`put`] (timer and delay
+/// rewrites first), or the messages of a batch, stored as by [`put_batch`].
+#[derive(Debug)]
+pub(crate) struct PutJob {
     msgs: Vec<StoredMessage>,
-) -> Putting<Vec<PutOutcome>> {
-    let Some(first) = msgs.first() else {
-        return Putting::Done(Ok(Vec::new()));
+    single: bool,
+}
+
+impl PutJob {
+    /// A single message.
+    pub(crate) fn one(msg: StoredMessage) -> Self {
+        PutJob {
+            msgs: vec![msg],
+            single: true,
+        }
+    }
+
+    /// The messages of a batch.
+    pub(crate) fn batch(msgs: Vec<StoredMessage>) -> Self {
+        PutJob {
+            msgs,
+            single: false,
+        }
+    }
+}
+
+/// Stores several submissions with one store append (one commit-log write, one
+/// consume-queue write per queue; under SYNC_FLUSH one fsync): each as [`put`] or
+/// [`put_batch`] would, in order. The result of each submission is in its place: a
+/// single message's `Ok` holds its one outcome. Done at once under ASYNC_FLUSH.
+pub(crate) fn start_put_all(
+    state: &Arc<State>,
+    jobs: Vec<PutJob>,
+) -> Putting<Vec<Result<Vec<PutOutcome>>>> {
+    // Per submission: where it goes (for stats and wake-ups), or why it is refused.
+    let mut targets: Vec<Result<(String, i32, bool)>> = Vec::with_capacity(jobs.len());
+    let mut submissions = Vec::with_capacity(jobs.len());
+    for PutJob { mut msgs, single } in jobs {
+        if single {
+            for msg in &mut msgs {
+                if rewrite_timer(msg, now_ms()).is_err() {
+                    tracing::warn!(
+                        topic = msg.message.topic(),
+                        "invalid timer properties ignored"
+                    );
+                }
+                rewrite_delay(state, msg);
+            }
+        }
+        match batch_target(&msgs) {
+            Ok(Some((topic, queue_id))) => targets.push(Ok((topic, queue_id, single))),
+            Ok(None) => targets.push(Ok((String::new(), 0, single))),
+            Err(e) => {
+                targets.push(Err(e));
+                continue;
+            }
+        }
+        submissions.push(msgs);
+    }
+    let finish = move |state: &State, appended: Vec<(Vec<AppendResult>, Option<Error>)>| {
+        let mut appended = appended.into_iter();
+        targets
+            .into_iter()
+            .map(|target| {
+                let (topic, queue_id, single) = target?;
+                let (results, error) = appended
+                    .next()
+                    .unwrap_or((Vec::new(), Some(Error::Shutdown)));
+                let outcomes: Vec<PutOutcome> = results
+                    .into_iter()
+                    .map(|a| stored(state, topic.clone(), queue_id, a))
+                    .collect();
+                match error {
+                    Some(e) => Err(e),
+                    None if single && outcomes.len() != 1 => Err(Error::Shutdown),
+                    None => Ok(outcomes),
+                }
+            })
+            .collect()
     };
-    let topic = first.message.topic().to_owned();
+    if appends_at_once(state) {
+        Putting::Done(Ok(finish(
+            state,
+            state.store.append_submissions(submissions),
+        )))
+    } else {
+        let state = Arc::clone(state);
+        Putting::Waiting(Box::pin(async move {
+            let appended = state.store.append_submissions_async(submissions).await;
+            Ok(finish(&state, appended))
+        }))
+    }
+}
+
+/// The topic and queue all messages of a batch share (`None` for an empty batch).
+fn batch_target(msgs: &[StoredMessage]) -> Result<Option<(String, i32)>> {
+    let Some(first) = msgs.first() else {
+        return Ok(None);
+    };
+    let topic = first.message.topic();
     let queue_id = first.queue_id;
     if msgs
         .iter()
         .any(|m| m.message.topic() != topic || m.queue_id != queue_id)
     {
-        return Putting::Done(Err(rocketmq::Error::InvalidField {
+        return Err(rocketmq::Error::InvalidField {
             field: "batch",
             value: "messages of one batch must share topic and queue".into(),
         }
-        .into()));
+        .into());
     }
-    let finish = move |state: &State, (appended, error): (Vec<AppendResult>, Option<Error>)| {
-        let outcomes: Vec<PutOutcome> = appended
-            .into_iter()
-            .map(|a| stored(state, topic.clone(), queue_id, a))
-            .collect();
-        match error {
-            Some(e) => Err(e),
-            None => Ok(outcomes),
-        }
-    };
-    if appends_at_once(state) {
-        Putting::Done(finish(state, state.store.append_batch(msgs)))
-    } else {
-        let state = Arc::clone(state);
-        Putting::Waiting(Box::pin(async move {
-            let appended = state.store.append_batch_async(msgs).await;
-            finish(&state, appended)
-        }))
-    }
+    Ok(Some((topic.to_owned(), queue_id)))
 }
 
 /// Whether an append is done without waiting (ASYNC_FLUSH: a page-cache write, made on
@@ -332,6 +409,70 @@ mod tests {
         let mut raw = msg("R", 0);
         raw.message.set_delay_level(2);
         assert_eq!(put_raw(&state, raw).await.unwrap().topic, "R");
+    }
+
+    #[tokio::test]
+    async fn put_all_stores_each_submission_in_its_place() {
+        for sync in [false, true] {
+            let (state, _dir) = test_support::test_state_with("put-all", |c| {
+                if sync {
+                    c.store.flush_disk_type = crate::config::FlushDiskType::SyncFlush;
+                }
+            });
+            let mut delayed = msg("T", 1);
+            delayed.message.set_delay_level(2);
+            let mut too_big = msg("T", 0);
+            too_big
+                .message
+                .set_body(vec![b'x'; state.config().store.max_message_size + 1]);
+            let jobs = vec![
+                PutJob::one(msg("T", 0)),
+                PutJob::batch((0..3).map(|_| msg("T", 1)).collect()),
+                PutJob::one(too_big),
+                PutJob::batch(vec![msg("T", 0), msg("U", 0)]),
+                PutJob::one(delayed),
+                PutJob::one(msg("T", 0)),
+                PutJob::batch(Vec::new()),
+            ];
+            let fsyncs = state.store.fsync_count();
+            let results = start_put_all(&state, jobs).outcome().await.unwrap();
+            assert_eq!(results.len(), 7);
+            let offsets = |r: &Result<Vec<PutOutcome>>| -> Vec<(String, i32, u64)> {
+                r.as_ref()
+                    .unwrap()
+                    .iter()
+                    .map(|o| (o.topic.clone(), o.queue_id, o.queue_offset))
+                    .collect()
+            };
+            assert_eq!(offsets(&results[0]), [("T".into(), 0, 0)]);
+            assert_eq!(
+                offsets(&results[1]),
+                [("T".into(), 1, 0), ("T".into(), 1, 1), ("T".into(), 1, 2)]
+            );
+            assert!(
+                matches!(results[2], Err(Error::MessageTooLarge { .. })),
+                "{:?}",
+                results[2]
+            );
+            assert!(results[3].is_err(), "a batch across queues is refused");
+            assert_eq!(offsets(&results[4]), [(SCHEDULE_TOPIC.into(), 1, 0)]);
+            assert_eq!(offsets(&results[5]), [("T".into(), 0, 1)]);
+            assert!(offsets(&results[6]).is_empty());
+            if sync {
+                assert!(state.store.flushed_offset() >= state.store.max_phys_offset());
+                assert!(state.store.fsync_count() > fsyncs);
+            }
+            // Stats and stored records as one put each would leave them.
+            assert_eq!(
+                state
+                    .stats
+                    .item_total(super::super::stats::TOPIC_PUT_NUMS, "T"),
+                5
+            );
+            let last = results[5].as_ref().unwrap()[0].phys_offset;
+            let rec = state.store.read_by_phys_offset(last).unwrap().unwrap();
+            assert_eq!(crate::store::Store::decode(&rec).unwrap().queue_offset, 1);
+        }
     }
 
     #[tokio::test]

@@ -24,9 +24,7 @@
 //! (clients keep away from unwritable queues through their routes; a send aimed at one is
 //! stored, as by Java 4.9.8 and 5.x).
 
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::pin::Pin;
 use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
@@ -38,18 +36,20 @@ use rocketmq::protocol::message::{
     Message, Properties, StoredMessage, SysFlag, UniqIdGenerator, decode_batch, property,
 };
 use rocketmq::protocol::{ProtocolFlavour, RemotingCommand, RequestCode, ResponseCode};
-use rocketmq::remoting::{RemotingServerBuilder, RequestContext};
+use rocketmq::remoting::{Prepared, RemotingServerBuilder, RequestContext};
 
 use super::consumers::{RETRY_PREFIX, dlq_topic};
-use super::put::{self, PutOutcome, Putting};
+use super::put::{PutJob, PutOutcome};
 use super::schedule::timer::rewrite_timer;
 use super::topics::{AUTO_CREATE_TOPIC, PERM_INHERIT, PERM_READ, PERM_WRITE};
-use super::{Reply, State, on};
+use super::{Reply, State};
 use crate::config::BrokerConfig;
 
 mod props;
+mod run;
 
 use props::{append_properties, batch_properties, stored_properties};
+use run::{Answer, ReadySend};
 
 /// The half-message topic of transactions.
 pub(crate) const TRANS_HALF_TOPIC: &str = "RMQ_SYS_TRANS_HALF_TOPIC";
@@ -84,20 +84,20 @@ pub(crate) fn next_unique_id() -> String {
     UNIQ_IDS.next_id()
 }
 
-/// Adds the send processors.
+/// Adds the send processors: one run handler for the three codes, so the sends one read
+/// of a connection yields are stored with one append (see `run`).
 pub(super) fn register(
     builder: RemotingServerBuilder,
     state: &Arc<State>,
 ) -> RemotingServerBuilder {
-    let mut builder = builder;
-    for code in [
-        RequestCode::SEND_MESSAGE,
-        RequestCode::SEND_MESSAGE_V2,
-        RequestCode::SEND_BATCH_MESSAGE,
-    ] {
-        builder = on(builder, code, state, send);
-    }
-    builder
+    builder.run_handler(
+        &[
+            RequestCode::SEND_MESSAGE,
+            RequestCode::SEND_MESSAGE_V2,
+            RequestCode::SEND_BATCH_MESSAGE,
+        ],
+        run::Sender::new(state),
+    )
 }
 
 /// A send response carrying Java's region and trace ext fields.
@@ -270,61 +270,19 @@ fn peer(ctx: &RequestContext) -> SocketAddr {
         .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
 }
 
-/// A send processor's answer: ready, or waiting for the store (SYNC_FLUSH).
-enum Sending {
-    Done(Reply),
-    Waiting(Pin<Box<dyn Future<Output = Reply> + Send>>),
-}
-
-impl Sending {
-    /// The answer once `putting` completes, made by `finish` (at once when it is done).
-    fn after<T: Send + 'static>(
-        state: &Arc<State>,
-        putting: Putting<T>,
-        finish: impl FnOnce(&State, crate::Result<T>) -> Reply + Send + 'static,
-    ) -> Sending {
-        match putting {
-            Putting::Done(result) => Sending::Done(finish(state, result)),
-            waiting @ Putting::Waiting(_) => {
-                let state = Arc::clone(state);
-                Sending::Waiting(Box::pin(
-                    async move { finish(&state, waiting.outcome().await) },
-                ))
-            }
-        }
-    }
-}
-
-/// The send processor. Everything but waiting for the store runs before the future is
-/// created, so the future stays small (one per request).
-fn send(
-    state: Arc<State>,
-    ctx: RequestContext,
-    request: RemotingCommand,
-) -> impl Future<Output = Reply> + Send {
-    let sending = match start_send(&state, &ctx, &request) {
-        Ok(sending) => sending,
-        Err(e) => Sending::Done(Err(e)),
-    };
-    async move {
-        match sending {
-            Sending::Done(reply) => reply,
-            Sending::Waiting(waiting) => waiting.await,
-        }
-    }
-}
-
-fn start_send(
+/// Checks a send request and makes it ready to store (Java's processor up to the put):
+/// refusals are answered at once.
+fn prepare_send(
     state: &Arc<State>,
     ctx: &RequestContext,
     request: &RemotingCommand,
-) -> rocketmq::Result<Sending> {
+) -> rocketmq::Result<Prepared<ReadySend>> {
     let header = parse_header(request)?;
     let flavour = request.version.flavour();
     let config = state.config();
     let topic_config = match check(state, &config, ctx, &header, flavour) {
         Ok(t) => t,
-        Err(refusal) => return Ok(Sending::Done(Ok(Some(refusal)))),
+        Err(refusal) => return Ok(Prepared::Answered(Some(refusal))),
     };
     let queue_id = if header.queue_id < 0 {
         random_below(topic_config.write_queue_nums)
@@ -345,11 +303,15 @@ fn start_send(
         request_version: request.version,
         config,
     };
-    Ok(if ctx.header.batch {
-        send_batch(state, ctx)
+    let ready = if ctx.header.batch {
+        prepare_batch(&ctx).map_err(|refusal| refusal.map(Prepared::Answered))
     } else {
-        send_one(state, ctx)
-    })
+        prepare_one(state, ctx).map_err(|refusal| Ok(Prepared::Answered(Some(refusal))))
+    };
+    match ready {
+        Ok(ready) => Ok(Prepared::Joined(ready)),
+        Err(answered) => answered,
+    }
 }
 
 /// What a send needs after the checks.
@@ -491,11 +453,9 @@ fn retry_or_dlq(
     Ok(Some((dlq, random_below(DLQ_QUEUES))))
 }
 
-fn send_one(state: &Arc<State>, ctx: SendContext) -> Sending {
-    let dlq = match retry_or_dlq(state, &ctx) {
-        Ok(d) => d,
-        Err(refusal) => return Sending::Done(Ok(Some(refusal))),
-    };
+/// A single send made ready to store, or the refusal.
+fn prepare_one(state: &Arc<State>, ctx: SendContext) -> Result<ReadySend, RemotingCommand> {
+    let dlq = retry_or_dlq(state, &ctx)?;
     let mut props = stored_properties(
         ctx.header.properties.as_deref(),
         ctx.flavour,
@@ -544,32 +504,24 @@ fn send_one(state: &Arc<State>, ctx: SendContext) -> Sending {
         create_topic_in_send_back(state, TRANS_HALF_TOPIC, 1, PERM_READ | PERM_WRITE, 0);
     } else if let Err(refusal) = rewrite_timer(&mut msg, super::now_ms()) {
         let r = refusal.response();
-        return Sending::Done(Ok(Some(response(r.response_code(), r.remark))));
+        return Err(response(r.response_code(), r.remark));
     }
     let recall = match ctx.flavour {
         ProtocolFlavour::V4 => None,
         _ => recall_handle(&msg, &ctx.config.broker_name),
     };
-    let (queue_id, flavour) = (ctx.queue_id, ctx.flavour);
-    Sending::after(
-        state,
-        put::start_put(state, msg),
-        move |state, stored| match stored {
-            Ok(outcome) => {
-                let transaction_id = match flavour {
-                    ProtocolFlavour::V4 => None,
-                    _ => uniq,
-                };
-                let mut header = success_header(&outcome, queue_id, outcome.offset_msg_id());
-                header.transaction_id = transaction_id;
-                header.recall_handle = recall;
-                Ok(Some(
-                    response(ResponseCode::SUCCESS, None).with_header(&header),
-                ))
-            }
-            Err(e) => Ok(Some(store_failure(state, &e))),
+    let transaction_id = match ctx.flavour {
+        ProtocolFlavour::V4 => None,
+        _ => uniq,
+    };
+    Ok(ReadySend {
+        job: PutJob::one(msg),
+        answer: Answer::One {
+            queue_id: ctx.queue_id,
+            transaction_id,
+            recall,
         },
-    )
+    })
 }
 
 /// Java 5.3 `attachRecallHandle`: for a timer message not bound for a retry topic, the
@@ -626,30 +578,8 @@ fn to_half(msg: &mut StoredMessage, flavour: ProtocolFlavour) {
     msg.queue_id = 0;
 }
 
-fn send_batch(state: &Arc<State>, ctx: SendContext) -> Sending {
-    let stored = match prepare_batch(&ctx) {
-        Ok(stored) => stored,
-        Err(refusal) => return Sending::Done(refusal),
-    };
-    let (queue_id, max_size) = (ctx.queue_id, ctx.config.store.max_message_size);
-    let putting = put::start_put_batch(state, stored);
-    Sending::after(state, putting, move |state, stored| match stored {
-        Ok(outcomes) => {
-            let Some(first) = outcomes.first() else {
-                return refuse(ResponseCode::MESSAGE_ILLEGAL, illegal_remark(max_size));
-            };
-            let ids: Vec<String> = outcomes.iter().map(PutOutcome::offset_msg_id).collect();
-            let header = success_header(first, queue_id, ids.join(","));
-            Ok(Some(
-                response(ResponseCode::SUCCESS, None).with_header(&header),
-            ))
-        }
-        Err(e) => Ok(Some(store_failure(state, &e))),
-    })
-}
-
-/// The messages of a batch send, or the refusal.
-fn prepare_batch(ctx: &SendContext) -> Result<Vec<StoredMessage>, Reply> {
+/// A batch send made ready to store, or the refusal.
+fn prepare_batch(ctx: &SendContext) -> Result<ReadySend, Reply> {
     let topic = ctx.header.topic.as_str();
     if ctx.flavour == ProtocolFlavour::V5 && topic.starts_with(RETRY_PREFIX) {
         return Err(refuse(
@@ -687,7 +617,7 @@ fn prepare_batch(ctx: &SendContext) -> Result<Vec<StoredMessage>, Reply> {
         _ => String::new(),
     };
     let reconsume_times = ctx.header.reconsume_times.unwrap_or(0);
-    Ok(messages
+    let msgs = messages
         .into_iter()
         .map(|m| {
             let props = append_properties(m.properties(), &extra);
@@ -701,7 +631,13 @@ fn prepare_batch(ctx: &SendContext) -> Result<Vec<StoredMessage>, Reply> {
                 ..StoredMessage::default()
             }
         })
-        .collect())
+        .collect();
+    Ok(ReadySend {
+        job: PutJob::batch(msgs),
+        answer: Answer::Batch {
+            queue_id: ctx.queue_id,
+        },
+    })
 }
 
 fn success_header(

@@ -181,6 +181,58 @@ impl Store {
         (outcome.appended, outcome.error)
     }
 
+    /// Appends several submissions (each a message or the messages of a batch) with one
+    /// [`append_all`](Self::append_all) call on this thread: one commit-log write per
+    /// segment and one consume-queue write per queue for all of them. Returns, per
+    /// submission in order, what was stored and, when one of its messages failed, why.
+    /// With [`FlushMode::Sync`] it returns after one fsync covering them. Blocking, like
+    /// [`append_batch`](Self::append_batch).
+    pub fn append_submissions(
+        &self,
+        submissions: Vec<Vec<StoredMessage>>,
+    ) -> Vec<(Vec<AppendResult>, Option<Error>)> {
+        let mut scratch = lock(&self.inner.appender.scratch);
+        self.append_all(&mut scratch, submissions)
+            .into_iter()
+            .map(|o| (o.appended, o.error))
+            .collect()
+    }
+
+    /// [`append_submissions`](Self::append_submissions) for async callers: on this
+    /// thread under [`FlushMode::Async`]; under [`FlushMode::Sync`] each submission is
+    /// queued for the appender thread in order (which appends what it finds queued
+    /// together) and the answers are awaited.
+    pub async fn append_submissions_async(
+        &self,
+        submissions: Vec<Vec<StoredMessage>>,
+    ) -> Vec<(Vec<AppendResult>, Option<Error>)> {
+        if self.inner.config.flush_mode != FlushMode::Sync {
+            return self.append_submissions(submissions);
+        }
+        let mut answers = Vec::with_capacity(submissions.len());
+        for msgs in submissions {
+            let (reply, answer) = oneshot::channel();
+            let queued = self
+                .inner
+                .appender
+                .tx
+                .send(Job::Append { msgs, reply })
+                .await;
+            answers.push(queued.ok().map(|()| answer));
+        }
+        let mut out = Vec::with_capacity(answers.len());
+        for answer in answers {
+            out.push(match answer {
+                Some(answer) => match answer.await {
+                    Ok(o) => (o.appended, o.error),
+                    Err(_) => (Vec::new(), Some(Error::Shutdown)),
+                },
+                None => (Vec::new(), Some(Error::Shutdown)),
+            });
+        }
+        out
+    }
+
     /// Appends one submission on this thread, with the buffers kept for that.
     pub(super) fn append_here(&self, msgs: Vec<StoredMessage>) -> Outcome {
         let mut scratch = lock(&self.inner.appender.scratch);

@@ -30,6 +30,6 @@ mod wire;
 pub use client::{RemotingClient, RemotingClientBuilder};
 pub use connection::{Connection, ResponseFuture};
 pub use connector::{Connect, TcpConnector};
-pub use handler::{RequestContext, RequestHandler};
+pub use handler::{Prepared, RequestContext, RequestHandler, RunHandler};
 pub use hook::RpcHook;
 pub use server::{RemotingServer, RemotingServerBuilder};

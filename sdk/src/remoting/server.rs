@@ -17,7 +17,7 @@ use tracing::{debug, warn};
 use super::connection::Connection;
 use super::driver;
 use super::endpoint::{Endpoint, EndpointConfig};
-use super::handler::RequestHandler;
+use super::handler::{RequestHandler, RunHandler};
 use super::hook::RpcHook;
 use crate::Result;
 use crate::protocol::RequestCode;
@@ -144,6 +144,14 @@ impl RemotingServerBuilder {
     /// Default: none (answered `REQUEST_CODE_NOT_SUPPORTED`).
     pub fn handler(mut self, code: RequestCode, handler: impl RequestHandler) -> Self {
         self.config.handler(code, handler);
+        self
+    }
+
+    /// Registers `handler` for every code in `codes`, replacing earlier handlers of them.
+    /// Consecutive requests of these codes that one read of a connection yields are
+    /// handled together, as a run (see [`RunHandler`]). Default: none.
+    pub fn run_handler(mut self, codes: &[RequestCode], handler: impl RunHandler) -> Self {
+        self.config.router.insert_run(codes, handler);
         self
     }
 
