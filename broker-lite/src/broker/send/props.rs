@@ -14,23 +14,20 @@
 use rocketmq::protocol::ProtocolFlavour;
 use rocketmq::protocol::message::{PROPERTY_SEPARATOR, Properties, property};
 
-/// The stored properties of a single send.
+/// The stored properties of a single send: the decoded header properties, switched to
+/// Java hash order in place (what re-inserting them into a fresh map gives, without a
+/// copy of every key and value).
 pub(super) fn stored_properties(
     raw: Option<&str>,
     flavour: ProtocolFlavour,
     cluster: &str,
 ) -> Properties {
-    let decoded = Properties::decode(raw.unwrap_or(""));
-    let mut props = Properties::new();
-    for (k, v) in decoded.iter() {
-        let dropped = match flavour {
-            ProtocolFlavour::V4 => k == property::WAIT,
-            _ => k == property::POP_CK,
-        };
-        if !dropped {
-            props.insert(k, v);
-        }
-    }
+    let mut props = Properties::decode(raw.unwrap_or("")).into_java_order();
+    let dropped = match flavour {
+        ProtocolFlavour::V4 => property::WAIT,
+        _ => property::POP_CK,
+    };
+    props.remove(dropped);
     if flavour != ProtocolFlavour::V4 {
         // 5.x `buildMsgContext` adds the broker's region and trace switch to the header
         // properties before the message is built, so every single send stores both.
@@ -90,6 +87,44 @@ mod tests {
         let none = stored_properties(None, ProtocolFlavour::V5, "C");
         assert_eq!(none.len(), 3);
         assert_eq!(none.get("CLUSTER"), Some("C"));
+    }
+
+    /// The way this module built them before: every decoded entry re-inserted into a
+    /// fresh map.
+    fn by_reinsertion(raw: &str, flavour: ProtocolFlavour, cluster: &str) -> Properties {
+        let mut props = Properties::new();
+        for (k, v) in Properties::decode(raw).iter() {
+            let dropped = match flavour {
+                ProtocolFlavour::V4 => k == property::WAIT,
+                _ => k == property::POP_CK,
+            };
+            if !dropped {
+                props.insert(k, v);
+            }
+        }
+        if flavour != ProtocolFlavour::V4 {
+            props.insert(property::MSG_REGION, super::super::DEFAULT_REGION);
+            props.insert(property::TRACE_ON, "true");
+        }
+        props.insert(property::CLUSTER, cluster);
+        props.set_trailing_separator(flavour != ProtocolFlavour::V4);
+        props
+    }
+
+    #[test]
+    fn single_send_properties_equal_reinsertion() {
+        for raw in [
+            "",
+            "UNIQ_KEY\u{1}ABC\u{2}WAIT\u{1}true\u{2}TAGS\u{1}t\u{2}POP_CK\u{1}x",
+            "WAIT\u{1}true\u{2}KEYS\u{1}k\u{2}UNIQ_KEY\u{1}7F00\u{2}CLUSTER\u{1}old\u{2}TRACE_ON\u{1}false\u{2}",
+            "Aa\u{1}1\u{2}BB\u{1}2\u{2}MSG_REGION\u{1}r\u{2}k1\u{1}a\u{2}k2\u{1}b\u{2}k3\u{1}c\u{2}k4\u{1}d\u{2}k5\u{1}e\u{2}k6\u{1}f\u{2}k7\u{1}g\u{2}k8\u{1}h\u{2}k9\u{1}i",
+        ] {
+            for flavour in [ProtocolFlavour::V4, ProtocolFlavour::V5] {
+                let now = stored_properties(Some(raw), flavour, "C");
+                let before = by_reinsertion(raw, flavour, "C");
+                assert_eq!(now.encode(), before.encode(), "{raw:?} {flavour:?}");
+            }
+        }
     }
 
     #[test]

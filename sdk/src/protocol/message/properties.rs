@@ -192,6 +192,21 @@ impl Properties {
         })
     }
 
+    /// The map with its entries written in Java hash order from now on, like fresh
+    /// properties: exactly what inserting every entry, in the order [`iter`](Self::iter)
+    /// gives them now, into [`Properties::new`] would give (the hash-order sort is stable
+    /// over that order), without copying any text. The separator form is kept. For a
+    /// broker that decodes a message's properties, adds some and writes them back as
+    /// Java's `HashMap` would.
+    #[must_use]
+    pub fn into_java_order(mut self) -> Properties {
+        if self.keep_order {
+            // Entries are in stored order; fresh maps keep insertion order until written.
+            self.keep_order = false;
+        }
+        self
+    }
+
     /// Entries in the order [`encode`](Self::encode) writes them.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.ordered()
@@ -473,6 +488,86 @@ mod tests {
             .collect();
         let keys: Vec<&str> = p.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["BB", "Aa", "中文"]);
+    }
+
+    #[test]
+    fn decoded_properties_switch_to_java_order() {
+        let decoded = Properties::decode(
+            "TAGS\u{1}TagA\u{2}KEYS\u{1}k1 k2\u{2}WAIT\u{1}true\u{2}UNIQ_KEY\u{1}7F0000010001\u{2}\
+             DELAY\u{1}3\u{2}a\u{1}1\u{2}zz\u{1}2\u{2}",
+        );
+        let keys: Vec<&str> = decoded.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys[0], "TAGS", "decoded order until switched");
+        let mut java = decoded.into_java_order();
+        let keys: Vec<&str> = java.iter().map(|(k, _)| k).collect();
+        // The order OpenJDK 17 prints (see fresh_properties_follow_java_hash_order).
+        assert_eq!(
+            keys,
+            ["zz", "a", "KEYS", "UNIQ_KEY", "WAIT", "DELAY", "TAGS"]
+        );
+        assert!(java.trailing_separator());
+        assert_eq!(java.remove("WAIT").as_deref(), Some("true"));
+        java.insert("CLUSTER", "c");
+        assert_eq!(java.encoded_len(), java.encode().len());
+        assert!(java.encode().ends_with('\u{2}'));
+        let no_trailing = Properties::decode("b\u{1}1\u{2}a\u{1}2").into_java_order();
+        assert_eq!(no_trailing.encode(), "a\u{1}2\u{2}b\u{1}1");
+    }
+
+    proptest::proptest! {
+        /// Switching a decoded map to Java order equals re-inserting its entries into a
+        /// fresh map, also after the removals and insertions a broker makes; keys are
+        /// drawn from a small set (repeats, shared buckets, "Aa"/"BB" hash collisions,
+        /// non-ASCII), so many share a bucket, and from 0 to 30 entries (table resizes).
+        #[test]
+        fn java_order_in_place_equals_reinsertion(
+            entries in proptest::collection::vec(
+                (proptest::sample::select(vec![
+                    "Aa", "BB", "TAGS", "KEYS", "WAIT", "UNIQ_KEY", "a", "b", "zz", "中文",
+                    "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11",
+                    "k12", "k13", "k14", "k15", "k16", "k17", "k18", "k19", "k20", "k21",
+                ]), "[a-z0-9]{1,3}"),
+                0..40,
+            ),
+            trailing in proptest::bool::ANY,
+            removed in proptest::sample::select(vec!["WAIT", "POP_CK", "k3", "Aa"]),
+            added in proptest::collection::vec(
+                (proptest::sample::select(vec!["CLUSTER", "MSG_REGION", "TRACE_ON", "BB", "k5"]), "[a-z]{1,2}"),
+                0..4,
+            ),
+        ) {
+            let mut text = String::new();
+            for (k, v) in &entries {
+                text.push_str(k);
+                text.push(NAME_VALUE_SEPARATOR);
+                text.push_str(v);
+                text.push(PROPERTY_SEPARATOR);
+            }
+            if !trailing {
+                text.pop();
+            }
+            let decoded = Properties::decode(&text);
+            let mut fresh = Properties::new();
+            for (k, v) in decoded.iter() {
+                fresh.insert(k, v);
+            }
+            fresh.set_trailing_separator(trailing);
+            let mut in_place = decoded.into_java_order();
+            proptest::prop_assert_eq!(in_place.trailing_separator(), trailing || text.is_empty());
+            in_place.set_trailing_separator(trailing);
+            let seq = |p: &Properties| -> Vec<(String, String)> {
+                p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+            };
+            proptest::prop_assert_eq!(seq(&in_place), seq(&fresh));
+            proptest::prop_assert_eq!(in_place.encode(), fresh.encode());
+            proptest::prop_assert_eq!(in_place.remove(removed), fresh.remove(removed));
+            for (k, v) in &added {
+                proptest::prop_assert_eq!(in_place.insert(*k, v.as_str()), fresh.insert(*k, v.as_str()));
+            }
+            proptest::prop_assert_eq!(seq(&in_place), seq(&fresh));
+            proptest::prop_assert_eq!(in_place.encode(), fresh.encode());
+            proptest::prop_assert_eq!(in_place.encoded_len(), fresh.encode().len());
+        }
     }
 
     #[test]
