@@ -2,8 +2,9 @@
 //! `org.apache.rocketmq.example.benchmark.Consumer` (20 consume threads, one message per
 //! listener call). Prints consume TPS, born-to-consume (B2C) and store-to-consume (S2C)
 //! latency (average, p50, p99, max, from a histogram of 0.1 ms buckets: the consumer's
-//! clock in microseconds against the messages' millisecond timestamps) and the
-//! process's CPU time per message over the measured window (after a warm-up).
+//! clock in microseconds against the messages' millisecond timestamps), the process's
+//! CPU time per message over the measured window (after a warm-up), and its threads'
+//! wait for a CPU per run and runs (times put on a CPU) per message.
 //!
 //! ```text
 //! cargo run --release -p examples --example consumer_bench -- \
@@ -321,6 +322,13 @@ async fn run(o: Options) -> anyhow::Result<()> {
         0.0
     };
     let count = tally.count.load(Ordering::Relaxed);
+    // Times a thread of this process was put on a CPU, per message: how many wake-ups
+    // the messages cost.
+    let runs_per_msg = if count > 0 {
+        runs as f64 / count as f64
+    } else {
+        0.0
+    };
     consumer.close().await;
     let tps = count as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
     let (b2c, s2c) = (&tally.b2c, &tally.s2c);
@@ -331,7 +339,7 @@ async fn run(o: Options) -> anyhow::Result<()> {
         std::fs::write(path, text).with_context(|| format!("writing {path}"))?;
     }
     println!(
-        "rust msgs={count} secs={:.1} tps={tps:.0} b2c_avg_ms={:.3} b2c_p50_ms={:.1} b2c_p99_ms={:.1} b2c_max_ms={:.1} s2c_avg_ms={:.3} s2c_p50_ms={:.1} s2c_p99_ms={:.1} s2c_max_ms={:.1} cpu_s={cpu:.2} cpu_us_per_msg={:.2} runq_wait_us_per_run={runq_us:.1}",
+        "rust msgs={count} secs={:.1} tps={tps:.0} b2c_avg_ms={:.3} b2c_p50_ms={:.1} b2c_p99_ms={:.1} b2c_max_ms={:.1} s2c_avg_ms={:.3} s2c_p50_ms={:.1} s2c_p99_ms={:.1} s2c_max_ms={:.1} cpu_s={cpu:.2} cpu_us_per_msg={:.2} runq_wait_us_per_run={runq_us:.1} runs_per_msg={runs_per_msg:.3}",
         elapsed.as_secs_f64(),
         b2c.average_ms(),
         b2c.percentile(0.50),
