@@ -38,6 +38,12 @@ pub(crate) fn broker_properties(
             store.join("commitlog").display().to_string(),
         ),
         ("diskMaxUsedSpaceRatio", "95".to_owned()),
+        // Tests run on a loaded 2-core machine, where a send can sit in the broker's queue,
+        // or the commit-log lock be held, longer than Java's defaults (200 ms, 1 s) allow
+        // before the broker sheds it with SYSTEM_BUSY, which the Java client does not
+        // retry (a CI run failed so). 3 s is the clients' own send timeout.
+        ("waitTimeMillsInSendQueue", "3000".to_owned()),
+        ("osPageCacheBusyTimeOutMills", "3000".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

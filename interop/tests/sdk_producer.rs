@@ -54,9 +54,6 @@ const BROKER_CONF: &[(&str, &str)] = &[
     // 5.x writes the op records of ended transactions in batches (every 3 s by default);
     // a check before they are written would ask about decided transactions again.
     ("transactionOpBatchInterval", "200"),
-    // A loaded 2-core CI machine: let sends wait in the broker's queue up to 1 s before it
-    // sheds them with SYSTEM_BUSY (default 200 ms).
-    ("waitTimeMillsInSendQueue", "1000"),
 ];
 
 /// One broker setup at a time: each starts JVMs or an embedded broker, and the machine
