@@ -7,10 +7,12 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+// Tokio's clock, like the connection's deadlines: a paused test clock applies to both.
+use tokio::time::Instant;
 
 use super::builder::ProducerBuilder;
 use super::fault::FaultTolerance;
@@ -584,7 +586,7 @@ impl Inner {
                 .await
                 .map(|()| None),
             _ => match remoting
-                .invoke_until(&addr, command, deadline.into(), remaining)
+                .invoke_until(&addr, command, deadline, remaining)
                 .await
             {
                 Ok(reply) => self.result(&queue.broker_name, reply).map(Some),
