@@ -478,9 +478,24 @@ struct Slot {
     /// Held until the response is queued.
     _permit: Option<OwnedSemaphorePermit>,
     /// The request as the after-hooks see it (kept only when there are hooks).
-    kept: Option<RemotingCommand>,
+    kept: Option<Box<RemotingCommand>>,
     /// `Joined` while the run's handler owes the answer; else the response (final).
-    state: Prepared<()>,
+    state: SlotState,
+}
+
+/// Where a request of a run stands. Boxed answers keep slots small: most requests of a
+/// run are answered by the run handler.
+enum SlotState {
+    /// The run's handler owes the answer.
+    Joined,
+    /// Answered already: the final response (`None`: nothing to send).
+    Answered(Option<Box<RemotingCommand>>),
+}
+
+impl SlotState {
+    fn answered(response: Option<RemotingCommand>) -> Self {
+        SlotState::Answered(response.map(Box::new))
+    }
 }
 
 impl Run {
@@ -515,10 +530,10 @@ impl Run {
             oneway,
             _permit: None,
             kept: None,
-            state: Prepared::Joined(()),
+            state: SlotState::Joined,
         };
         let Ok(permit) = Arc::clone(&self.endpoint.handler_permits).try_acquire_owned() else {
-            slot.state = Prepared::Answered(Some(busy(&request)));
+            slot.state = SlotState::answered(Some(busy(&request)));
             self.answers.slots.push(slot);
             return;
         };
@@ -527,9 +542,9 @@ impl Run {
         let hooks = &self.endpoint.config.hooks;
         if !hooks.is_empty() {
             let before = hooks.before(self.ctx.peer_addr(), &mut request);
-            slot.kept = Some(request.clone());
+            slot.kept = Some(Box::new(request.clone()));
             if let Err(err) = before {
-                slot.state = Prepared::Answered(Some(error_response(reply_to, &err)));
+                slot.state = SlotState::answered(Some(error_response(reply_to, &err)));
                 self.answers.slots.push(slot);
                 return;
             }
@@ -544,11 +559,11 @@ impl Run {
                 warn!(peer = self.ctx.peer_addr(), "request handler panicked");
                 return;
             }
-            Ok(Ok(Prepared::Joined(()))) => Prepared::Joined(()),
+            Ok(Ok(Prepared::Joined(()))) => SlotState::Joined,
             Ok(Ok(Prepared::Answered(answered))) => {
-                Prepared::Answered(answer(reply_to, in_request_type, Ok(answered)))
+                SlotState::answered(answer(reply_to, in_request_type, Ok(answered)))
             }
-            Ok(Err(err)) => Prepared::Answered(answer(reply_to, in_request_type, Err(err))),
+            Ok(Err(err)) => SlotState::answered(answer(reply_to, in_request_type, Err(err))),
         };
         self.answers.slots.push(slot);
     }
@@ -571,9 +586,9 @@ impl Answers {
         let mut results = results.map(Vec::into_iter);
         let mut out = Vec::with_capacity(self.slots.len());
         for slot in &mut self.slots {
-            let response = match std::mem::replace(&mut slot.state, Prepared::Answered(None)) {
-                Prepared::Answered(answered) => answered,
-                Prepared::Joined(()) => match results.as_mut().map(Iterator::next) {
+            let response = match std::mem::replace(&mut slot.state, SlotState::Answered(None)) {
+                SlotState::Answered(answered) => answered.map(|response| *response),
+                SlotState::Joined => match results.as_mut().map(Iterator::next) {
                     None => None,
                     Some(Some(result)) => answer(slot.reply_to, in_request_type, result),
                     Some(None) => {
