@@ -34,22 +34,16 @@ type Pending<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 /// Hands pulled messages to the listener in batches of the consume batch size.
 ///
 /// Called by the pull loop right after it queued its next pull. The batches run here, on
-/// the caller's task, while a permit is free and the listener finishes them at their
-/// first poll (the common case of a listener that does not wait): settled on the spot,
-/// with no task to spawn and no turn of the scheduler between the pull's answer and the
-/// listener. Live traffic mostly brings one message per pull, so it goes this way.
-///
-/// After the first batch, the rest of a pull of several (a backlog) waits for one turn of
-/// the scheduler ([`yield_once`]): the connection's task, woken when the next pull was
-/// queued, writes it first, so the broker reads the next batch while these are consumed.
-/// They then run here too, up to [`INLINE_BUDGET`] of listener time per pull, without a
-/// task of their own.
-///
-/// What cannot finish here goes to a task, where batches run concurrently up to the
-/// consumer's parallelism (Java submits each batch to its consume thread pool): a
-/// listener that has to wait (its future continues in a task), a batch without a free
-/// permit, and what is left after the budget.
-pub(crate) async fn submit(
+/// the caller's task, while the listener finishes each one at its first poll (the common
+/// case of a listener that does not wait) and a permit is free: settled on the spot, with
+/// no task to spawn and no turn of the scheduler between the pull's answer and the
+/// listener (on a one-thread runtime, a consume task would also wait behind the socket
+/// write of the next pull). What is left goes to a task of its own, where batches run
+/// concurrently up to the consumer's parallelism (Java submits each batch to its consume
+/// thread pool): a batch whose listener has to wait (its future continues in a task),
+/// batches beyond the free permits, and everything once [`INLINE_BUDGET`] has been spent
+/// here (a slow listener does not hold up the queue's pulls).
+pub(crate) fn submit(
     core: &Arc<Core>,
     queue: &MessageQueue,
     pq: &Arc<ProcessQueue>,
@@ -69,29 +63,12 @@ pub(crate) async fn submit(
     let mut left = Vec::new();
     // One clock read per batch settled on the spot: its end is the next one's start.
     let mut now = Instant::now();
-    let mut budget_end = None;
-    loop {
+    let budget_end = now + INLINE_BUDGET;
+    while now < budget_end {
         let chunk: Vec<ReceivedMessage> = msgs.by_ref().take(batch).collect();
         if chunk.is_empty() {
             break;
         }
-        match budget_end {
-            None if settled.batches > 0 => {
-                // More than one batch: let the next pull be written first. What was
-                // settled is applied before, as this task may end at the yield.
-                settled.report(core, queue, pq);
-                settled = Settled::default();
-                yield_once().await;
-                now = Instant::now();
-                budget_end = Some(now + INLINE_BUDGET);
-            }
-            Some(end) if now >= end => {
-                left = chunk;
-                break;
-            }
-            _ => {}
-        }
-        settled.batches += 1;
         if pq.is_dropped() || core.is_closing() {
             settled.report(core, queue, pq);
             return;
@@ -159,27 +136,9 @@ pub(crate) async fn submit(
     });
 }
 
-/// Listener time a pull's batches after the first may take on the pull loop's task
-/// before the rest goes to a consuming task: bounds how long a listener that is slow but
-/// never waits holds up the loop's next round.
+/// Most time [`submit`] spends calling the listener on the pull loop's task before it
+/// hands the rest of a pull to a task of its own.
 const INLINE_BUDGET: Duration = Duration::from_millis(1);
-
-/// Returns `Pending` once, scheduling the task again at once: on a one-thread runtime it
-/// runs again after the tasks already woken (the connection's writer among them), with
-/// no extra look at the I/O driver in between (`tokio::task::yield_now` defers its
-/// wake-up until after one).
-async fn yield_once() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await;
-}
 
 /// A consume permit taken with `try_acquire` and forgotten, so that a task can hold it:
 /// given back when dropped.
@@ -194,8 +153,6 @@ impl Drop for Held {
 /// Results settled on the spot, reported together when the pull's batches have started.
 #[derive(Default)]
 struct Settled {
-    /// Batches started on the pull loop's task.
-    batches: usize,
     consumes: usize,
     ok: usize,
     /// Consume time, summed per batch in whole milliseconds as the statistics keep it.
@@ -226,21 +183,6 @@ impl Settled {
             core.offsets.update(queue, offset, true);
         }
     }
-}
-
-/// Consumes `msgs` in a task of their own (messages retried here after a failed send
-/// back).
-fn consume_later(
-    core: &Arc<Core>,
-    queue: &MessageQueue,
-    pq: &Arc<ProcessQueue>,
-    msgs: Vec<ReceivedMessage>,
-) {
-    let user_queue = Arc::new(core.user_queue(queue));
-    let (core2, queue2, pq2) = (Arc::clone(core), queue.clone(), Arc::clone(pq));
-    core.consuming.spawn(async move {
-        consume_pull(&core2, &queue2, &user_queue, &pq2, msgs).await;
-    });
 }
 
 /// Consumes what [`submit`] left of a pull, batch by batch, in a task: batches settled
@@ -479,7 +421,7 @@ async fn apply(
             let (core2, queue2, pq2) = (Arc::clone(core), queue.clone(), Arc::clone(pq));
             core.consuming.spawn(async move {
                 if core2.background.sleep(RETRY_LOCALLY_AFTER).await {
-                    consume_later(&core2, &queue2, &pq2, back_failed);
+                    submit(&core2, &queue2, &pq2, back_failed);
                 }
             });
         }
@@ -517,48 +459,5 @@ pub(crate) async fn clean_expired(core: &Arc<Core>) {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::task::Wake;
-
-    use super::*;
-
-    struct Count(AtomicUsize);
-
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    #[test]
-    fn yield_once_is_pending_once_and_schedules_itself_again() {
-        let count = Arc::new(Count(AtomicUsize::new(0)));
-        let waker = Waker::from(Arc::clone(&count));
-        let mut cx = Context::from_waker(&waker);
-        let mut fut = std::pin::pin!(yield_once());
-        assert!(fut.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(
-            count.0.load(Ordering::SeqCst),
-            1,
-            "woken before returning Pending"
-        );
-        assert!(fut.as_mut().poll(&mut cx).is_ready());
-        assert_eq!(count.0.load(Ordering::SeqCst), 1);
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn yield_once_lets_tasks_already_woken_run_first() {
-        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let o = Arc::clone(&order);
-        let other = tokio::spawn(async move { o.lock().unwrap().push("other") });
-        yield_once().await;
-        order.lock().unwrap().push("after yield");
-        other.await.unwrap();
-        assert_eq!(*order.lock().unwrap(), ["other", "after yield"]);
     }
 }

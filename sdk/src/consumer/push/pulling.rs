@@ -49,8 +49,8 @@ enum Next {
 /// the listener runs (Java's pull service asks again right after submitting); handed
 /// over at once when the loop waits instead. They are already in the process queue (flow
 /// control counts them). When the loop is cancelled (the queue was dropped, or the
-/// consumer is closing) any left here, or not yet consumed by [`Deferred::flush`], are
-/// not consumed: their offsets were not committed, so they are delivered again.
+/// consumer is closing) any left here are not consumed: their offsets were not
+/// committed, so they are delivered again.
 struct Deferred<'a> {
     core: &'a Arc<Core>,
     queue: &'a MessageQueue,
@@ -61,14 +61,14 @@ struct Deferred<'a> {
 impl Deferred<'_> {
     /// Hands the messages to the consume service, which runs the listener on this task
     /// for what finishes at once (see [`concurrent::submit`]).
-    async fn flush(&mut self) {
+    fn flush(&mut self) {
         if self.msgs.is_empty() {
             return;
         }
         let msgs = std::mem::take(&mut self.msgs);
         // A dropped queue or a closing consumer would not consume them anyway.
         if !self.pq.is_dropped() && !self.core.is_closing() {
-            concurrent::submit(self.core, self.queue, self.pq, msgs).await;
+            concurrent::submit(self.core, self.queue, self.pq, msgs);
         }
     }
 }
@@ -95,7 +95,7 @@ async fn run(core: &Arc<Core>, queue: &MessageQueue, pq: &Arc<ProcessQueue>, off
         match next {
             Next::Now => {}
             Next::After(delay) => {
-                deferred.flush().await;
+                deferred.flush();
                 tokio::time::sleep(delay).await;
             }
             Next::Stop => return,
@@ -174,7 +174,7 @@ async fn round(
     // The first poll queues the request on the connection; the last pull's messages go
     // to the listener after it.
     let first = poll_fn(|cx| Poll::Ready(pull.as_mut().poll(cx))).await;
-    deferred.flush().await;
+    deferred.flush();
     let result = match first {
         Poll::Ready(r) => r,
         Poll::Pending => tokio::select! {
