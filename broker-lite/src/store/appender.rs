@@ -181,8 +181,8 @@ impl Store {
         (outcome.appended, outcome.error)
     }
 
-    /// Appends several submissions (each a message or the messages of a batch) with one
-    /// [`append_all`](Self::append_all) call on this thread: one commit-log write per
+    /// Appends several submissions (each a message or the messages of a batch) in one
+    /// pass on this thread, as one batch is appended: one commit-log write per
     /// segment and one consume-queue write per queue for all of them. Returns, per
     /// submission in order, what was stored and, when one of its messages failed, why.
     /// With [`FlushMode::Sync`] it returns after one fsync covering them. Blocking, like
