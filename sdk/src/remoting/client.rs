@@ -187,8 +187,7 @@ impl RemotingClient {
         if let Some(connection) = self.open_connection(addr) {
             return connection.invoke(request, timeout).await;
         }
-        let deadline = Endpoint::deadline(timeout);
-        self.invoke_connecting(addr, request, deadline, timeout)
+        self.invoke_until(addr, request, Endpoint::deadline(timeout), timeout)
             .await
     }
 
@@ -202,22 +201,11 @@ impl RemotingClient {
         deadline: tokio::time::Instant,
         timeout: Duration,
     ) -> Result<RemotingCommand> {
-        if let Some(connection) = self.open_connection(addr) {
-            return connection.invoke_until(request, deadline, timeout).await;
-        }
-        self.invoke_connecting(addr, request, deadline, timeout)
-            .await
-    }
-
-    async fn invoke_connecting(
-        &self,
-        addr: &str,
-        request: RemotingCommand,
-        deadline: tokio::time::Instant,
-        timeout: Duration,
-    ) -> Result<RemotingCommand> {
-        let connection = self.connection_by(addr, deadline, timeout).await?;
-        // The whole timeout is reported, not what was left of it after connecting.
+        let connection = match self.open_connection(addr) {
+            Some(connection) => connection,
+            // The whole timeout is reported, not what was left of it after connecting.
+            None => self.connection_by(addr, deadline, timeout).await?,
+        };
         connection.invoke_until(request, deadline, timeout).await
     }
 

@@ -454,6 +454,21 @@ fn java_hash_map_capacity(len: usize, initial: usize) -> usize {
 mod tests {
     use super::*;
 
+    /// `entries` written as a property text, with or without the last separator.
+    fn property_text<K: AsRef<str>, V: AsRef<str>>(entries: &[(K, V)], trailing: bool) -> String {
+        let mut text = String::new();
+        for (k, v) in entries {
+            text.push_str(k.as_ref());
+            text.push(NAME_VALUE_SEPARATOR);
+            text.push_str(v.as_ref());
+            text.push(PROPERTY_SEPARATOR);
+        }
+        if !trailing {
+            text.pop();
+        }
+        text
+    }
+
     #[test]
     fn fresh_properties_follow_java_hash_order() {
         // Order printed by OpenJDK 17 for a HashMap filled in this insertion order.
@@ -536,16 +551,7 @@ mod tests {
                 0..4,
             ),
         ) {
-            let mut text = String::new();
-            for (k, v) in &entries {
-                text.push_str(k);
-                text.push(NAME_VALUE_SEPARATOR);
-                text.push_str(v);
-                text.push(PROPERTY_SEPARATOR);
-            }
-            if !trailing {
-                text.pop();
-            }
+            let text = property_text(&entries, trailing);
             let decoded = Properties::decode(&text);
             let mut fresh = Properties::new();
             for (k, v) in decoded.iter() {
@@ -785,16 +791,7 @@ mod tests {
             entries in proptest::collection::vec(("[A-Ca-c_]{0,3}", "[a-z0-9\u{1}é]{0,4}"), 0..24),
             trailing in proptest::bool::ANY,
         ) {
-            let mut text = String::new();
-            for (k, v) in &entries {
-                text.push_str(k);
-                text.push(NAME_VALUE_SEPARATOR);
-                text.push_str(v);
-                text.push(PROPERTY_SEPARATOR);
-            }
-            if !trailing {
-                text.pop();
-            }
+            let text = property_text(&entries, trailing);
             assert_same_as_three_pass(text.as_bytes())?;
         }
     }
