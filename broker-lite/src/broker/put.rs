@@ -106,16 +106,21 @@ pub(crate) async fn put(state: &Arc<State>, msg: StoredMessage) -> Result<PutOut
 
 /// [`put`], started: done at once under ASYNC_FLUSH.
 pub(crate) fn start_put(state: &Arc<State>, mut msg: StoredMessage) -> Putting<PutOutcome> {
+    rewrite(state, &mut msg);
+    start_put_raw(state, msg)
+}
+
+/// The rewrites [`put`] applies before storing: the 5.x timer, then the delay level.
+fn rewrite(state: &State, msg: &mut StoredMessage) {
     // A timer the rewrite refuses is stored as a plain message here; producers' sends
     // check it first and get Java's refusal (see `send`).
-    if rewrite_timer(&mut msg, now_ms()).is_err() {
+    if rewrite_timer(msg, now_ms()).is_err() {
         tracing::warn!(
             topic = msg.message.topic(),
             "invalid timer properties ignored"
         );
     }
-    rewrite_delay(state, &mut msg);
-    start_put_raw(state, msg)
+    rewrite_delay(state, msg);
 }
 
 /// Stores `msg` as it is (no delay rewrite).
@@ -197,13 +202,7 @@ pub(crate) fn start_put_all(
     for PutJob { mut msgs, single } in jobs {
         if single {
             for msg in &mut msgs {
-                if rewrite_timer(msg, now_ms()).is_err() {
-                    tracing::warn!(
-                        topic = msg.message.topic(),
-                        "invalid timer properties ignored"
-                    );
-                }
-                rewrite_delay(state, msg);
+                rewrite(state, msg);
             }
         }
         match batch_target(&msgs) {
