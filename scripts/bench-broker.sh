@@ -18,11 +18,18 @@
 #               written plus store writes; Java writes its commit log through mmap)
 #   phase B     Consumer (new group) + Producer together for DURATION s on a second 8-queue
 #               topic (so there is no backlog from phase A): the tool's consume
-#               TPS and RT lines, broker CPU per message produced (each is also consumed)
+#               TPS and RT lines, broker CPU per message produced (each is also consumed),
+#               the Producer's and the Consumer's CPU per message, and the Consumer's
+#               read-type system calls per message (/proc/<pid>/io syscr: about one per
+#               pull answer received, so a low figure means many messages per pull)
 #   memory      VmHWM (peak RSS) and VmRSS of the broker process at the end
 # Then prints a markdown table with the ratios broker-lite / Java.
 #
-# Usage: scripts/bench-broker.sh [--duration S] [--warmup S] [--only lite|java] [--keep]
+# Usage: scripts/bench-broker.sh [--duration S] [--warmup S] [--only lite|java]
+#                               [--phases AB|A|B] [--keep]
+#   --phases runs only phase A or only phase B (default: both). Phase A also warms up the
+#   Java broker's JIT: without it the Java broker is far slower in phase B, so B alone only
+#   serves to compare broker-lite builds.
 #   --keep leaves the scratch directory (logs, stores) for inspection.
 # A/B: BROKER_LITE_BIN=<binary> runs another broker-lite build, BROKER_LITE_ARGS="..."
 #   adds options to its command line (e.g. "--threads 2").
@@ -34,17 +41,20 @@ CACHE="${ROCKETMQ_RS_CACHE:-$HOME/.cache/rocketmq-rs}/java"
 DURATION=30
 WARMUP=10
 ONLY=""
+PHASES=AB
 KEEP=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
     --warmup) WARMUP="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
+    --phases) PHASES="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "bench-broker.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
+case "$PHASES" in AB|A|B) ;; *) echo "bench-broker.sh: --phases takes AB, A or B" >&2; exit 2 ;; esac
 
 die() { echo "bench-broker.sh: ERROR: $*" >&2; exit 1; }
 log() { echo "bench-broker.sh: $*" >&2; }
@@ -158,40 +168,49 @@ run_phases() {
   local topic_b="${TOPIC}B"
   "$PROBE" create-topic "$broker" "$ns" "$TOPIC" 8 >&2 || die "$k: cannot create $TOPIC"
   "$PROBE" create-topic "$broker" "$ns" "$topic_b" 8 >&2 || die "$k: cannot create $topic_b"
-  local c0 c1 t0 t1 u0 u1 p0 p1 prod cons
+  local c0 c1 t0 t1 u0 u1 p0 p1 q0 q1 r0 r1 prod cons
 
-  log "$k: phase A, Producer alone (${WARMUP}s warm-up + ${DURATION}s)"
-  java_tool "$WORK/$k-producer-a.log" org.apache.rocketmq.example.benchmark.Producer \
-    -n "$ns" -t "$TOPIC" -w 16 -s 128 -ri 5000
-  prod="$LAST_PID"
-  sleep "$WARMUP"
-  c0="$("$PROBE" count "$broker" "$TOPIC" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"; p0="$(cpu_ticks "$prod")"; w0="$(syscw "$pid")"
-  sleep "$DURATION"
-  c1="$("$PROBE" count "$broker" "$TOPIC" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"; p1="$(cpu_ticks "$prod")"; w1="$(syscw "$pid")"
-  stop_pid "$prod"
-  R[$k.a_writes]="$(python3 -c "m = $c1 - $c0; print(round(($w1 - $w0) / m, 2) if m else 'n/a')")"
-  R[$k.a_client_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($p1 - $p0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
-  R[$k.a_msgs]=$((c1 - c0))
-  R[$k.a_tps]="$(python3 -c "print(round(($c1 - $c0) / (($t1 - $t0) / 1e9)))")"
-  R[$k.a_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($u1 - $u0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
-  read -r R[$k.a_tool_tps] R[$k.a_avg_rt] R[$k.a_max_rt] R[$k.a_lines] < <(parse_producer "$WORK/$k-producer-a.log")
+  if [[ "$PHASES" == *A* ]]; then
+    log "$k: phase A, Producer alone (${WARMUP}s warm-up + ${DURATION}s)"
+    java_tool "$WORK/$k-producer-a.log" org.apache.rocketmq.example.benchmark.Producer \
+      -n "$ns" -t "$TOPIC" -w 16 -s 128 -ri 5000
+    prod="$LAST_PID"
+    sleep "$WARMUP"
+    c0="$("$PROBE" count "$broker" "$TOPIC" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"; p0="$(cpu_ticks "$prod")"; w0="$(syscw "$pid")"
+    sleep "$DURATION"
+    c1="$("$PROBE" count "$broker" "$TOPIC" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"; p1="$(cpu_ticks "$prod")"; w1="$(syscw "$pid")"
+    stop_pid "$prod"
+    R[$k.a_writes]="$(python3 -c "m = $c1 - $c0; print(round(($w1 - $w0) / m, 2) if m else 'n/a')")"
+    R[$k.a_client_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($p1 - $p0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
+    R[$k.a_msgs]=$((c1 - c0))
+    R[$k.a_tps]="$(python3 -c "print(round(($c1 - $c0) / (($t1 - $t0) / 1e9)))")"
+    R[$k.a_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($u1 - $u0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
+    read -r R[$k.a_tool_tps] R[$k.a_avg_rt] R[$k.a_max_rt] R[$k.a_lines] < <(parse_producer "$WORK/$k-producer-a.log")
+  fi
 
-  log "$k: phase B, Consumer + Producer (${WARMUP}s warm-up + ${DURATION}s)"
-  java_tool "$WORK/$k-consumer-b.log" org.apache.rocketmq.example.benchmark.Consumer \
-    -n "$ns" -t "$topic_b" -w 16 -g "bench_consumer_$k" -ri 5000
-  cons="$LAST_PID"
-  wait_for_line "$WORK/$k-consumer-b.log" "Consumer Started" "$cons" 60
-  java_tool "$WORK/$k-producer-b.log" org.apache.rocketmq.example.benchmark.Producer \
-    -n "$ns" -t "$topic_b" -w 16 -s 128 -ri 5000
-  prod="$LAST_PID"
-  sleep "$WARMUP"
-  c0="$("$PROBE" count "$broker" "$topic_b" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"
-  sleep "$DURATION"
-  c1="$("$PROBE" count "$broker" "$topic_b" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"
-  stop_pid "$prod"; stop_pid "$cons"
-  R[$k.b_tps]="$(python3 -c "print(round(($c1 - $c0) / (($t1 - $t0) / 1e9)))")"
-  R[$k.b_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($u1 - $u0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
-  read -r R[$k.b_cons_tps] R[$k.b_b2c_rt] R[$k.b_b2c_max] R[$k.b_lines] < <(parse_consumer "$WORK/$k-consumer-b.log")
+  if [[ "$PHASES" == *B* ]]; then
+    log "$k: phase B, Consumer + Producer (${WARMUP}s warm-up + ${DURATION}s)"
+    java_tool "$WORK/$k-consumer-b.log" org.apache.rocketmq.example.benchmark.Consumer \
+      -n "$ns" -t "$topic_b" -w 16 -g "bench_consumer_$k" -ri 5000
+    cons="$LAST_PID"
+    wait_for_line "$WORK/$k-consumer-b.log" "Consumer Started" "$cons" 60
+    java_tool "$WORK/$k-producer-b.log" org.apache.rocketmq.example.benchmark.Producer \
+      -n "$ns" -t "$topic_b" -w 16 -s 128 -ri 5000
+    prod="$LAST_PID"
+    sleep "$WARMUP"
+    c0="$("$PROBE" count "$broker" "$topic_b" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"
+    p0="$(cpu_ticks "$prod")"; q0="$(cpu_ticks "$cons")"; r0="$(awk '/^syscr/ {print $2}' "/proc/$cons/io")"
+    sleep "$DURATION"
+    c1="$("$PROBE" count "$broker" "$topic_b" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"
+    p1="$(cpu_ticks "$prod")"; q1="$(cpu_ticks "$cons")"; r1="$(awk '/^syscr/ {print $2}' "/proc/$cons/io")"
+    stop_pid "$prod"; stop_pid "$cons"
+    R[$k.b_prod_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($p1 - $p0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
+    R[$k.b_cons_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($q1 - $q0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
+    R[$k.b_cons_reads]="$(python3 -c "m = $c1 - $c0; print(round(($r1 - $r0) / m, 3) if m else 'n/a')")"
+    R[$k.b_tps]="$(python3 -c "print(round(($c1 - $c0) / (($t1 - $t0) / 1e9)))")"
+    R[$k.b_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($u1 - $u0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
+    read -r R[$k.b_cons_tps] R[$k.b_b2c_rt] R[$k.b_b2c_max] R[$k.b_lines] < <(parse_consumer "$WORK/$k-consumer-b.log")
+  fi
   R[$k.hwm_mib]="$(( $(status_kib "$pid" VmHWM) / 1024 ))"
   R[$k.rss_mib]="$(( $(status_kib "$pid" VmRSS) / 1024 ))"
 }
@@ -324,5 +343,8 @@ row "B: consume TPS, tool's mean of 10-s windows" b_cons_tps
 row "B: consume average born-to-consume RT (ms)" b_b2c_rt
 row "B: consume max born-to-consume RT (ms)" b_b2c_max
 row "B: broker CPU per message produced and consumed (µs)" b_cpu_us
+row "B: Producer (Java client) CPU per message (µs)" b_prod_cpu_us
+row "B: Consumer (Java client) CPU per message (µs)" b_cons_cpu_us
+row "B: Consumer read calls per message" b_cons_reads
 row "broker peak RSS, VmHWM (MiB)" hwm_mib
 row "broker RSS at the end, VmRSS (MiB)" rss_mib

@@ -156,6 +156,14 @@ pub struct BrokerConfig {
     /// `shortPollingTimeMills`). Default `1s`.
     #[serde(with = "duration")]
     pub short_polling_time: Duration,
+    /// How long a held pull waits, once a message has arrived on its queue, before it reads
+    /// and answers, so that messages arriving close together go out in one answer. The
+    /// Java broker behaves alike: it hands new messages to held pulls in passes about 1 ms
+    /// apart. A consumer then gets fewer, fuller answers, which saves CPU on both sides
+    /// under load, for about a millisecond more latency. `0ms` answers at once. Default
+    /// `1ms`.
+    #[serde(with = "duration")]
+    pub pull_wake_delay: Duration,
     /// Evaluate SQL92 subscriptions (Java `enablePropertyFilter`; Java's default is
     /// `false`, broker-lite's `true` so filters work out of the box).
     pub enable_property_filter: bool,
@@ -203,6 +211,7 @@ impl Default for BrokerConfig {
             auto_create_subscription_group: true,
             long_polling_enable: true,
             short_polling_time: Duration::from_secs(1),
+            pull_wake_delay: Duration::from_millis(1),
             enable_property_filter: true,
             message_delay_level: DEFAULT_DELAY_LEVELS.into(),
             queue_lock_expiry: Duration::from_secs(60),

@@ -652,6 +652,40 @@ async fn long_poll_wakes_on_arrival_and_times_out() {
 }
 
 #[tokio::test]
+async fn a_woken_pull_takes_the_messages_right_behind_the_first() {
+    // A long delay, so that the test does not depend on the machine's speed.
+    let env = Env::start_with(|c| c.pull_wake_delay = Duration::from_secs(20)).await;
+    let topic = unique("Behind");
+    env.send_ok(&topic, 0, "").await;
+    let held_pull = |suspend_millis: i64| {
+        let mut h = pull_header("CG", &topic, 0, 1);
+        h.sys_flag |= PULL_SUSPEND;
+        h.suspend_timeout_millis = suspend_millis;
+        RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(&h)
+    };
+
+    // The wait after the arrival is cut at the pull's suspend time.
+    let held = env
+        .client
+        .invoke_async(&env.addr, held_pull(1_500), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    for tag in ["a", "b", "c"] {
+        env.send_ok(&topic, 0, &format!("TAGS\u{1}{tag}\u{2}"))
+            .await;
+    }
+    let r = held.await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert_eq!(r.code, ResponseCode::SUCCESS.0, "{:?}", r.remark);
+    let tags: Vec<_> = decode(&r.body)
+        .iter()
+        .map(|m| m.message.tags().unwrap().to_owned())
+        .collect();
+    assert_eq!(tags, ["a", "b", "c"], "one answer for the three arrivals");
+}
+
+#[tokio::test]
 async fn short_polling_when_long_polling_is_off() {
     let env = Env::start_with(|c| {
         c.long_polling_enable = false;

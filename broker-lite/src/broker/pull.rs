@@ -14,8 +14,10 @@
 //! gone -> PULL_OFFSET_MOVED; the remark is the status name. A PULL_NOT_FOUND with the
 //! sysFlag's suspend bit set is held (long polling, see `long_poll`) until a message
 //! arrives or `suspendTimeoutMillis` (or `short_polling_time` when long polling is off)
-//! passes, then answered with the result of a fresh read; a held pull whose connection
-//! closes is dropped. The commit offset carried by the pull (commit bit) is stored first;
+//! passes, then answered with the result of a fresh read (taken `pull_wake_delay` after
+//! the arrival, so that messages arriving together share one answer, as the Java broker's
+//! dispatch passes about 1 ms apart make them); a held pull whose connection closes is
+//! dropped. The commit offset carried by the pull (commit bit) is stored first;
 //! a pending server-side offset reset (5.x) is answered first instead, with
 //! PULL_OFFSET_MOVED / `OFFSET_RESET` and the reset offset as the next one.
 //!
@@ -137,14 +139,23 @@ async fn pull(state: &Arc<State>, ctx: &RequestContext, request: RemotingCommand
         }
         let seen = result.max_offset.max(seen_max.unwrap_or(0));
         seen_max = Some(seen);
-        tokio::select! {
-            _ = waiter.wait(seen, deadline - now) => {}
+        let arrived = tokio::select! {
+            arrived = waiter.wait(seen, deadline - now) => arrived,
             () = ctx.connection().closed() => return Ok(None),
-            () = state.holds.closing() => {}
-        }
+            () = state.holds.closing() => false,
+        };
         if state.holds.is_closing() {
             let result = read(state, &pull).await?;
             return Ok(Some(respond(state, &pull, result)));
+        }
+        if arrived && !config.pull_wake_delay.is_zero() {
+            // Let the messages arriving right behind this one join its answer.
+            let until = deadline.min(Instant::now() + config.pull_wake_delay);
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => {}
+                () = ctx.connection().closed() => return Ok(None),
+                () = state.holds.closing() => {}
+            }
         }
     }
 }
