@@ -186,3 +186,133 @@ async fn broker_task_aborted_with_namesrv_up_loses_nothing_acknowledged() -> any
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
+
+/// The broker's producer connections for `group`, by client id (empty when it knows none).
+async fn producer_ids(client: &rocketmq::client::Client, broker: &str, group: &str) -> Vec<String> {
+    use rocketmq::protocol::header::GetProducerConnectionListRequestHeader;
+    use rocketmq::protocol::request::GetProducerConnectionList;
+    let request = GetProducerConnectionList(GetProducerConnectionListRequestHeader {
+        producer_group: group.to_owned(),
+        ..Default::default()
+    });
+    match client.call(broker, &request, Duration::from_secs(3)).await {
+        Ok(list) => list
+            .connection_set
+            .into_iter()
+            .map(|c| c.client_id)
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// After a broker restart (its client table starts empty), a client that reconnects
+/// sends it the heartbeat at once (Java 5.x's heartbeat on a new channel), long before its
+/// periodic heartbeat (an hour here). A client with the option off stays unknown: nothing
+/// else registers it in that time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_broker_knows_a_client_again_on_its_reconnect() -> anyhow::Result<()> {
+    let ns_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let namesrv = ns_listener.local_addr()?.to_string();
+    let ns_task = tokio::spawn(broker_lite::run(
+        broker_lite::Listeners {
+            namesrv: Some(ns_listener),
+            broker: None,
+        },
+        BrokerLiteConfig::default(),
+        std::future::pending(),
+    ));
+    let dir = std::env::temp_dir().join(unique("reconnect-hb"));
+    std::fs::create_dir_all(&dir)?;
+    let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let broker_addr = probe.local_addr()?;
+    drop(probe);
+    let mut broker = start_broker(broker_addr, &namesrv, &dir).await?;
+    let env = Env::new(
+        "broker-lite",
+        namesrv.clone(),
+        broker_addr.to_string(),
+        "broker-a",
+    );
+    let result = async {
+        let topic = env.topic("reconnect_hb", 2).await?;
+        let admin = rocketmq::client::Client::builder()
+            .namesrv_addr(namesrv.as_str())
+            .build()?;
+        let mut producers = Vec::new();
+        for on in [true, false] {
+            let client = rocketmq::client::Client::builder()
+                .namesrv_addr(namesrv.as_str())
+                .heartbeat_interval(Duration::from_secs(3600))
+                .heartbeat_on_connect(on)
+                .build()?;
+            let group = unique(if on { "hb_on_pg" } else { "hb_off_pg" });
+            let producer = rocketmq::producer::Producer::builder()
+                .client(client.clone())
+                .group(group.as_str())
+                .build()
+                .await?;
+            producers.push((client, group, producer));
+        }
+        let send_until_ok = |producer: &rocketmq::producer::Producer| {
+            let producer = producer.clone();
+            let topic = topic.clone();
+            async move {
+                let deadline = std::time::Instant::now() + LIMIT;
+                loop {
+                    let msg = rocketmq::protocol::message::Message::new(topic.as_str(), "x");
+                    match producer.send(msg).await {
+                        Ok(_) => return anyhow::Ok(()),
+                        Err(err) if std::time::Instant::now() < deadline => {
+                            eprintln!("send failed, again: {err}");
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                        }
+                        Err(err) => return Err(err.into()),
+                    }
+                }
+            }
+        };
+        for (_, _, producer) in &producers {
+            send_until_ok(producer).await?;
+        }
+
+        broker.abort();
+        let _ = (&mut broker).await;
+        broker = start_broker(broker_addr, &namesrv, &dir).await?;
+        for (_, _, producer) in &producers {
+            send_until_ok(producer).await?;
+        }
+
+        let (on_client, on_group, _) = &producers[0];
+        let want = on_client.config().client_id();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let ids = producer_ids(&admin, &env.broker, on_group).await;
+            if ids.contains(&want) {
+                break;
+            }
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "the restarted broker never heard of {want} (knows {ids:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (_, off_group, _) = &producers[1];
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let ids = producer_ids(&admin, &env.broker, off_group).await;
+        ensure!(
+            ids.is_empty(),
+            "with the option off nothing should register the client, yet {ids:?}"
+        );
+        for (client, _, producer) in producers {
+            producer.close().await;
+            client.close().await;
+        }
+        admin.close().await;
+        anyhow::Ok(())
+    }
+    .await;
+    broker.abort();
+    ns_task.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

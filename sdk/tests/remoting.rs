@@ -601,6 +601,49 @@ async fn close_connection_makes_the_next_request_reconnect() {
 }
 
 #[tokio::test]
+async fn on_connect_sees_every_new_connection_once() {
+    let server = echo_server().await;
+    let addr = server.local_addr().to_string();
+    let (tx, mut opened) = mpsc::unbounded_channel();
+    let client = RemotingClient::builder()
+        .on_connect(move |connection| {
+            // What a hook may do: send on the new connection from a task of its own.
+            let connection = connection.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let echoed = connection
+                    .invoke(RemotingCommand::request(ECHO), LONG)
+                    .await
+                    .map(|r| r.code);
+                let _ = tx.send((connection.id(), connection.peer_addr().to_owned(), echoed));
+            });
+        })
+        .build();
+
+    // Concurrent first requests share one connection: one call.
+    tokio::join!(ping(&client, &addr), ping(&client, &addr));
+    let first = client.connection(&addr).await.unwrap();
+    let (id, peer, echoed) = opened.recv().await.unwrap();
+    assert_eq!((id, peer.as_str()), (first.id(), addr.as_str()));
+    assert_eq!(echoed.unwrap(), ResponseCode::SUCCESS.0);
+
+    // A replacement connection is reported too.
+    client.close_connection(&addr).await;
+    ping(&client, &addr).await;
+    let second = client.connection(&addr).await.unwrap();
+    assert_ne!(second.id(), first.id());
+    let (id, _, echoed) = opened.recv().await.unwrap();
+    assert_eq!(id, second.id());
+    assert_eq!(echoed.unwrap(), ResponseCode::SUCCESS.0);
+
+    client.close().await;
+    drop(client); // and with it the hook's sender
+    server.shutdown().await;
+    let rest = tokio::time::timeout(LONG, opened.recv()).await;
+    assert!(matches!(rest, Ok(None)), "no third connection: {rest:?}");
+}
+
+#[tokio::test]
 async fn connect_failures_are_typed() {
     let addr = {
         let listener = listener().await;

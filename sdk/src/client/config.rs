@@ -42,6 +42,7 @@ pub struct ClientConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) route_refresh_interval: Duration,
     pub(crate) heartbeat_interval: Duration,
+    pub(crate) heartbeat_on_connect: bool,
     pub(crate) serialize_type: SerializeType,
 }
 
@@ -91,6 +92,11 @@ impl ClientConfig {
         self.heartbeat_interval
     }
 
+    /// Whether each new connection to a broker gets a heartbeat at once.
+    pub fn heartbeat_on_connect(&self) -> bool {
+        self.heartbeat_on_connect
+    }
+
     /// How request headers are serialized.
     pub fn serialize_type(&self) -> SerializeType {
         self.serialize_type
@@ -117,6 +123,7 @@ impl fmt::Debug for ClientConfig {
             .field("request_timeout", &self.request_timeout)
             .field("route_refresh_interval", &self.route_refresh_interval)
             .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("heartbeat_on_connect", &self.heartbeat_on_connect)
             .field("serialize_type", &self.serialize_type)
             .finish_non_exhaustive()
     }
@@ -135,6 +142,7 @@ pub(crate) struct ConfigDraft {
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) route_refresh_interval: Option<Duration>,
     pub(crate) heartbeat_interval: Option<Duration>,
+    pub(crate) heartbeat_on_connect: Option<bool>,
     pub(crate) serialize_type: Option<SerializeType>,
 }
 
@@ -185,6 +193,7 @@ impl ConfigDraft {
             connect_timeout: positive(self.connect_timeout, DEFAULT_CONNECT_TIMEOUT),
             route_refresh_interval: positive(self.route_refresh_interval, DEFAULT_ROUTE_REFRESH),
             heartbeat_interval: positive(self.heartbeat_interval, DEFAULT_HEARTBEAT),
+            heartbeat_on_connect: self.heartbeat_on_connect.unwrap_or(true),
             serialize_type,
         })
     }

@@ -31,6 +31,11 @@ pub trait ConsumerGroup: Send + Sync + 'static {
     /// The group's name, settings and subscriptions, as of now.
     fn consumer_data(&self) -> ConsumerData;
 
+    /// Asks the group to rebalance soon. The client calls it after a broker took a
+    /// heartbeat on a new connection (Java's `rebalanceImmediately` then), e.g. once a
+    /// restarted broker is back. Default: nothing.
+    fn rebalance_soon(&self) {}
+
     /// Answers a request a broker sent to this group (one naming the group in its
     /// `consumerGroup` or `group` field, such as `GET_CONSUMER_RUNNING_INFO`), so several
     /// consumers can share a client (Java's `ClientRemotingProcessor` looks the group up
@@ -120,6 +125,15 @@ impl Groups {
         match kind {
             GroupKind::Producer => lock(&self.producers).remove(group).is_some(),
             GroupKind::Consumer => lock(&self.consumers).remove(group).is_some(),
+        }
+    }
+
+    /// Asks every consumer to rebalance soon.
+    pub(crate) fn rebalance_consumers(&self) {
+        let members: Vec<Arc<dyn ConsumerGroup>> =
+            lock(&self.consumers).values().cloned().collect();
+        for member in members {
+            member.rebalance_soon();
         }
     }
 

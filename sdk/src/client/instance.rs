@@ -62,11 +62,11 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    config: ClientConfig,
-    client_id: String,
+pub(super) struct Inner {
+    pub(super) config: ClientConfig,
+    pub(super) client_id: String,
     remoting: RemotingClient,
-    groups: Arc<Groups>,
+    pub(super) groups: Arc<Groups>,
     routes: Mutex<HashMap<String, Arc<TopicRouteInfo>>>,
     brokers: Mutex<BTreeMap<String, BTreeMap<i64, String>>>,
     /// One lock per topic being fetched, so concurrent first sends share one lookup.
@@ -78,7 +78,7 @@ struct Inner {
     /// The name server currently used; moves on when one fails (Java keeps one too).
     namesrv_index: AtomicUsize,
     uniq_ids: UniqIdGenerator,
-    shutdown: CancellationToken,
+    pub(super) shutdown: CancellationToken,
     /// Set with `shutdown`: read on every send, where the token's own check would take
     /// its lock.
     closed: AtomicBool,
@@ -86,6 +86,13 @@ struct Inner {
 }
 
 impl Inner {
+    /// Whether `addr` is the address of a broker in a route this client has seen.
+    pub(super) fn is_broker_addr(&self, addr: &str) -> bool {
+        lock(&self.brokers)
+            .values()
+            .any(|ids| ids.values().any(|a| a == addr))
+    }
+
     fn shut_down(&self) {
         self.closed.store(true, Ordering::Release);
         self.shutdown.cancel();
@@ -674,6 +681,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether each new connection to a known broker gets a heartbeat at once, followed
+    /// by a rebalance of this client's consumers when the broker took it (Java 5.x's
+    /// `enableHeartbeatChannelEventListener`). After a broker restarts, it then knows this
+    /// client's groups on the first reconnect instead of at the next periodic heartbeat.
+    /// Default: `true`.
+    pub fn heartbeat_on_connect(mut self, on: bool) -> Self {
+        self.draft.heartbeat_on_connect = Some(on);
+        self
+    }
+
     /// How request headers are serialized. Default: the `ROCKETMQ_SERIALIZE_TYPE`
     /// environment variable as Java reads it, else JSON.
     pub fn serialize_type(mut self, kind: SerializeType) -> Self {
@@ -727,8 +744,10 @@ impl ClientBuilder {
             .client_ip
             .parse()
             .unwrap_or_else(|_| super::config::local_ip());
-        let inner = Arc::new(Inner {
-            remoting: remoting.build(),
+        let inner = Arc::new_cyclic(|client| Inner {
+            remoting: remoting
+                .on_connect(super::reconnect::hook(client.clone()))
+                .build(),
             client_id,
             groups,
             routes: Mutex::default(),

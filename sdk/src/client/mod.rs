@@ -16,6 +16,7 @@ mod config;
 mod groups;
 mod instance;
 pub mod namespace;
+mod reconnect;
 mod route;
 
 pub use config::{

@@ -114,6 +114,13 @@ macro_rules! client_setters {
             self
         }
 
+        /// Whether each new connection to a broker gets a heartbeat at once, then a
+        /// rebalance (Java 5.x's `enableHeartbeatChannelEventListener`). Default: `true`.
+        pub fn heartbeat_on_connect(mut self, on: bool) -> Self {
+            self.client.set(|b| b.heartbeat_on_connect(on));
+            self
+        }
+
         /// How often routes are fetched again. Default: 30 s.
         pub fn route_refresh_interval(mut self, every: std::time::Duration) -> Self {
             self.client.set(|b| b.route_refresh_interval(every));

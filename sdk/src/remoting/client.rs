@@ -73,7 +73,11 @@ struct Inner {
     /// Set with `shutdown`: read on every request, where the token's own check would
     /// take its lock.
     closed: AtomicBool,
+    on_connect: Option<OnConnect>,
 }
+
+/// Called with each newly opened connection (see [`RemotingClientBuilder::on_connect`]).
+type OnConnect = Arc<dyn Fn(&Connection) + Send + Sync>;
 
 impl Inner {
     fn is_closed(&self) -> bool {
@@ -159,6 +163,9 @@ impl RemotingClient {
             tasks.spawn(driver::run(connection.clone(), rx, stream, Duration::ZERO));
         }
         *slot = Some(connection.clone());
+        if let Some(on_connect) = &inner.on_connect {
+            on_connect(&connection);
+        }
         Ok(connection)
     }
 
@@ -298,6 +305,7 @@ pub struct RemotingClientBuilder {
     connector: SharedConnector,
     connect_timeout: Duration,
     request_timeout: Duration,
+    on_connect: Option<OnConnect>,
 }
 
 impl RemotingClientBuilder {
@@ -307,6 +315,7 @@ impl RemotingClientBuilder {
             connector: Arc::new(TcpConnector),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            on_connect: None,
         }
     }
 
@@ -383,6 +392,15 @@ impl RemotingClientBuilder {
         self
     }
 
+    /// Calls `f` with every connection the client opens, the first to a peer and each
+    /// one replacing a closed one, before the request that opened it is written (Java's
+    /// channel-active event). `f` runs on the opening request's task, so it must not
+    /// block; to send on the connection, spawn a task. Default: none.
+    pub fn on_connect(mut self, f: impl Fn(&Connection) + Send + Sync + 'static) -> Self {
+        self.on_connect = Some(Arc::new(f));
+        self
+    }
+
     /// Builds the client. No connection is opened until the first request.
     pub fn build(self) -> RemotingClient {
         RemotingClient {
@@ -395,6 +413,7 @@ impl RemotingClientBuilder {
                 tasks: Mutex::new(JoinSet::new()),
                 shutdown: CancellationToken::new(),
                 closed: AtomicBool::new(false),
+                on_connect: self.on_connect,
             }),
         }
     }
@@ -411,6 +430,7 @@ impl fmt::Debug for RemotingClientBuilder {
             .field("max_frame", &self.config.max_frame)
             .field("handlers", &self.config.router)
             .field("hooks", &self.config.hooks)
+            .field("on_connect", &self.on_connect.is_some())
             .finish_non_exhaustive()
     }
 }

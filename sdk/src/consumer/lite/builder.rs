@@ -76,6 +76,12 @@ impl ConsumerGroup for LiteGroup {
         }
     }
 
+    fn rebalance_soon(&self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.rebalance_now.notify_one();
+        }
+    }
+
     fn handle_request(
         &self,
         _ctx: crate::remoting::RequestContext,

@@ -242,9 +242,10 @@ async fn round(
 
 /// What a failed pull asks for: the delay before the next one, and whether the broker has
 /// lost this client's registration (a restarted broker, or one that expired the client),
-/// which a heartbeat restores. Java's client waits for its next periodic heartbeat (up to
-/// 30 s); its 5.x versions send one when a new connection to a broker opens; this client
-/// sends one as soon as a broker says it does not know the group or its subscription.
+/// which a heartbeat restores. Java's 4.x client waits for its next periodic heartbeat
+/// (up to 30 s); its 5.x versions, and this client, send one when a new connection to a
+/// broker opens (see `client::reconnect`); this client also sends one as soon as a broker
+/// says it does not know the group or its subscription (e.g. after the client expired).
 fn after_error(err: &Error, delay_on_error: Duration) -> (Duration, bool) {
     match err {
         Error::Broker { code, .. } if *code == ResponseCode::FLOW_CONTROL => {

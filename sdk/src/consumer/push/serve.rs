@@ -57,6 +57,12 @@ impl ConsumerGroup for PushGroup {
         }
     }
 
+    fn rebalance_soon(&self) {
+        if let Some(core) = self.core.upgrade() {
+            core.rebalance_now.notify_one();
+        }
+    }
+
     fn handle_request(&self, _ctx: RequestContext, request: RemotingCommand) -> Option<Answer> {
         let core = self.core.upgrade()?;
         let code = RequestCode(request.code);
