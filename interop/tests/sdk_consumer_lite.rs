@@ -88,6 +88,67 @@ async fn start_broker(
     }))
 }
 
+/// A broker-lite name server task and a broker task (see [`start_broker`]) on a store of
+/// its own, the broker at an address that stays the same across restarts.
+struct Split {
+    ns_task: tokio::task::JoinHandle<broker_lite::Result<()>>,
+    namesrv: String,
+    broker_addr: std::net::SocketAddr,
+    dir: std::path::PathBuf,
+    broker: tokio::task::JoinHandle<()>,
+    env: Env,
+}
+
+impl Split {
+    async fn start(label: &str) -> anyhow::Result<Split> {
+        let ns_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let namesrv = ns_listener.local_addr()?.to_string();
+        let ns_task = tokio::spawn(broker_lite::run(
+            broker_lite::Listeners {
+                namesrv: Some(ns_listener),
+                broker: None,
+            },
+            BrokerLiteConfig::default(),
+            std::future::pending(),
+        ));
+        let dir = std::env::temp_dir().join(unique(label));
+        std::fs::create_dir_all(&dir)?;
+        let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let broker_addr = probe.local_addr()?;
+        drop(probe);
+        let broker = start_broker(broker_addr, &namesrv, &dir).await?;
+        let env = Env::new(
+            "broker-lite",
+            namesrv.clone(),
+            broker_addr.to_string(),
+            "broker-a",
+        );
+        Ok(Split {
+            ns_task,
+            namesrv,
+            broker_addr,
+            dir,
+            broker,
+            env,
+        })
+    }
+
+    /// Aborts the broker task (as a crash) and starts a new one on the same store and
+    /// address.
+    async fn restart_broker(&mut self) -> anyhow::Result<()> {
+        self.broker.abort();
+        let _ = (&mut self.broker).await;
+        self.broker = start_broker(self.broker_addr, &self.namesrv, &self.dir).await?;
+        Ok(())
+    }
+
+    fn stop(self) {
+        self.broker.abort();
+        self.ns_task.abort();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// The broker (only the broker: the name server stays up and keeps its route) is
 /// stopped in the middle of a stream by aborting its task, and restarted on the same
 /// store and address: every message whose send was acknowledged reaches the push
@@ -95,32 +156,12 @@ async fn start_broker(
 /// server and broker together) is `broker-lite/tests/consumer_kill.rs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_task_aborted_with_namesrv_up_loses_nothing_acknowledged() -> anyhow::Result<()> {
-    let ns_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let namesrv = ns_listener.local_addr()?.to_string();
-    let ns_task = tokio::spawn(broker_lite::run(
-        broker_lite::Listeners {
-            namesrv: Some(ns_listener),
-            broker: None,
-        },
-        BrokerLiteConfig::default(),
-        std::future::pending(),
-    ));
-    let dir = std::env::temp_dir().join(unique("h7-crash"));
-    std::fs::create_dir_all(&dir)?;
-    let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let broker_addr = probe.local_addr()?;
-    drop(probe);
-    let broker = start_broker(broker_addr, &namesrv, &dir).await?;
-    let env = Env::new(
-        "broker-lite",
-        namesrv.clone(),
-        broker_addr.to_string(),
-        "broker-a",
-    );
+    let mut split = Split::start("h7-crash").await?;
     let result = async {
+        let (env, namesrv) = (&split.env, split.namesrv.clone());
         let topic = env.topic("h7_crash", 4).await?;
         let record = Record::new();
-        let consumer = push(&env, &unique("h7_crash_cg"), &topic)
+        let consumer = push(env, &unique("h7_crash_cg"), &topic)
             .route_refresh_interval(Duration::from_secs(1))
             .listener(Recorder {
                 name: "c".into(),
@@ -139,14 +180,9 @@ async fn broker_task_aborted_with_namesrv_up_loses_nothing_acknowledged() -> any
             .build()
             .await?;
         let mut acked = Vec::new();
-        let mut broker = Some(broker);
         for i in 0..300 {
             if i == 100 {
-                if let Some(task) = broker.take() {
-                    task.abort();
-                    let _ = task.await;
-                }
-                broker = Some(start_broker(broker_addr, &namesrv, &dir).await?);
+                split.restart_broker().await?;
             }
             let body = format!("body-{i}");
             let msg = rocketmq::protocol::message::Message::new(topic.as_str(), body.clone());
@@ -176,14 +212,10 @@ async fn broker_task_aborted_with_namesrv_up_loses_nothing_acknowledged() -> any
         producer.close().await;
         producer_client.close().await;
         consumer.close().await;
-        if let Some(task) = broker {
-            task.abort();
-        }
         anyhow::Ok(())
     }
     .await;
-    ns_task.abort();
-    let _ = std::fs::remove_dir_all(&dir);
+    split.stop();
     result
 }
 
@@ -211,29 +243,9 @@ async fn producer_ids(client: &rocketmq::client::Client, broker: &str, group: &s
 /// else registers it in that time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_broker_knows_a_client_again_on_its_reconnect() -> anyhow::Result<()> {
-    let ns_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let namesrv = ns_listener.local_addr()?.to_string();
-    let ns_task = tokio::spawn(broker_lite::run(
-        broker_lite::Listeners {
-            namesrv: Some(ns_listener),
-            broker: None,
-        },
-        BrokerLiteConfig::default(),
-        std::future::pending(),
-    ));
-    let dir = std::env::temp_dir().join(unique("reconnect-hb"));
-    std::fs::create_dir_all(&dir)?;
-    let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let broker_addr = probe.local_addr()?;
-    drop(probe);
-    let mut broker = start_broker(broker_addr, &namesrv, &dir).await?;
-    let env = Env::new(
-        "broker-lite",
-        namesrv.clone(),
-        broker_addr.to_string(),
-        "broker-a",
-    );
+    let mut split = Split::start("reconnect-hb").await?;
     let result = async {
+        let (env, namesrv) = (&split.env, split.namesrv.clone());
         let topic = env.topic("reconnect_hb", 2).await?;
         let admin = rocketmq::client::Client::builder()
             .namesrv_addr(namesrv.as_str())
@@ -275,9 +287,8 @@ async fn a_restarted_broker_knows_a_client_again_on_its_reconnect() -> anyhow::R
             send_until_ok(producer).await?;
         }
 
-        broker.abort();
-        let _ = (&mut broker).await;
-        broker = start_broker(broker_addr, &namesrv, &dir).await?;
+        split.restart_broker().await?;
+        let env = &split.env;
         for (_, _, producer) in &producers {
             send_until_ok(producer).await?;
         }
@@ -311,8 +322,6 @@ async fn a_restarted_broker_knows_a_client_again_on_its_reconnect() -> anyhow::R
         anyhow::Ok(())
     }
     .await;
-    broker.abort();
-    ns_task.abort();
-    let _ = std::fs::remove_dir_all(&dir);
+    split.stop();
     result
 }
