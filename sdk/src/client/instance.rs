@@ -64,7 +64,7 @@ pub struct Client {
 
 pub(super) struct Inner {
     pub(super) config: ClientConfig,
-    pub(super) client_id: String,
+    client_id: String,
     remoting: RemotingClient,
     pub(super) groups: Arc<Groups>,
     routes: Mutex<HashMap<String, Arc<TopicRouteInfo>>>,
@@ -86,6 +86,16 @@ pub(super) struct Inner {
 }
 
 impl Inner {
+    /// The heartbeat request for this client's groups, or `None` when it has no group to
+    /// report (Java sends none then).
+    pub(super) fn heartbeat_request(&self) -> Option<HeartBeat> {
+        let body = self.groups.heartbeat(&self.client_id)?;
+        Some(HeartBeat {
+            header: Default::default(),
+            body,
+        })
+    }
+
     /// Whether `addr` is the address of a broker in a route this client has seen.
     pub(super) fn is_broker_addr(&self, addr: &str) -> bool {
         lock(&self.brokers)
@@ -500,7 +510,7 @@ impl fmt::Debug for GroupRegistration {
 
 /// Sends the heartbeat to every broker (masters only without consumers).
 async fn heartbeat(inner: &Arc<Inner>) {
-    let Some(body) = inner.groups.heartbeat(&inner.client_id) else {
+    let Some(request) = inner.heartbeat_request() else {
         return;
     };
     let all = inner.groups.has_consumers();
@@ -513,10 +523,6 @@ async fn heartbeat(inner: &Arc<Inner>) {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let request = HeartBeat {
-        header: Default::default(),
-        body,
-    };
     let client = Client {
         inner: Arc::clone(inner),
     };

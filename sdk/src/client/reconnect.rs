@@ -27,15 +27,12 @@ pub(super) fn hook(client: Weak<Inner>) -> impl Fn(&Connection) + Send + Sync + 
         if !inner.config.heartbeat_on_connect || !inner.is_broker_addr(connection.peer_addr()) {
             return;
         }
-        let Some(body) = inner.groups.heartbeat(&inner.client_id) else {
+        let Some(request) = inner.heartbeat_request() else {
             return;
         };
-        let command = HeartBeat {
-            header: Default::default(),
-            body,
-        }
-        .to_command()
-        .with_serialize_type(inner.config.serialize_type);
+        let command = request
+            .to_command()
+            .with_serialize_type(inner.config.serialize_type);
         let connection = connection.clone();
         let groups = Arc::clone(&inner.groups);
         let shutdown = inner.shutdown.clone();
