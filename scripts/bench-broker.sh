@@ -74,7 +74,7 @@ cleanup() {
 trap cleanup EXIT
 
 BUILD=(-p interop --bin bench-probe)
-[[ "$ONLY" == "java" ]] || BUILD+=(-p broker-lite --bin broker-lite)
+[[ "$ONLY" == "java" || -n "${BROKER_LITE_BIN:-}" ]] || BUILD+=(-p broker-lite --bin broker-lite)
 log "building ${BUILD[*]} (release)"
 (cd "$ROOT" && cargo build --release -q "${BUILD[@]}") || die "release build failed"
 # BROKER_LITE_BIN runs another broker-lite build (A/B comparisons); default: this tree's.

@@ -354,6 +354,10 @@ pub struct StoreSettings {
     pub index_hash_slots: u32,
     /// Entries per index file (Java `maxIndexNum`). Default 20,000,000.
     pub index_entries: u32,
+    /// Bytes of the newest messages also kept in memory for pulls near the tail of their
+    /// queues (no Java setting: Java reads through memory-mapped files). Default 4 MiB;
+    /// 0 turns it off.
+    pub tail_cache_size: usize,
 }
 
 impl Default for StoreSettings {
@@ -372,6 +376,7 @@ impl Default for StoreSettings {
             index_enabled: java.index_enabled,
             index_hash_slots: java.index_hash_slots,
             index_entries: java.index_entries,
+            tail_cache_size: java.tail_cache_size,
         }
     }
 }
@@ -395,6 +400,7 @@ impl StoreSettings {
         c.index_enabled = self.index_enabled;
         c.index_hash_slots = self.index_hash_slots;
         c.index_entries = self.index_entries;
+        c.tail_cache_size = self.tail_cache_size;
         c.store_host = store_host;
         c
     }

@@ -638,3 +638,96 @@ async fn pulls_filter_by_tag_and_sql92() {
     assert_eq!(r.code, ResponseCode::SUBSCRIPTION_PARSE_FAILED.0);
     broker.shutdown().await;
 }
+
+/// A pull without the subscription flag (Java push consumers by default) is served with
+/// the subscription the group registered by heartbeat, and refused as Java refuses it
+/// when there is none, when it is older than the pull's, or when the group consumes by
+/// broadcasting and its config forbids that.
+#[tokio::test]
+async fn pulls_without_a_subscription_use_the_registered_one() {
+    let dir = TempDir::new("registered-pull");
+    let (broker, addr) = start(config(&dir)).await;
+    let client = RemotingClient::builder().build();
+    for tag in ["a", "b", "a"] {
+        send(&client, &addr, "RegT", &[("TAGS", tag)]).await;
+    }
+    send(&client, &addr, "OtherT", &[]).await;
+    let pull_registered = |group: &'static str, topic: &'static str, sub_version: i64| {
+        let h = rocketmq::protocol::header::PullMessageRequestHeader {
+            consumer_group: group.into(),
+            topic: topic.into(),
+            max_msg_nums: 32,
+            sub_version,
+            ..Default::default()
+        };
+        let client = &client;
+        let addr = &addr;
+        async move {
+            client
+                .invoke(
+                    addr,
+                    RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(&h),
+                    TIMEOUT,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let refused = |r: RemotingCommand, code: ResponseCode, remark: &str| {
+        assert_eq!(r.code, code.0, "{:?}", r.remark);
+        let got = r.remark.unwrap_or_default();
+        assert!(got.starts_with(remark), "{got}");
+    };
+    refused(
+        pull_registered("rg", "RegT", 0).await,
+        ResponseCode::SUBSCRIPTION_NOT_EXIST,
+        "the consumer's group info not exist",
+    );
+    let mut rg = consumer("rg", "RegT", MessageModel::Clustering);
+    rg.subscription_data_set = vec![SubscriptionData::tags("RegT", "a", 1)];
+    ok(&client, &addr, heartbeat_request("c@1", vec![rg])).await;
+    let r = pull_registered("rg", "RegT", 1).await;
+    let tags: Vec<_> = records(&r)
+        .iter()
+        .map(|m| m.message.tags().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(tags, ["a", "a"]);
+    refused(
+        pull_registered("rg", "OtherT", 0).await,
+        ResponseCode::SUBSCRIPTION_NOT_EXIST,
+        "the consumer's subscription not exist",
+    );
+    refused(
+        pull_registered("rg", "RegT", 2).await,
+        ResponseCode::SUBSCRIPTION_NOT_LATEST,
+        "the consumer's subscription not latest",
+    );
+    // A broadcasting group: served while its config allows broadcasting, refused after.
+    ok(
+        &client,
+        &addr,
+        heartbeat_request(
+            "c@1",
+            vec![consumer("rb", "RegT", MessageModel::Broadcasting)],
+        ),
+    )
+    .await;
+    assert_eq!(records(&pull_registered("rb", "RegT", 0).await).len(), 3);
+    let mut group: rocketmq::protocol::body::SubscriptionGroupConfig =
+        rocketmq::protocol::json::from_slice(b"{}").unwrap();
+    group.group_name = "rb".into();
+    group.consume_broadcast_enable = false;
+    ok(
+        &client,
+        &addr,
+        RemotingCommand::request(RequestCode::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP)
+            .with_body(rocketmq::protocol::json::to_vec(&group).unwrap()),
+    )
+    .await;
+    refused(
+        pull_registered("rb", "RegT", 0).await,
+        ResponseCode::NO_PERMISSION,
+        "the consumer group[rb] can not consume by broadcast way",
+    );
+    broker.shutdown().await;
+}

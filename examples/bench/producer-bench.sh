@@ -23,6 +23,7 @@
 # Usage: examples/bench/producer-bench.sh [--version 4.9.8|5] [--duration S] [--warmup S]
 #          [--rounds N] [--broker-warmup S] [--clients java-tool,java-sync,perf-tool]
 # Defaults: 5, 20 s, 10 s, 2 rounds, 30 s, all three clients (~6 min).
+# A/B: PERF_TOOL_ARGS="..." adds options to perf-tool's command line (e.g. "--connections 2").
 # Needs: java (17), python3, cargo, getconf. Prints one line per run and a table of medians.
 set -euo pipefail
 
@@ -48,7 +49,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --broker-warmup) BROKER_WARMUP="$2"; shift 2 ;;
     --clients) CLIENTS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "producer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -150,8 +151,10 @@ launch() { # client run-seconds out-file
         > "$3" 2>/dev/null < /dev/null &
       ;;
     perf-tool)
+      # shellcheck disable=SC2086 # PERF_TOOL_ARGS is a list of options
       "$ROOT/target/release/perf-tool" producer -n "$NS" -t "$TOPIC" -w "$SENDERS" -s "$SIZE" \
-        --warmup "$WARMUP" --duration "$(($2 - WARMUP))" --json "$3.json" > "$3" 2>&1 < /dev/null &
+        --warmup "$WARMUP" --duration "$(($2 - WARMUP))" --json "$3.json" ${PERF_TOOL_ARGS:-} \
+        > "$3" 2>&1 < /dev/null &
       ;;
   esac
   CLIENT_PID=$!

@@ -371,6 +371,20 @@ impl ClientTable {
             .unwrap_or_default()
     }
 
+    /// What a pull relying on the registered subscription needs: whether the group
+    /// consumes by broadcasting, and its subscription to `topic`; `None` when the group
+    /// has no registration (without copying the rest of the group).
+    pub(crate) fn pull_view(
+        &self,
+        group: &str,
+        topic: &str,
+    ) -> Option<(bool, Option<SubscriptionData>)> {
+        lock(&self.inner)
+            .consumers
+            .get(group)
+            .map(|g| (g.broadcasting(), g.subscriptions.get(topic).cloned()))
+    }
+
     /// The subscription `group` registered for `topic` (Java `findSubscriptionData`).
     pub(crate) fn subscription(&self, group: &str, topic: &str) -> Option<SubscriptionData> {
         lock(&self.inner)

@@ -27,7 +27,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use rocketmq::protocol::body::MessageModel;
 use rocketmq::protocol::header::{PullMessageRequestHeader, PullMessageResponseHeader};
 use rocketmq::protocol::message::{DecodeOptions, Properties, StoredMessage};
 use rocketmq::protocol::{ProtocolFlavour, RemotingCommand, RequestCode, ResponseCode};
@@ -234,21 +233,19 @@ fn check(
         )
     } else {
         let same_group_faq = faq(flavour);
-        let Some(members) = state.clients.consumer_group(group) else {
+        let Some((broadcasting, registered)) = state.clients.pull_view(group, topic) else {
             return Err(refuse(
                 ResponseCode::SUBSCRIPTION_NOT_EXIST,
                 format!("the consumer's group info not exist{same_group_faq}"),
             ));
         };
-        if !group_config.consume_broadcast_enable
-            && members.message_model == Some(MessageModel::Broadcasting)
-        {
+        if !group_config.consume_broadcast_enable && broadcasting {
             return Err(refuse(
                 ResponseCode::NO_PERMISSION,
                 format!("the consumer group[{group}] can not consume by broadcast way"),
             ));
         }
-        let Some(s) = members.subscriptions.get(topic).cloned() else {
+        let Some(s) = registered else {
             return Err(refuse(
                 ResponseCode::SUBSCRIPTION_NOT_EXIST,
                 format!("the consumer's subscription not exist{same_group_faq}"),

@@ -10,6 +10,7 @@ use rocketmq::protocol::message::StoredMessage;
 use crate::error::{Error, Result};
 use crate::store::record::{self, BLANK_LEN, Found};
 use crate::store::segments::Segments;
+use crate::store::tail_cache::TailCache;
 
 /// The commit log.
 ///
@@ -23,23 +24,32 @@ use crate::store::segments::Segments;
 /// * every byte from [`write_pos`](Self::write_pos) to the end of its segment is zero
 ///   (recovery zeroes a torn tail), and no segment exists past the one holding `write_pos`;
 /// * records before `write_pos` were checked (body CRC and, when configured, record CRC)
-///   when the store was opened or were written by this process.
+///   when the store was opened or were written by this process;
+/// * every byte `tail` holds equals the byte at the same offset in the segments.
 #[derive(Debug)]
 pub(crate) struct CommitLog {
     files: Segments,
     write_pos: u64,
     max_record: usize,
+    tail: TailCache,
 }
 
 impl CommitLog {
     /// Opens the segments; the write position is set by [`recover`](Self::recover).
-    pub(crate) fn open(dir: &Path, segment_size: u64, max_record: usize) -> Result<Self> {
+    /// Reads of the last `tail_cache` bytes appended from now on are served from memory.
+    pub(crate) fn open(
+        dir: &Path,
+        segment_size: u64,
+        max_record: usize,
+        tail_cache: usize,
+    ) -> Result<Self> {
         let files = Segments::open(dir, segment_size)?;
         let write_pos = files.min_offset();
         Ok(CommitLog {
             files,
             write_pos,
             max_record,
+            tail: TailCache::new(tail_cache),
         })
     }
 
@@ -88,21 +98,40 @@ impl CommitLog {
         }
         self.files.write_at(at, record)?;
         self.write_pos = at + record.len() as u64;
+        self.tail.push(at, record);
         Ok(())
     }
 
     /// The record of `size` bytes at `offset`, as clients see it (without the
     /// whole-record CRC property).
     pub(crate) fn read(&self, offset: u64, size: usize) -> Result<Option<Bytes>> {
+        if self.readable(offset, size)
+            && let Some(cached) = self.tail.get(offset, size)
+        {
+            if !record::has_crc_property(&cached) {
+                return Ok(Some(cached));
+            }
+            let mut b = cached.to_vec();
+            record::strip_crc_property(&mut b);
+            return Ok(Some(Bytes::from(b)));
+        }
         Ok(self.read_raw(offset, size)?.map(|mut b| {
             record::strip_crc_property(&mut b);
             Bytes::from(b)
         }))
     }
 
+    /// Whether `[offset, offset + size)` lies in the written, not yet deleted part.
+    fn readable(&self, offset: u64, size: usize) -> bool {
+        offset
+            .checked_add(size as u64)
+            .is_some_and(|end| end <= self.write_pos)
+            && offset >= self.min_offset()
+    }
+
     /// The bytes at `offset` as stored.
     fn read_raw(&self, offset: u64, size: usize) -> Result<Option<Vec<u8>>> {
-        if offset + size as u64 > self.write_pos || offset < self.min_offset() {
+        if !self.readable(offset, size) {
             return Ok(None);
         }
         Ok(self
@@ -196,6 +225,7 @@ impl CommitLog {
             }
         }
         let cut = end_of_data.saturating_sub(pos);
+        self.tail.clear();
         self.files.truncate_from(pos)?;
         self.write_pos = pos;
         Ok(cut)

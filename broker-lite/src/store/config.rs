@@ -54,6 +54,10 @@ pub struct StoreConfig {
     /// record it returns, so they see what Java with its defaults shows. Costs 20 bytes
     /// and one CRC-32 pass per record.
     pub record_crc: bool,
+    /// Bytes of the newest commit-log records also kept in memory, so that pulls near the
+    /// tail of their queues read them without a system call (default 4 MiB; 0 turns it
+    /// off). Java reads through memory-mapped segments instead; this has no Java setting.
+    pub tail_cache_size: usize,
     /// Keep commit-log segments this long after their last write (`fileReservedTime`,
     /// default 72 h).
     pub file_reserved_time: Duration,
@@ -93,6 +97,7 @@ impl StoreConfig {
             index_hash_slots: 5_000_000,
             index_entries: 20_000_000,
             record_crc: true,
+            tail_cache_size: 4 << 20,
             file_reserved_time: Duration::from_secs(72 * 3600),
             disk_max_used_ratio: 0.75,
             disk_force_clean_ratio: 0.98,

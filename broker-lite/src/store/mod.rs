@@ -36,6 +36,7 @@ mod queue_table;
 mod record;
 mod recovery;
 mod segments;
+mod tail_cache;
 #[cfg(test)]
 pub(crate) mod test_dir;
 

@@ -189,7 +189,7 @@ pub(crate) enum Found {
 }
 
 /// Whether `record` ends with a `__CRC32#` property of the reserved shape.
-fn has_crc_property(record: &[u8]) -> bool {
+pub(crate) fn has_crc_property(record: &[u8]) -> bool {
     let size = record.len();
     size >= CRC_PROPERTY_LEN && {
         let tail = &record[size - CRC_PROPERTY_LEN..];

@@ -31,6 +31,7 @@ impl Store {
             &root.join("commitlog"),
             config.commit_log_segment_size,
             config.max_record_size,
+            config.tail_cache_size,
         )?;
         let mut queues = load_queues(&root, config.consume_queue_entries_per_file)?;
 
