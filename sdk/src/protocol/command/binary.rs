@@ -14,7 +14,7 @@
 //! Entries come in Java `HashMap` iteration order by default (see [`ExtFieldsOrder`]). Java reads a zero-length string as
 //! `null`; this decoder keeps an empty key or value as an empty string.
 
-use bytes::{Buf, BufMut, BytesMut};
+use bytes::{Buf, BytesMut};
 
 use super::{ExtFieldsOrder, RemotingCommand, SerializeType};
 use crate::protocol::code::Version;
@@ -35,38 +35,63 @@ pub(super) fn encode_header(
     order: ExtFieldsOrder,
     out: &mut BytesMut,
 ) -> Result<()> {
-    // Truncation to 16 bits is Java's behaviour (`writeShort`).
-    out.put_i16(cmd.code as i16);
-    out.put_u8(cmd.language.0);
-    out.put_i16(cmd.version.0 as i16);
-    out.put_i32(cmd.opaque);
-    out.put_i32(cmd.flag);
-    match cmd.remark.as_deref() {
-        Some(remark) if !remark.is_empty() => {
-            out.put_i32(len_i32("remark", remark.len())?);
-            out.put_slice(remark.as_bytes());
-        }
-        _ => out.put_i32(0),
-    }
-    let map_len_at = out.len();
-    out.put_i32(0);
+    let remark = cmd.remark.as_deref().unwrap_or("");
+    let remark_len = len_i32("remark", remark.len())?;
+    // Lengths are checked and summed first, so the header is written into a buffer of
+    // its exact size with fixed-size copies rather than growing `out` field by field.
+    let mut map_len = 0usize;
     if let Some(ext) = &cmd.ext_fields {
-        order.for_each::<Error>(ext, |k, v| {
-            let key_len = i16::try_from(k.len()).map_err(|_| Error::TooLarge {
+        for (k, v) in ext.iter() {
+            i16::try_from(k.len()).map_err(|_| Error::TooLarge {
                 what: "extFields key",
                 len: k.len(),
                 max: i16::MAX as usize,
             })?;
-            out.put_i16(key_len);
-            out.put_slice(k.as_bytes());
-            out.put_i32(len_i32("extFields value", v.len())?);
-            out.put_slice(v.as_bytes());
+            len_i32("extFields value", v.len())?;
+            map_len += 2 + k.len() + 4 + v.len();
+        }
+    }
+    let map_len_i32 = len_i32("extFields", map_len)?;
+    let start = out.len();
+    out.resize(start + FIXED_LEN + 4 + remark.len() + 4 + map_len, 0);
+    let mut w = Writer {
+        buf: &mut out[start..],
+        at: 0,
+    };
+    // Truncation to 16 bits is Java's behaviour (`writeShort`).
+    w.put(&(cmd.code as i16).to_be_bytes());
+    w.put(&[cmd.language.0]);
+    w.put(&(cmd.version.0 as i16).to_be_bytes());
+    w.put(&cmd.opaque.to_be_bytes());
+    w.put(&cmd.flag.to_be_bytes());
+    w.put(&remark_len.to_be_bytes());
+    w.put(remark.as_bytes());
+    w.put(&map_len_i32.to_be_bytes());
+    if let Some(ext) = &cmd.ext_fields {
+        order.for_each::<Error>(ext, |k, v| {
+            // Both lengths were checked above.
+            w.put(&(k.len() as i16).to_be_bytes());
+            w.put(k.as_bytes());
+            w.put(&(v.len() as i32).to_be_bytes());
+            w.put(v.as_bytes());
             Ok(())
         })?;
     }
-    let map_len = len_i32("extFields", out.len() - map_len_at - 4)?;
-    out[map_len_at..map_len_at + 4].copy_from_slice(&map_len.to_be_bytes());
     Ok(())
+}
+
+/// Writes consecutive fields into a buffer sized for them.
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    at: usize,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.at + bytes.len();
+        self.buf[self.at..end].copy_from_slice(bytes);
+        self.at = end;
+    }
 }
 
 fn len_i32(what: &'static str, len: usize) -> Result<i32> {
@@ -169,6 +194,7 @@ fn read_str<'a>(buf: &mut &'a [u8], len: usize, what: &str) -> Result<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::BufMut;
 
     fn sample() -> RemotingCommand {
         let mut ext = ExtFields::new();
