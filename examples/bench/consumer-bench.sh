@@ -66,7 +66,7 @@ while [[ $# -gt 0 ]]; do
     --preload) PRELOAD="$2"; shift 2 ;;
     --wire) WIRE=1; shift ;;
     --alone-rounds) ALONE_ROUNDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,49p' "$0"; exit 0 ;;
     *) echo "consumer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
