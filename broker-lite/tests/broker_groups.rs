@@ -8,7 +8,7 @@ mod group_support;
 
 use std::time::Duration;
 
-use group_support::{TIMEOUT, TempDir, config, ok, pull, records, send, start};
+use group_support::{TIMEOUT, TempDir, config, ok, pull, pull_header, records, send, start};
 use rocketmq::protocol::body::{
     ConsumeFromWhere, ConsumeType, ConsumerData, ConsumerList, ExpressionType, Heartbeat,
     LockBatchRequest, LockBatchResponse, MessageModel, ProducerData, SubscriptionData,
@@ -660,18 +660,8 @@ async fn pulls_without_a_subscription_use_the_registered_one() {
             sub_version,
             ..Default::default()
         };
-        let client = &client;
-        let addr = &addr;
-        async move {
-            client
-                .invoke(
-                    addr,
-                    RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(&h),
-                    TIMEOUT,
-                )
-                .await
-                .unwrap()
-        }
+        let (client, addr) = (&client, &addr);
+        async move { pull_header(client, addr, &h).await }
     };
     let refused = |r: RemotingCommand, code: ResponseCode, remark: &str| {
         assert_eq!(r.code, code.0, "{:?}", r.remark);

@@ -152,10 +152,19 @@ pub(crate) async fn pull(
         expression_type: Some(kind.into()),
         ..Default::default()
     };
+    pull_header(client, addr, &h).await
+}
+
+/// Sends PULL_MESSAGE with the header `h`, returning the answer.
+pub(crate) async fn pull_header(
+    client: &RemotingClient,
+    addr: &str,
+    h: &PullMessageRequestHeader,
+) -> RemotingCommand {
     client
         .invoke(
             addr,
-            RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(&h),
+            RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(h),
             TIMEOUT,
         )
         .await
