@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::{ExtFieldsOrder, RemotingCommand, SerializeType};
@@ -28,43 +28,55 @@ use crate::{Error, Result};
 const WHAT: &str = "JSON remoting command header";
 
 /// Appends the JSON header of `cmd` to `out`, writing `extFields` in `order`.
+///
+/// The header is written into a `Vec` first (its many small writes stay inline there)
+/// and copied into `out` once.
 pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &mut BytesMut) {
-    out.extend_from_slice(b"{\"code\":");
-    push_int(out, i64::from(cmd.code));
+    let fields: usize = cmd
+        .ext_fields
+        .iter()
+        .flat_map(ExtFields::iter)
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum();
+    let remark = cmd.remark.as_ref().map_or(0, String::len);
+    let mut buf = Vec::with_capacity(160 + fields + remark);
+    buf.extend_from_slice(b"{\"code\":");
+    push_int(&mut buf, i64::from(cmd.code));
     if let Some(ext) = &cmd.ext_fields {
-        out.extend_from_slice(b",\"extFields\":{");
+        buf.extend_from_slice(b",\"extFields\":{");
         let mut first = true;
         let Ok(()) = order.for_each::<std::convert::Infallible>(ext, |k, v| {
             if !std::mem::take(&mut first) {
-                out.put_u8(b',');
+                buf.push(b',');
             }
-            push_str(out, k);
-            out.put_u8(b':');
-            push_str(out, v);
+            push_str(&mut buf, k);
+            buf.push(b':');
+            push_str(&mut buf, v);
             Ok(())
         });
-        out.put_u8(b'}');
+        buf.push(b'}');
     }
-    out.extend_from_slice(b",\"flag\":");
-    push_int(out, i64::from(cmd.flag));
+    buf.extend_from_slice(b",\"flag\":");
+    push_int(&mut buf, i64::from(cmd.flag));
     if let Some(name) = cmd.language.name() {
-        out.extend_from_slice(b",\"language\":");
-        push_str(out, name);
+        buf.extend_from_slice(b",\"language\":");
+        push_str(&mut buf, name);
     }
-    out.extend_from_slice(b",\"opaque\":");
-    push_int(out, i64::from(cmd.opaque));
+    buf.extend_from_slice(b",\"opaque\":");
+    push_int(&mut buf, i64::from(cmd.opaque));
     if let Some(remark) = &cmd.remark {
-        out.extend_from_slice(b",\"remark\":");
-        push_str(out, remark);
+        buf.extend_from_slice(b",\"remark\":");
+        push_str(&mut buf, remark);
     }
-    out.extend_from_slice(b",\"serializeTypeCurrentRPC\":");
-    push_str(out, cmd.serialize_type.name());
-    out.extend_from_slice(b",\"version\":");
-    push_int(out, i64::from(cmd.version.0));
-    out.put_u8(b'}');
+    buf.extend_from_slice(b",\"serializeTypeCurrentRPC\":");
+    push_str(&mut buf, cmd.serialize_type.name());
+    buf.extend_from_slice(b",\"version\":");
+    push_int(&mut buf, i64::from(cmd.version.0));
+    buf.push(b'}');
+    out.extend_from_slice(&buf);
 }
 
-fn push_int(out: &mut BytesMut, n: i64) {
+fn push_int(out: &mut Vec<u8>, n: i64) {
     let mut buf = [0u8; 20];
     out.extend_from_slice(crate::protocol::header::decimal(n, &mut buf));
 }
@@ -75,10 +87,10 @@ fn push_int(out: &mut BytesMut, n: i64) {
 /// to escape are ASCII (one byte), U+0080..=U+009F (`C2 80`..=`C2 9F`) and U+2028/U+2029
 /// (`E2 80 A8`/`E2 80 A9`); a continuation byte never equals a lead byte, so the lead
 /// bytes `C2` and `E2` found here always start a character.
-pub(super) fn push_str(out: &mut BytesMut, s: &str) {
+pub(super) fn push_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
-    out.put_u8(b'"');
+    out.push(b'"');
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -104,11 +116,11 @@ pub(super) fn push_str(out: &mut BytesMut, s: &str) {
         i += len;
     }
     out.extend_from_slice(&bytes[run..]);
-    out.put_u8(b'"');
+    out.push(b'"');
 }
 
 /// The fastjson escape of one character that needs one.
-fn push_escape(out: &mut BytesMut, c: u32) {
+fn push_escape(out: &mut Vec<u8>, c: u32) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     match c {
         0x22 => out.extend_from_slice(b"\\\""),
@@ -121,7 +133,7 @@ fn push_escape(out: &mut BytesMut, c: u32) {
         _ => {
             out.extend_from_slice(b"\\u");
             for shift in [12u32, 8, 4, 0] {
-                out.put_u8(HEX[((c >> shift) & 0xF) as usize]);
+                out.push(HEX[((c >> shift) & 0xF) as usize]);
             }
         }
     }
@@ -263,9 +275,9 @@ mod tests {
     use super::*;
 
     fn esc(s: &str) -> String {
-        let mut out = BytesMut::new();
+        let mut out = Vec::new();
         push_str(&mut out, s);
-        String::from_utf8(out.to_vec()).unwrap()
+        String::from_utf8(out).unwrap()
     }
 
     /// The escaping rules char by char, as the module docs state them.
@@ -348,9 +360,9 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ] {
-            let mut out = BytesMut::new();
+            let mut out = Vec::new();
             push_int(&mut out, n);
-            assert_eq!(String::from_utf8(out.to_vec()).unwrap(), n.to_string());
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
         }
     }
 
