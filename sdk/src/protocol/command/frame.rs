@@ -77,12 +77,13 @@ impl RemotingCommand {
             .map(|(k, v)| k.len() + v.len() + 8)
             .sum();
         let remark = self.remark.as_ref().map_or(0, String::len);
-        dst.reserve(8 + 128 + fields + remark + self.body.len());
+        let header_hint = 128 + fields + remark;
+        dst.reserve(8 + header_hint + self.body.len());
         dst.put_u64(0);
         let header_start = dst.len();
         let encoded = match self.serialize_type {
             SerializeType::Json => {
-                json::encode_header(self, order, dst);
+                json::encode_header(self, order, dst, header_hint);
                 Ok(())
             }
             SerializeType::RocketMq => binary::encode_header(self, order, dst),
@@ -207,7 +208,7 @@ mod tests {
             let mut header = BytesMut::new();
             match st {
                 SerializeType::Json => {
-                    json::encode_header(&cmd, ExtFieldsOrder::default(), &mut header)
+                    json::encode_header(&cmd, ExtFieldsOrder::default(), &mut header, 0)
                 }
                 SerializeType::RocketMq => {
                     binary::encode_header(&cmd, ExtFieldsOrder::default(), &mut header).unwrap()

@@ -30,16 +30,14 @@ const WHAT: &str = "JSON remoting command header";
 /// Appends the JSON header of `cmd` to `out`, writing `extFields` in `order`.
 ///
 /// The header is written into a `Vec` first (its many small writes stay inline there)
-/// and copied into `out` once.
-pub(super) fn encode_header(cmd: &RemotingCommand, order: ExtFieldsOrder, out: &mut BytesMut) {
-    let fields: usize = cmd
-        .ext_fields
-        .iter()
-        .flat_map(ExtFields::iter)
-        .map(|(k, v)| k.len() + v.len() + 6)
-        .sum();
-    let remark = cmd.remark.as_ref().map_or(0, String::len);
-    let mut buf = Vec::with_capacity(160 + fields + remark);
+/// and copied into `out` once; `size_hint` is the caller's estimate of its length.
+pub(super) fn encode_header(
+    cmd: &RemotingCommand,
+    order: ExtFieldsOrder,
+    out: &mut BytesMut,
+    size_hint: usize,
+) {
+    let mut buf = Vec::with_capacity(size_hint);
     buf.extend_from_slice(b"{\"code\":");
     push_int(&mut buf, i64::from(cmd.code));
     if let Some(ext) = &cmd.ext_fields {
@@ -391,7 +389,7 @@ mod tests {
             body: bytes::Bytes::new(),
         };
         let mut out = BytesMut::new();
-        encode_header(&cmd, ExtFieldsOrder::default(), &mut out);
+        encode_header(&cmd, ExtFieldsOrder::default(), &mut out, 0);
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
             r#"{"code":105,"flag":0,"language":"JAVA","opaque":7,"serializeTypeCurrentRPC":"JSON","version":479}"#
@@ -416,7 +414,7 @@ mod tests {
             body: bytes::Bytes::new(),
         };
         let mut out = BytesMut::new();
-        encode_header(&cmd, ExtFieldsOrder::default(), &mut out);
+        encode_header(&cmd, ExtFieldsOrder::default(), &mut out, 0);
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
             r#"{"code":-1,"extFields":{"q":"3","a":"1","b":"2"},"flag":1,"opaque":-5,"remark":"r\"","serializeTypeCurrentRPC":"JSON","version":0}"#
