@@ -1,7 +1,8 @@
 //! Encode/decode throughput of the wire formats: a SEND_MESSAGE_V2 request frame in both
 //! header serializations, a pull-response body of 32 stored messages (with only a tag, and
 //! with the properties a Java producer and broker write), and the frame codec cutting a
-//! stream of pull responses read in socket-sized chunks.
+//! stream of pull responses read in socket-sized chunks; and reading the send request's
+//! typed header from its decoded `extFields` (what a broker does with every send).
 
 #![allow(clippy::expect_used)] // benchmark set-up on fixed, known-good inputs
 
@@ -11,6 +12,7 @@ use std::net::SocketAddr;
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rocketmq::codec::RemotingCodec;
+use rocketmq::protocol::header::SendMessageRequestHeaderV2;
 use rocketmq::protocol::message::{DecodeOptions, Message, StoredMessage, property};
 use rocketmq::protocol::{RemotingCommand, RequestCode, SerializeType};
 
@@ -63,6 +65,13 @@ fn bench_commands(c: &mut Criterion) {
         });
         group.bench_function("decode", |b| {
             b.iter(|| RemotingCommand::decode_frame(black_box(frame.slice(4..))).expect("decode"))
+        });
+        group.bench_function("read_header", |b| {
+            b.iter(|| {
+                black_box(&cmd)
+                    .read_header::<SendMessageRequestHeaderV2>()
+                    .expect("header")
+            })
         });
         group.finish();
     }

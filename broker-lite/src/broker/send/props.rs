@@ -31,8 +31,8 @@ pub(super) fn stored_properties(
     if flavour != ProtocolFlavour::V4 {
         // 5.x `buildMsgContext` adds the broker's region and trace switch to the header
         // properties before the message is built, so every single send stores both.
-        props.insert(property::MSG_REGION, super::DEFAULT_REGION);
-        props.insert(property::TRACE_ON, "true");
+        props.insert_static(property::MSG_REGION, super::DEFAULT_REGION);
+        props.insert_static(property::TRACE_ON, "true");
     }
     props.insert(property::CLUSTER, cluster);
     props.set_trailing_separator(flavour != ProtocolFlavour::V4);

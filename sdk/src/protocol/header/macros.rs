@@ -66,10 +66,14 @@ macro_rules! command_header {
             }
 
             fn read_from(ext: &$crate::protocol::ExtFields) -> $crate::Result<Self> {
+                // Fields are read in declaration order, which is usually the order they
+                // were written in: each search resumes where the last one ended.
+                #[allow(unused_mut, unused_variables)]
+                let mut found = ext.finder();
                 Ok(Self {
                     $(
                         $field: <$ty as $crate::protocol::header::value::HeaderField>::read(
-                            ext,
+                            &mut found,
                             stringify!($name),
                             $key,
                             command_header!(@java_default $($default)?),

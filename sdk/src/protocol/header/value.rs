@@ -15,6 +15,7 @@
 //! fast decoders of the hot headers (send, pull) throw in that case, as we do.
 
 use crate::protocol::ExtFields;
+use crate::protocol::ext_fields::Finder;
 use crate::{Error, Result};
 
 /// A scalar that can live in one `extFields` entry.
@@ -132,7 +133,7 @@ pub(crate) trait HeaderField: Sized {
     /// Reads the field named `key` of header `header`; `default` is used when the key is
     /// absent and the field has a Java default (a primitive or an initialised field).
     fn read(
-        ext: &ExtFields,
+        ext: &mut Finder<'_>,
         header: &'static str,
         key: &'static str,
         default: Option<Self>,
@@ -150,7 +151,7 @@ fn parse<T: HeaderValue>(key: &'static str, text: &str) -> Result<T> {
 
 impl<T: HeaderValue> HeaderField for T {
     fn read(
-        ext: &ExtFields,
+        ext: &mut Finder<'_>,
         header: &'static str,
         key: &'static str,
         default: Option<Self>,
@@ -168,7 +169,7 @@ impl<T: HeaderValue> HeaderField for T {
 
 impl<T: HeaderValue> HeaderField for Option<T> {
     fn read(
-        ext: &ExtFields,
+        ext: &mut Finder<'_>,
         _header: &'static str,
         key: &'static str,
         default: Option<Self>,
@@ -260,24 +261,27 @@ mod tests {
     #[test]
     fn required_optional_and_defaulted_fields() {
         let ext: ExtFields = [("n", "5"), ("bad", "x")].into_iter().collect();
-        assert_eq!(i32::read(&ext, "H", "n", None).ok(), Some(5));
+        assert_eq!(i32::read(&mut ext.finder(), "H", "n", None).ok(), Some(5));
         assert!(matches!(
-            i32::read(&ext, "H", "missing", None),
+            i32::read(&mut ext.finder(), "H", "missing", None),
             Err(Error::MissingField {
                 header: "H",
                 field: "missing"
             })
         ));
-        assert_eq!(i32::read(&ext, "H", "missing", Some(-1)).ok(), Some(-1));
+        assert_eq!(
+            i32::read(&mut ext.finder(), "H", "missing", Some(-1)).ok(),
+            Some(-1)
+        );
         assert!(matches!(
-            i32::read(&ext, "H", "bad", None),
+            i32::read(&mut ext.finder(), "H", "bad", None),
             Err(Error::InvalidField { field: "bad", ref value }) if value == "x"
         ));
         assert_eq!(
-            Option::<i32>::read(&ext, "H", "missing", None).ok(),
+            Option::<i32>::read(&mut ext.finder(), "H", "missing", None).ok(),
             Some(None)
         );
-        assert!(Option::<i32>::read(&ext, "H", "bad", None).is_err());
+        assert!(Option::<i32>::read(&mut ext.finder(), "H", "bad", None).is_err());
 
         let mut out = ExtFields::new();
         None::<i32>.write(&mut out, "a");

@@ -135,12 +135,29 @@ impl OffsetMsgId {
 
 impl fmt::Display for OffsetMsgId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut raw = Vec::with_capacity(28);
-        put_socket_addr(&mut raw, &self.store_host);
-        raw.extend_from_slice(&self.commit_log_offset.to_be_bytes());
-        let mut s = String::with_capacity(raw.len() * 2);
-        push_hex(&mut s, &raw);
-        f.write_str(&s)
+        // Built on the stack (a broker writes one id per stored message): the IP (4 or
+        // 16 bytes), the port as a Java int and the offset, then their hex digits.
+        let mut raw = [0u8; 28];
+        let ip_len = match self.store_host.ip() {
+            IpAddr::V4(ip) => {
+                raw[..4].copy_from_slice(&ip.octets());
+                4
+            }
+            IpAddr::V6(ip) => {
+                raw[..16].copy_from_slice(&ip.octets());
+                16
+            }
+        };
+        let len = ip_len + 12;
+        raw[ip_len..ip_len + 4].copy_from_slice(&i32::from(self.store_host.port()).to_be_bytes());
+        raw[ip_len + 4..len].copy_from_slice(&self.commit_log_offset.to_be_bytes());
+        let mut hex = [0u8; 56];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(&raw[..len]) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0x0F)];
+        }
+        // Hex digits are ASCII: the conversion cannot fail.
+        f.write_str(std::str::from_utf8(&hex[..2 * len]).unwrap_or_default())
     }
 }
 

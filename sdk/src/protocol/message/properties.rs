@@ -163,6 +163,17 @@ impl Properties {
         }
     }
 
+    /// [`insert`](Self::insert) of a constant key and value, without copying either (for a
+    /// broker adding the same properties to every message it stores).
+    pub fn insert_static(&mut self, key: &'static str, value: &'static str) {
+        match self.position(key) {
+            Some(i) => {
+                self.replace(i, Text::Static(value));
+            }
+            None => self.entries.push((Text::Static(key), Text::Static(value))),
+        }
+    }
+
     /// [`insert`](Self::insert) of a constant key and a shared value, without allocating
     /// (the consumer adds the same offsets to every message of a pull).
     pub(crate) fn insert_shared(&mut self, key: &'static str, value: Arc<str>) {

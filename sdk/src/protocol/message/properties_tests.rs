@@ -374,3 +374,18 @@ fn capacity_growth() {
     assert_eq!(java_hash_map_capacity(13, 16), 32);
     assert_eq!(java_hash_map_capacity(25, 16), 64);
 }
+
+#[test]
+fn static_inserts_equal_owned_inserts() {
+    let mut owned =
+        Properties::decode("UNIQ_KEY\u{1}A\u{2}TRACE_ON\u{1}false\u{2}").into_java_order();
+    let mut fixed = owned.clone();
+    for (k, v) in [("TRACE_ON", "true"), ("MSG_REGION", "DefaultRegion")] {
+        owned.insert(k, v);
+        fixed.insert_static(k, v);
+    }
+    assert_eq!(fixed.get("TRACE_ON"), Some("true"), "a replaced value");
+    assert_eq!(fixed.get("MSG_REGION"), Some("DefaultRegion"));
+    assert_eq!(fixed.encode(), owned.encode());
+    assert_eq!(fixed, owned);
+}
