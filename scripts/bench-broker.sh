@@ -26,7 +26,12 @@
 # Then prints a markdown table with the ratios broker-lite / Java.
 #
 # Usage: scripts/bench-broker.sh [--duration S] [--warmup S] [--only lite|java]
-#                               [--phases AB|A|B] [--keep]
+#                               [--phases AB|A|B] [--rounds N] [--keep]
+#   --rounds N runs both brokers N times, alternating which goes first (broker-lite first
+#   in odd rounds), each round on fresh stores, and prints each round's table and then
+#   one of the medians over the rounds (with the ratios of the medians, and the range of
+#   the rounds' own ratios for the TPS rows): the host's speed drifts by tens of percent
+#   within minutes, and interleaved rounds keep one drift from deciding the ratio.
 #   --phases runs only phase A or only phase B (default: both). Phase A also warms up the
 #   Java broker's JIT: without it the Java broker is far slower in phase B, so B alone only
 #   serves to compare broker-lite builds.
@@ -42,6 +47,7 @@ DURATION=30
 WARMUP=10
 ONLY=""
 PHASES=AB
+ROUNDS=1
 KEEP=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -50,11 +56,13 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY="$2"; shift 2 ;;
     --phases) PHASES="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     *) echo "bench-broker.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 case "$PHASES" in AB|A|B) ;; *) echo "bench-broker.sh: --phases takes AB, A or B" >&2; exit 2 ;; esac
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "bench-broker.sh: --rounds takes a positive number" >&2; exit 2; }
 
 die() { echo "bench-broker.sh: ERROR: $*" >&2; exit 1; }
 log() { echo "bench-broker.sh: $*" >&2; }
@@ -230,7 +238,7 @@ time_start() { # key broker-addr namesrv-addr broker-name spawn-ns
 }
 
 bench_lite() {
-  local ns_port broker_port dir="$WORK/lite"
+  local ns_port broker_port dir="$WORK/round-$ROUND/lite"
   mkdir -p "$dir"
   ns_port="$(free_port plain)"; broker_port="$(free_port plain)"
   cat > "$dir/broker-lite.toml" <<EOF
@@ -258,7 +266,7 @@ EOF
 }
 
 bench_java() {
-  local ns_port broker_port dir="$WORK/java"
+  local ns_port broker_port dir="$WORK/round-$ROUND/java"
   mkdir -p "$dir/home/conf" "$dir/store"
   for name in namesrv broker tools; do
     cat > "$dir/home/conf/logback_$name.xml" <<EOF
@@ -306,10 +314,6 @@ EOF
 }
 
 mkdir -p "$WORK/client-home"
-LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
-[[ "$ONLY" == "java" ]] || bench_lite
-[[ "$ONLY" == "lite" ]] || bench_java
-LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 ratio() { python3 -c "
 a, b = '$1', '$2'
@@ -322,29 +326,99 @@ row() { # label key
   echo "| $1 | $l | $j | $(ratio "$l" "$j") |"
 }
 
-echo
-echo "Benchmark: Java $V5 benchmark tools (16 threads, 128-byte messages, topic with 8 queues), ${DURATION} s per phase after ${WARMUP} s warm-up, $(nproc) cores, $(uname -r); load average before $LOAD_BEFORE, after $LOAD_AFTER (other work on the machine skews both columns)"
-echo
-echo "broker-lite: $LITE${BROKER_LITE_ARGS:+ $BROKER_LITE_ARGS}"
-echo
-echo "| metric | broker-lite | Java $V5 broker | broker-lite / Java |"
-echo "|---|---|---|---|"
-row "start-up: spawn to port accepting (ms)" start_port_ms
-row "start-up: spawn to registered in name server (ms)" start_reg_ms
-row "A: send TPS, counted by the broker (Producer alone)" a_tps
-row "A: send TPS, tool's mean of 10-s windows" a_tool_tps
-row "A: send average RT (ms)" a_avg_rt
-row "A: send max RT (ms)" a_max_rt
-row "A: broker CPU per message (µs)" a_cpu_us
-row "A: Producer (Java client) CPU per message (µs)" a_client_cpu_us
-row "A: broker write/writev/pwrite calls per message" a_writes
-row "B: send TPS with a consumer running, counted by the broker" b_tps
-row "B: consume TPS, tool's mean of 10-s windows" b_cons_tps
-row "B: consume average born-to-consume RT (ms)" b_b2c_rt
-row "B: consume max born-to-consume RT (ms)" b_b2c_max
-row "B: broker CPU per message produced and consumed (µs)" b_cpu_us
-row "B: Producer (Java client) CPU per message (µs)" b_prod_cpu_us
-row "B: Consumer (Java client) CPU per message (µs)" b_cons_cpu_us
-row "B: Consumer read calls per message" b_cons_reads
-row "broker peak RSS, VmHWM (MiB)" hwm_mib
-row "broker RSS at the end, VmRSS (MiB)" rss_mib
+print_table() { # title
+  echo
+  echo "$1"
+  echo
+  echo "| metric | broker-lite | Java $V5 broker | broker-lite / Java |"
+  echo "|---|---|---|---|"
+  row "start-up: spawn to port accepting (ms)" start_port_ms
+  row "start-up: spawn to registered in name server (ms)" start_reg_ms
+  row "A: send TPS, counted by the broker (Producer alone)" a_tps
+  row "A: send TPS, tool's mean of 10-s windows" a_tool_tps
+  row "A: send average RT (ms)" a_avg_rt
+  row "A: send max RT (ms)" a_max_rt
+  row "A: broker CPU per message (µs)" a_cpu_us
+  row "A: Producer (Java client) CPU per message (µs)" a_client_cpu_us
+  row "A: broker write/writev/pwrite calls per message" a_writes
+  row "B: send TPS with a consumer running, counted by the broker" b_tps
+  row "B: consume TPS, tool's mean of 10-s windows" b_cons_tps
+  row "B: consume average born-to-consume RT (ms)" b_b2c_rt
+  row "B: consume max born-to-consume RT (ms)" b_b2c_max
+  row "B: broker CPU per message produced and consumed (µs)" b_cpu_us
+  row "B: Producer (Java client) CPU per message (µs)" b_prod_cpu_us
+  row "B: Consumer (Java client) CPU per message (µs)" b_cons_cpu_us
+  row "B: Consumer read calls per message" b_cons_reads
+  row "broker peak RSS, VmHWM (MiB)" hwm_mib
+  row "broker RSS at the end, VmRSS (MiB)" rss_mib
+}
+
+# One round: both brokers (or the one --only names), broker-lite first in odd rounds.
+run_round() {
+  R=()
+  local order=(lite java)
+  (( ROUND % 2 == 1 )) || order=(java lite)
+  local b
+  for b in "${order[@]}"; do
+    [[ "$ONLY" == "" || "$ONLY" == "$b" ]] || continue
+    "bench_$b"
+  done
+  local key
+  for key in "${!R[@]}"; do echo "$key ${R[$key]}"; done > "$WORK/round-$ROUND.values"
+}
+
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  mkdir -p "$WORK/round-$ROUND"
+  (( ROUNDS == 1 )) || log "round $ROUND of $ROUNDS"
+  LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+  run_round
+  LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+  title="Benchmark: Java $V5 benchmark tools (16 threads, 128-byte messages, topic with 8 queues), ${DURATION} s per phase after ${WARMUP} s warm-up, $(nproc) cores, $(uname -r); load average before $LOAD_BEFORE, after $LOAD_AFTER (other work on the machine skews both columns)"
+  (( ROUNDS == 1 )) || title="Round $ROUND of $ROUNDS ($([[ $((ROUND % 2)) == 1 ]] && echo "broker-lite" || echo "Java") first). $title"
+  print_table "$title
+
+broker-lite: $LITE${BROKER_LITE_ARGS:+ $BROKER_LITE_ARGS}"
+done
+
+if (( ROUNDS > 1 )); then
+  # Medians over the rounds (for an even count, the mean of the two middle values), and
+  # each round's own TPS ratios.
+  R=()
+  while read -r key value; do
+    R[$key]="$value"
+  done < <(python3 - "$WORK" "$ROUNDS" <<'PY'
+import statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+per_round = []
+for r in range(1, rounds + 1):
+    vals = {}
+    with open(f"{work}/round-{r}.values") as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition(" ")
+            vals[k] = v
+    per_round.append(vals)
+keys = sorted(set().union(*per_round))
+for k in keys:
+    nums = []
+    for vals in per_round:
+        try:
+            nums.append(float(vals.get(k, "")))
+        except ValueError:
+            pass
+    if nums:
+        print(k, ("%.3f" % statistics.median(nums)).rstrip("0").rstrip("."))
+for metric in ("a_tps", "b_tps"):
+    ratios = []
+    for vals in per_round:
+        try:
+            ratios.append("%.2f" % (float(vals[f"lite.{metric}"]) / float(vals[f"java.{metric}"])))
+        except (KeyError, ValueError, ZeroDivisionError):
+            pass
+    if ratios:
+        print(f"ratios.{metric}", ",".join(ratios))
+PY
+)
+  print_table "Medians of $ROUNDS interleaved rounds (each cell the median of the rounds' values; the ratio column divides the medians). Rounds' own send TPS ratios: phase A ${R[ratios.a_tps]:-n/a}; phase B ${R[ratios.b_tps]:-n/a}.
+
+broker-lite: $LITE${BROKER_LITE_ARGS:+ $BROKER_LITE_ARGS}"
+fi

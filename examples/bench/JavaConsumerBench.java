@@ -12,6 +12,8 @@
 //   consumed (or duration-s passed); expect = 0: live mode, warmup-s (or until the
 //   wall-clock start-at, Unix ms, when given and not 0) then duration-s. histogram-out, when
 //   given, is a file both histograms are written to (as consumer_bench.rs --histogram-out).
+// Environment: BENCH_READY_FILE, when set, is created once the rebalance has given the
+//   consumer its first queues (so a script can start the producer only then).
 //
 // Compiled and run by examples/bench/consumer-bench.sh against the cached Java client jars.
 
@@ -187,6 +189,22 @@ public class JavaConsumerBench {
             }
         });
         consumer.start();
+        String readyFile = System.getenv("BENCH_READY_FILE");
+        if (readyFile != null && !readyFile.isEmpty()) {
+            Thread ready = new Thread(() -> {
+                try {
+                    while (consumer.getDefaultMQPushConsumerImpl().getRebalanceImpl()
+                        .getProcessQueueTable().isEmpty()) {
+                        Thread.sleep(10);
+                    }
+                    java.nio.file.Files.createFile(java.nio.file.Paths.get(readyFile));
+                } catch (Exception e) {
+                    System.err.println("ready file: " + e);
+                }
+            });
+            ready.setDaemon(true);
+            ready.start();
+        }
 
         com.sun.management.OperatingSystemMXBean os =
             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();

@@ -14,8 +14,9 @@
 #   drain     the Java Producer (16 threads) fills a backlog for PRELOAD s; then each
 #             consumer, in a fresh group from the first offset, drains it alone: TPS from
 #             the first message to the last, client CPU per message.
-#   live      Java and the SDK consumer start on a fresh, empty topic in fresh groups; then
-#             the Java Producer sends to it steadily (4 threads) and, after WARMUP s, both
+#   live      Java and the SDK consumer start on a fresh, empty topic in fresh groups; once
+#             both have their queues (each creates a ready file then; at most 10 s), the
+#             Java Producer sends to it steadily (4 threads) and, after WARMUP s, both
 #             measure the same wall-clock window of DURATION s: born-to-consume (B2C) and
 #             store-to-consume (S2C) latency, client CPU per message (TPS is the
 #             producer's rate here). Twice: with "rust", then with "rust-mt".
@@ -66,7 +67,7 @@ while [[ $# -gt 0 ]]; do
     --preload) PRELOAD="$2"; shift 2 ;;
     --wire) WIRE=1; shift ;;
     --alone-rounds) ALONE_ROUNDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,49p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,50p' "$0"; exit 0 ;;
     *) echo "consumer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -141,6 +142,22 @@ java_bench() { # topic, group, first|last, warmup s, duration s, expect [threads
     JavaConsumerBench "$NS" "$@" 2>&1 < /dev/null | tee "$WORK/java-bench-$2.log" | grep '^java '
 }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# Live runs start the producer only once each consumer has its queues (each creates its
+# BENCH_READY_FILE then), so none starts on a backlog; at most READY_MAX s after launch,
+# which is also what the measured window's start leaves for it.
+READY_MAX=10
+wait_ready() { # files...
+  local deadline=$((SECONDS + READY_MAX)) f
+  for f in "$@"; do
+    while [[ ! -e "$f" ]]; do
+      if (( SECONDS >= deadline )); then
+        log "WARNING: no queues for $(basename "$f" .ready) after $READY_MAX s; starting the producer anyway"
+        return 0
+      fi
+      sleep 0.05
+    done
+  done
+}
 if [[ "$WIRE" == 1 ]]; then
   cat > "$WORK/wire.py" <<'PYEOF'
 # Wire-level B2C/S2C: for every message in a broker->client frame on loopback, the kernel
@@ -278,14 +295,17 @@ echo "$RUST_DRAIN_MT"
 log "live: per round, both consumers, then the Java Producer (4 threads), $WARMUP s warm-up + $DURATION s"
 live_pair() { # round, topic, SDK runtime threads (0 = one thread), SDK label
   local round="$1" topic="$2" threads="$3" label="$4" start_at load_before p j r
-  # 3 s for both to start (the JVM takes longest), then the producer's warm-up.
-  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + 3) * 1000)")"
-  java_bench "$topic" "java_live${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/java-live$round.out" &
+  # Up to READY_MAX s for both to get their queues (the JVM takes longest), then at least
+  # the producer's warm-up.
+  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + READY_MAX) * 1000)")"
+  BENCH_READY_FILE="$WORK/java-live$round.ready" \
+    java_bench "$topic" "java_live${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/java-live$round.out" &
   j=$!
-  "$BENCH" --namesrv "$NS" --topic "$topic" --group "rust_live${round}_$$" --from last \
+  BENCH_READY_FILE="$WORK/rust-live$round.ready" \
+    "$BENCH" --namesrv "$NS" --topic "$topic" --group "rust_live${round}_$$" --from last \
     --start-at "$start_at" --duration "$DURATION" --threads "$threads" | sed "s/^rust /$label /" > "$WORK/rust-live$round.out" &
   r=$!
-  sleep 3
+  wait_ready "$WORK/java-live$round.ready" "$WORK/rust-live$round.ready"
   p="$(java_tool Producer "$WORK/live-producer$round.out" -t "$topic" -w 4 -s 128)"
   load_before="$(loadavg)"
   if [[ "$round" == 1 ]]; then wire_capture "$start_at" "$WORK/wire-live$round.out"; fi
@@ -306,15 +326,17 @@ live_pair 2 "${LIVE_TOPICS[1]}" 2 rust-mt
 log "alone: each consumer by itself on the same live traffic, $ALONE_ROUNDS rounds in alternating order, $WARMUP s warm-up + $DURATION s each"
 live_alone() { # round, topic, java|rust
   local round="$1" topic="$2" who="$3" start_at load_before p c out="$WORK/alone-$3-$1"
-  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + 3) * 1000)")"
+  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + READY_MAX) * 1000)")"
   if [[ "$who" == java ]]; then
-    java_bench "$topic" "java_alone${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" "$out.hist" > "$out.out" &
+    BENCH_READY_FILE="$out.ready" \
+      java_bench "$topic" "java_alone${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" "$out.hist" > "$out.out" &
   else
-    "$BENCH" --namesrv "$NS" --topic "$topic" --group "rust_alone${round}_$$" --from last \
+    BENCH_READY_FILE="$out.ready" \
+      "$BENCH" --namesrv "$NS" --topic "$topic" --group "rust_alone${round}_$$" --from last \
       --start-at "$start_at" --duration "$DURATION" --histogram-out "$out.hist" > "$out.out" &
   fi
   c=$!
-  sleep 3
+  wait_ready "$out.ready"
   p="$(java_tool Producer "$WORK/alone-producer-$who-$round.out" -t "$topic" -w 4 -s 128)"
   load_before="$(loadavg)"
   if [[ "$round" == 1 ]]; then wire_capture "$start_at" "$WORK/wire-alone-$who.out"; fi

@@ -15,7 +15,9 @@
 //! script can pool several runs.
 //!
 //! `--expect N` stops once N messages were consumed (draining a backlog) and reports the
-//! rate over that time instead. `--start-at <unix ms>` replaces the warm-up with a
+//! rate over that time instead. `BENCH_READY_FILE=<path>` in the environment creates that
+//! file once the rebalance has given the consumer its first queues, so a script can start
+//! its producer only then. `--start-at <unix ms>` replaces the warm-up with a
 //! wall-clock start, to measure the same window as another consumer. `examples/bench/consumer-bench.sh` runs it side by side
 //! with its Java counterpart (`examples/bench/JavaConsumerBench.java`) against one Java
 //! broker. CPU time is utime + stime of this process
@@ -289,6 +291,17 @@ async fn run(o: Options) -> anyhow::Result<()> {
         })
         .build()
         .await?;
+    if let Some(path) = std::env::var_os("BENCH_READY_FILE").filter(|p| !p.is_empty()) {
+        let queues = consumer.clone();
+        tokio::spawn(async move {
+            while queues.assigned_queues().is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            if let Err(e) = std::fs::File::create_new(&path) {
+                eprintln!("ready file {}: {e}", path.to_string_lossy());
+            }
+        });
+    }
     let (elapsed, cpu, rq0) = if o.expect > 0 {
         // Drain: from the first message to the expected count.
         tally.measuring.store(true, Ordering::Relaxed);
