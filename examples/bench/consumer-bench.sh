@@ -297,7 +297,7 @@ live_pair() { # round, topic, SDK runtime threads (0 = one thread), SDK label
   local round="$1" topic="$2" threads="$3" label="$4" start_at load_before p j r
   # Up to READY_MAX s for both to get their queues (the JVM takes longest), then at least
   # the producer's warm-up.
-  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + READY_MAX) * 1000)")"
+  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + $READY_MAX) * 1000)")"
   BENCH_READY_FILE="$WORK/java-live$round.ready" \
     java_bench "$topic" "java_live${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/java-live$round.out" &
   j=$!
@@ -326,7 +326,7 @@ live_pair 2 "${LIVE_TOPICS[1]}" 2 rust-mt
 log "alone: each consumer by itself on the same live traffic, $ALONE_ROUNDS rounds in alternating order, $WARMUP s warm-up + $DURATION s each"
 live_alone() { # round, topic, java|rust
   local round="$1" topic="$2" who="$3" start_at load_before p c out="$WORK/alone-$3-$1"
-  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + READY_MAX) * 1000)")"
+  start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + $READY_MAX) * 1000)")"
   if [[ "$who" == java ]]; then
     BENCH_READY_FILE="$out.ready" \
       java_bench "$topic" "java_alone${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" "$out.hist" > "$out.out" &
