@@ -45,11 +45,26 @@ pub(crate) fn parse_hex(what: &'static str, s: &str) -> Result<Vec<u8>> {
 
 /// Writes an address as Java does in records and ids: the IP bytes, then the port as an i32.
 pub(crate) fn put_socket_addr(out: &mut Vec<u8>, addr: &SocketAddr) {
-    match addr.ip() {
-        IpAddr::V4(ip) => out.extend_from_slice(&ip.octets()),
-        IpAddr::V6(ip) => out.extend_from_slice(&ip.octets()),
-    }
-    out.extend_from_slice(&i32::from(addr.port()).to_be_bytes());
+    let (bytes, len) = socket_addr_bytes(addr);
+    out.extend_from_slice(&bytes[..len]);
+}
+
+/// What [`put_socket_addr`] appends, in a stack buffer: the buffer and how many of its
+/// bytes are used (8 for IPv4, 20 for IPv6).
+fn socket_addr_bytes(addr: &SocketAddr) -> ([u8; 20], usize) {
+    let mut out = [0u8; 20];
+    let ip_len = match addr.ip() {
+        IpAddr::V4(ip) => {
+            out[..4].copy_from_slice(&ip.octets());
+            4
+        }
+        IpAddr::V6(ip) => {
+            out[..16].copy_from_slice(&ip.octets());
+            16
+        }
+    };
+    out[ip_len..ip_len + 4].copy_from_slice(&i32::from(addr.port()).to_be_bytes());
+    (out, ip_len + 4)
 }
 
 /// Builds a socket address from IP bytes (4 or 16) and a Java int port (0..=65535).
@@ -135,22 +150,13 @@ impl OffsetMsgId {
 
 impl fmt::Display for OffsetMsgId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Built on the stack (a broker writes one id per stored message): the IP (4 or
-        // 16 bytes), the port as a Java int and the offset, then their hex digits.
+        // Built on the stack (a broker writes one id per stored message): the address as
+        // records store it and the offset, then their hex digits.
+        let (host, host_len) = socket_addr_bytes(&self.store_host);
         let mut raw = [0u8; 28];
-        let ip_len = match self.store_host.ip() {
-            IpAddr::V4(ip) => {
-                raw[..4].copy_from_slice(&ip.octets());
-                4
-            }
-            IpAddr::V6(ip) => {
-                raw[..16].copy_from_slice(&ip.octets());
-                16
-            }
-        };
-        let len = ip_len + 12;
-        raw[ip_len..ip_len + 4].copy_from_slice(&i32::from(self.store_host.port()).to_be_bytes());
-        raw[ip_len + 4..len].copy_from_slice(&self.commit_log_offset.to_be_bytes());
+        let len = host_len + 8;
+        raw[..host_len].copy_from_slice(&host[..host_len]);
+        raw[host_len..len].copy_from_slice(&self.commit_log_offset.to_be_bytes());
         let mut hex = [0u8; 56];
         for (pair, b) in hex.chunks_exact_mut(2).zip(&raw[..len]) {
             pair[0] = HEX[usize::from(b >> 4)];
