@@ -354,15 +354,16 @@ print_table() { # title
 }
 
 # One round: both brokers (or the one --only names), broker-lite first in odd rounds.
+# Sets ORDER to the brokers run, in the order they ran.
 run_round() {
   R=()
-  local order=(lite java)
-  (( ROUND % 2 == 1 )) || order=(java lite)
+  ORDER=()
   local b
-  for b in "${order[@]}"; do
-    [[ "$ONLY" == "" || "$ONLY" == "$b" ]] || continue
-    "bench_$b"
+  for b in lite java; do
+    [[ "$ONLY" == "" || "$ONLY" == "$b" ]] && ORDER+=("$b")
   done
+  if (( ROUND % 2 == 0 && ${#ORDER[@]} == 2 )); then ORDER=(java lite); fi
+  for b in "${ORDER[@]}"; do "bench_$b"; done
   local key
   for key in "${!R[@]}"; do echo "$key ${R[$key]}"; done > "$WORK/round-$ROUND.values"
 }
@@ -374,7 +375,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
   run_round
   LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
   title="Benchmark: Java $V5 benchmark tools (16 threads, 128-byte messages, topic with 8 queues), ${DURATION} s per phase after ${WARMUP} s warm-up, $(nproc) cores, $(uname -r); load average before $LOAD_BEFORE, after $LOAD_AFTER (other work on the machine skews both columns)"
-  (( ROUNDS == 1 )) || title="Round $ROUND of $ROUNDS ($([[ $((ROUND % 2)) == 1 ]] && echo "broker-lite" || echo "Java") first). $title"
+  (( ROUNDS == 1 )) || title="Round $ROUND of $ROUNDS (ran: ${ORDER[*]}). $title"
   print_table "$title
 
 broker-lite: $LITE${BROKER_LITE_ARGS:+ $BROKER_LITE_ARGS}"
