@@ -291,11 +291,18 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A config as [`State`] holds it: shared, with its cluster name as shared text.
+fn live(config: BrokerConfig) -> (Arc<BrokerConfig>, Arc<str>) {
+    let cluster = Arc::from(config.cluster_name.as_str());
+    (Arc::new(config), cluster)
+}
+
 /// Everything the processors and background tasks share. Locks inside the managers are
 /// held only for in-memory updates, never across an `.await` or a store call.
 pub(crate) struct State {
-    /// Replaced whole on UPDATE_BROKER_CONFIG; readers share the current one.
-    config: Mutex<Arc<BrokerConfig>>,
+    /// Replaced whole on UPDATE_BROKER_CONFIG; readers share the current one. With it,
+    /// its cluster name as shared text (every stored message carries it).
+    config: Mutex<(Arc<BrokerConfig>, Arc<str>)>,
     /// The advertised address (also the store host of every record).
     pub(crate) addr: SocketAddr,
     /// Boot time in epoch ms (Java `bootTimestamp`).
@@ -332,7 +339,7 @@ impl State {
             holds: long_poll::PullHolds::new(),
             stats: stats::Stats::with_cluster(&config.cluster_name),
             schedule: schedule::Schedule::open(&root, &config)?,
-            config: Mutex::new(Arc::new(config)),
+            config: Mutex::new(live(config)),
             addr,
             boot_timestamp: now_ms(),
             store,
@@ -342,12 +349,18 @@ impl State {
     /// A snapshot of the current config (it can change at run time through
     /// UPDATE_BROKER_CONFIG): shared, not copied.
     pub(crate) fn config(&self) -> Arc<BrokerConfig> {
-        Arc::clone(&lock(&self.config))
+        Arc::clone(&lock(&self.config).0)
+    }
+
+    /// [`config`](Self::config) and its cluster name as shared text, from one snapshot.
+    pub(crate) fn config_and_cluster(&self) -> (Arc<BrokerConfig>, Arc<str>) {
+        let live = lock(&self.config);
+        (Arc::clone(&live.0), Arc::clone(&live.1))
     }
 
     /// Replaces the config (the caller validated it).
     pub(crate) fn set_config(&self, config: BrokerConfig) {
-        *lock(&self.config) = Arc::new(config);
+        *lock(&self.config) = live(config);
     }
 
     /// The broker's address as `ip:port` text.

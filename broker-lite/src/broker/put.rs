@@ -38,7 +38,7 @@ use crate::{Error, Result};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PutOutcome {
     /// The topic it was stored in (`SCHEDULE_TOPIC_XXXX` after a delay rewrite).
-    pub(crate) topic: String,
+    pub(crate) topic: Arc<str>,
     /// The queue it was stored in.
     pub(crate) queue_id: i32,
     /// Its offset in that queue.
@@ -64,7 +64,7 @@ impl PutOutcome {
         .to_string()
     }
 
-    fn new(topic: String, queue_id: i32, a: AppendResult, store_host: SocketAddr) -> Self {
+    fn new(topic: Arc<str>, queue_id: i32, a: AppendResult, store_host: SocketAddr) -> Self {
         PutOutcome {
             topic,
             queue_id,
@@ -130,7 +130,7 @@ pub(crate) async fn put_raw(state: &Arc<State>, msg: StoredMessage) -> Result<Pu
 
 /// [`put_raw`], started: done at once under ASYNC_FLUSH.
 pub(crate) fn start_put_raw(state: &Arc<State>, msg: StoredMessage) -> Putting<PutOutcome> {
-    let topic = msg.message.topic().to_owned();
+    let topic: Arc<str> = Arc::from(msg.message.topic());
     let queue_id = msg.queue_id;
     if appends_at_once(state) {
         Putting::Done(
@@ -197,7 +197,7 @@ pub(crate) fn start_put_all(
     jobs: Vec<PutJob>,
 ) -> Putting<Vec<Result<Vec<PutOutcome>>>> {
     // Per submission: where it goes (for stats and wake-ups), or why it is refused.
-    let mut targets: Vec<Result<(String, i32, bool)>> = Vec::with_capacity(jobs.len());
+    let mut targets: Vec<Result<(Arc<str>, i32, bool)>> = Vec::with_capacity(jobs.len());
     let mut submissions = Vec::with_capacity(jobs.len());
     for PutJob { mut msgs, single } in jobs {
         if single {
@@ -207,7 +207,7 @@ pub(crate) fn start_put_all(
         }
         match batch_target(&msgs) {
             Ok(Some((topic, queue_id))) => targets.push(Ok((topic, queue_id, single))),
-            Ok(None) => targets.push(Ok((String::new(), 0, single))),
+            Ok(None) => targets.push(Ok((Arc::from(""), 0, single))),
             Err(e) => {
                 targets.push(Err(e));
                 continue;
@@ -226,7 +226,7 @@ pub(crate) fn start_put_all(
                     .unwrap_or((Vec::new(), Some(Error::Shutdown)));
                 let outcomes: Vec<PutOutcome> = results
                     .into_iter()
-                    .map(|a| stored(state, topic.clone(), queue_id, a))
+                    .map(|a| stored(state, Arc::clone(&topic), queue_id, a))
                     .collect();
                 match error {
                     Some(e) => Err(e),
@@ -251,7 +251,7 @@ pub(crate) fn start_put_all(
 }
 
 /// The topic and queue all messages of a batch share (`None` for an empty batch).
-fn batch_target(msgs: &[StoredMessage]) -> Result<Option<(String, i32)>> {
+fn batch_target(msgs: &[StoredMessage]) -> Result<Option<(Arc<str>, i32)>> {
     let Some(first) = msgs.first() else {
         return Ok(None);
     };
@@ -267,7 +267,7 @@ fn batch_target(msgs: &[StoredMessage]) -> Result<Option<(String, i32)>> {
         }
         .into());
     }
-    Ok(Some((topic.to_owned(), queue_id)))
+    Ok(Some((Arc::from(topic), queue_id)))
 }
 
 /// Whether an append is done without waiting (ASYNC_FLUSH: a page-cache write, made on
@@ -277,7 +277,7 @@ fn appends_at_once(state: &State) -> bool {
 }
 
 /// Stats and wake-up after one append.
-fn stored(state: &State, topic: String, queue_id: i32, a: AppendResult) -> PutOutcome {
+fn stored(state: &State, topic: Arc<str>, queue_id: i32, a: AppendResult) -> PutOutcome {
     state.stats.record_put(&topic, 1, a.size as u64);
     state.holds.arrived(&topic, queue_id, a.queue_offset + 1);
     PutOutcome::new(topic, queue_id, a, state.addr)
@@ -362,7 +362,7 @@ mod tests {
         let mut waiter = state.holds.subscribe("T", 1);
         let a = put(&state, msg("T", 1)).await.unwrap();
         let b = put(&state, msg("T", 1)).await.unwrap();
-        assert_eq!((a.topic.as_str(), a.queue_id, a.queue_offset), ("T", 1, 0));
+        assert_eq!((&*a.topic, a.queue_id, a.queue_offset), ("T", 1, 0));
         assert_eq!(b.queue_offset, 1);
         assert!(b.phys_offset > a.phys_offset);
         assert!(waiter.wait(1, std::time::Duration::from_secs(5)).await);
@@ -388,7 +388,7 @@ mod tests {
         let mut m = msg("T", 3);
         m.message.set_delay_level(99);
         let out = put(&state, m).await.unwrap();
-        assert_eq!(out.topic, SCHEDULE_TOPIC);
+        assert_eq!(&*out.topic, SCHEDULE_TOPIC);
         assert_eq!(out.queue_id, 17, "capped at the 18th level");
         let rec = state
             .store
@@ -404,10 +404,10 @@ mod tests {
         let mut half = msg("H", 0);
         half.message.set_delay_level(2);
         half.sys_flag = SysFlag::TRANSACTION_PREPARED;
-        assert_eq!(put(&state, half).await.unwrap().topic, "H");
+        assert_eq!(&*put(&state, half).await.unwrap().topic, "H");
         let mut raw = msg("R", 0);
         raw.message.set_delay_level(2);
-        assert_eq!(put_raw(&state, raw).await.unwrap().topic, "R");
+        assert_eq!(&*put_raw(&state, raw).await.unwrap().topic, "R");
     }
 
     #[tokio::test]
@@ -440,7 +440,7 @@ mod tests {
                 r.as_ref()
                     .unwrap()
                     .iter()
-                    .map(|o| (o.topic.clone(), o.queue_id, o.queue_offset))
+                    .map(|o| (o.topic.to_string(), o.queue_id, o.queue_offset))
                     .collect()
             };
             assert_eq!(offsets(&results[0]), [("T".into(), 0, 0)]);

@@ -293,7 +293,7 @@ fn prepare_send(
 ) -> rocketmq::Result<Prepared<ReadySend>> {
     let header = parse_header(request)?;
     let flavour = request.version.flavour();
-    let config = state.config();
+    let (config, cluster) = state.config_and_cluster();
     let topic_config = match check(state, &config, ctx, &header, flavour) {
         Ok(t) => t,
         Err(refusal) => return Ok(Prepared::Answered(Some(refusal))),
@@ -316,6 +316,7 @@ fn prepare_send(
         body: request.body.clone(),
         request_version: request.version,
         config,
+        cluster,
     };
     let ready = if ctx.header.batch {
         prepare_batch(&ctx).map_err(|refusal| refusal.map(Prepared::Answered))
@@ -338,6 +339,8 @@ struct SendContext {
     body: Bytes,
     request_version: rocketmq::protocol::Version,
     config: Arc<BrokerConfig>,
+    /// `config`'s cluster name, shared.
+    cluster: Arc<str>,
 }
 
 /// Java `msgCheck`: the topic config,
@@ -468,12 +471,12 @@ fn retry_or_dlq(
 }
 
 /// A single send made ready to store, or the refusal.
-fn prepare_one(state: &Arc<State>, ctx: SendContext) -> Result<ReadySend, RemotingCommand> {
+fn prepare_one(state: &Arc<State>, mut ctx: SendContext) -> Result<ReadySend, RemotingCommand> {
     let dlq = retry_or_dlq(state, &ctx)?;
-    let mut props = stored_properties(
-        ctx.header.properties.as_deref(),
+    let (mut props, dropped) = stored_properties(
+        ctx.header.properties.take(),
         ctx.flavour,
-        &ctx.config.cluster_name,
+        Arc::clone(&ctx.cluster),
     );
     if ctx.flavour == ProtocolFlavour::V5 {
         if props.get(property::UNIQ_KEY).is_none_or(str::is_empty) {
@@ -483,7 +486,8 @@ fn prepare_one(state: &Arc<State>, ctx: SendContext) -> Result<ReadySend, Remoti
             props.insert(property::DELAY, "-1");
         }
     }
-    let (topic, queue_id) = dlq.unwrap_or_else(|| (ctx.header.topic.clone(), ctx.queue_id));
+    let (topic, queue_id) =
+        dlq.unwrap_or_else(|| (std::mem::take(&mut ctx.header.topic), ctx.queue_id));
     let reconsume_times = ctx.header.reconsume_times.unwrap_or(0);
     let prepared = props
         .get(property::TRAN_MSG)
@@ -496,9 +500,7 @@ fn prepare_one(state: &Arc<State>, ctx: SendContext) -> Result<ReadySend, Remoti
     if ctx.flavour == ProtocolFlavour::V4 && delay > 0 && !prepared {
         // 4.9.8 drops WAIT from the properties string but keeps it in the map, and the
         // delay rewrite re-writes the string from the map: a delayed message keeps WAIT.
-        if let Some(wait) =
-            Properties::decode(ctx.header.properties.as_deref().unwrap_or("")).get(property::WAIT)
-        {
+        if let Some(wait) = dropped {
             props.insert(property::WAIT, wait);
         }
     }

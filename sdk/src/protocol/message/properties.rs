@@ -29,6 +29,8 @@ pub const PROPERTY_SEPARATOR: char = '\u{2}';
 const SPARE_ENTRIES: usize = 2;
 /// Entries a decoded map has room for at first (before the spare ones), at most.
 const INITIAL_ENTRIES: usize = 8;
+/// Entries put in Java hash order without allocating (more are ordered in a `Vec`).
+const ORDER_ON_STACK: usize = 24;
 
 /// A key or value: a span of the decoded wire text, or text set afterwards.
 #[derive(Clone)]
@@ -175,8 +177,9 @@ impl Properties {
     }
 
     /// [`insert`](Self::insert) of a constant key and a shared value, without allocating
-    /// (the consumer adds the same offsets to every message of a pull).
-    pub(crate) fn insert_shared(&mut self, key: &'static str, value: Arc<str>) {
+    /// (a consumer adds the same offsets to every message of a pull, a broker its cluster
+    /// name to every message it stores).
+    pub fn insert_shared(&mut self, key: &'static str, value: Arc<str>) {
         match self.position(key) {
             Some(i) => {
                 self.replace(i, Text::Shared(value));
@@ -238,17 +241,27 @@ impl Properties {
 
     /// The wire string.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(self.encoded_len());
-        for (k, v) in self.iter() {
-            out.push_str(k);
-            out.push(NAME_VALUE_SEPARATOR);
-            out.push_str(v);
-            out.push(PROPERTY_SEPARATOR);
-        }
-        if self.no_trailing_separator {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode_into(&mut out);
+        // Every text is valid UTF-8 and the separators are ASCII: the lossy branch is
+        // never taken.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// Appends [`encode`](Self::encode)'s output to `out` ([`encoded_len`](Self::encoded_len)
+    /// bytes), without an intermediate string (for a record encoder).
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        self.for_each_ordered(|k, v| {
+            out.extend_from_slice(k);
+            out.push(NAME_VALUE_SEPARATOR as u8);
+            out.extend_from_slice(v);
+            out.push(PROPERTY_SEPARATOR as u8);
+        });
+        if self.no_trailing_separator && out.len() > start {
             out.pop();
         }
-        out
     }
 
     /// Length in bytes of [`encode`](Self::encode)'s output.
@@ -268,6 +281,12 @@ impl Properties {
     /// Parses a wire string exactly as Java does (see the module docs).
     pub fn decode(s: &str) -> Properties {
         Self::decode_utf8(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    /// [`decode`](Self::decode) of an owned string, which the map keeps as its text: no
+    /// copy is made (for a broker decoding the properties of a send header it owns).
+    pub fn decode_string(s: String) -> Properties {
+        Self::decode_utf8(Bytes::from(s))
     }
 
     /// Parses wire bytes; invalid UTF-8 is replaced by U+FFFD, as Java's `new String(.., UTF_8)`.
@@ -355,13 +374,46 @@ impl Properties {
     }
 
     fn ordered(&self) -> Vec<&(Text, Text)> {
-        let mut refs: Vec<&(Text, Text)> = self.entries.iter().collect();
-        if !self.keep_order {
-            let capacity = java_hash_map_capacity(self.entries.len(), 16);
-            // Stable: entries of one bucket stay in insertion order, as in Java's chains.
-            refs.sort_by_key(|(k, _)| java_bucket(self.text(k), capacity));
-        }
+        let mut refs: Vec<&(Text, Text)> = Vec::with_capacity(self.entries.len());
+        self.for_each_index(|i| refs.push(&self.entries[i]));
         refs
+    }
+
+    /// Calls `f` with the bytes of every key and value, in the order
+    /// [`encode`](Self::encode) writes them.
+    fn for_each_ordered<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a [u8])) {
+        self.for_each_index(|i| {
+            let (k, v) = &self.entries[i];
+            f(self.text_bytes(k), self.text_bytes(v));
+        });
+    }
+
+    /// Calls `f` with the index of every entry, in the order [`encode`](Self::encode)
+    /// writes them: stored order, or Java hash order (bucket, then insertion order within
+    /// one, as in Java's chains). Each key is hashed once; up to [`ORDER_ON_STACK`]
+    /// entries are ordered without allocating.
+    fn for_each_index(&self, mut f: impl FnMut(usize)) {
+        let n = self.entries.len();
+        if self.keep_order {
+            (0..n).for_each(f);
+            return;
+        }
+        let capacity = java_hash_map_capacity(n, 16);
+        let bucket = |i: usize| java_bucket(self.text(&self.entries[i].0), capacity);
+        let mut on_stack = [(0usize, 0usize); ORDER_ON_STACK];
+        let mut on_heap = Vec::new();
+        let order: &mut [(usize, usize)] = if n <= ORDER_ON_STACK {
+            &mut on_stack[..n]
+        } else {
+            on_heap.resize(n, (0, 0));
+            &mut on_heap
+        };
+        for (i, slot) in order.iter_mut().enumerate() {
+            *slot = (bucket(i), i);
+        }
+        // Sorting (bucket, index) pairs keeps insertion order within a bucket.
+        order.sort_unstable();
+        order.iter().for_each(|&(_, i)| f(i));
     }
 }
 

@@ -389,3 +389,58 @@ fn static_inserts_equal_owned_inserts() {
     assert_eq!(fixed.encode(), owned.encode());
     assert_eq!(fixed, owned);
 }
+
+#[test]
+fn encode_into_appends_what_encode_returns_in_java_order() {
+    // Reference: a stable sort of the insertion order by Java bucket.
+    let reference = |keys: &[String]| -> Vec<String> {
+        let capacity = java_hash_map_capacity(keys.len(), 16);
+        let mut sorted = keys.to_vec();
+        sorted.sort_by_key(|k| java_bucket(k, capacity));
+        sorted
+    };
+    // 10 entries are ordered on the stack, 40 in a Vec; "Aa"/"BB" collide.
+    for n in [0usize, 10, 40] {
+        let keys: Vec<String> = (0..n)
+            .map(|i| match i % 7 {
+                0 => format!("Aa{i}"),
+                1 => format!("BB{i}"),
+                _ => format!("key{i}"),
+            })
+            .collect();
+        let mut p = Properties::new();
+        for k in &keys {
+            p.insert(k.as_str(), "v");
+        }
+        let order: Vec<&str> = p.iter().map(|(k, _)| k).collect();
+        assert_eq!(order, reference(&keys), "{n} entries");
+        for trailing in [true, false] {
+            p.set_trailing_separator(trailing);
+            let mut out = b"prefix".to_vec();
+            p.encode_into(&mut out);
+            assert_eq!(&out[..6], b"prefix");
+            assert_eq!(&out[6..], p.encode().as_bytes(), "{n} entries");
+            assert_eq!(out.len() - 6, p.encoded_len());
+        }
+    }
+    // Decoded text keeps its order and its separator form.
+    let decoded = Properties::decode("b\u{1}1\u{2}a\u{1}2");
+    let mut out = Vec::new();
+    decoded.encode_into(&mut out);
+    assert_eq!(out, b"b\x011\x02a\x012");
+}
+
+#[test]
+fn decode_string_equals_decode() {
+    for text in [
+        "",
+        "a\u{1}1\u{2}b\u{1}2\u{2}",
+        "k\u{1}v",
+        "\u{2}\u{2}x\u{1}\u{2}y\u{1}z",
+    ] {
+        let owned = Properties::decode_string(text.to_owned());
+        let copied = Properties::decode(text);
+        assert_eq!(owned, copied, "{text:?}");
+        assert_eq!(owned.encode(), copied.encode(), "{text:?}");
+    }
+}

@@ -232,8 +232,12 @@ impl StoredMessage {
 
     /// Length of the encoded record without padding (Java `calMsgLength`).
     pub fn encoded_len(&self) -> usize {
+        self.encoded_len_with(self.message.properties().encoded_len())
+    }
+
+    /// [`encoded_len`](Self::encoded_len) given the length of the encoded properties.
+    fn encoded_len_with(&self, props: usize) -> usize {
         let topic = self.message.topic().len();
-        let props = self.message.properties().encoded_len();
         // total, magic, CRC, queue id, flag, queue offset, physical offset, sysFlag, born
         // timestamp, store timestamp, reconsume times, prepared transaction offset.
         4 + 4
@@ -261,15 +265,16 @@ impl StoredMessage {
     /// for their length fields (Java would write a truncated length and a corrupt record).
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<()> {
         let topic = self.message.topic().as_bytes();
-        let props = self.message.properties().encode();
+        let props = self.message.properties();
+        let props_len = props.encoded_len();
         let body = self.message.body();
         let topic_max = match self.version {
             RecordVersion::V1 => 127,
             RecordVersion::V2 => i16::MAX as usize,
         };
         check_len("topic", topic.len(), topic_max)?;
-        check_len("message properties", props.len(), i16::MAX as usize)?;
-        let len = self.encoded_len();
+        check_len("message properties", props_len, i16::MAX as usize)?;
+        let len = self.encoded_len_with(props_len);
         let total = len.max(usize::try_from(self.store_size).unwrap_or(0));
         check_len("message record", total, i32::MAX as usize)?;
 
@@ -296,8 +301,8 @@ impl StoredMessage {
             RecordVersion::V2 => out.extend_from_slice(&(topic.len() as i16).to_be_bytes()),
         }
         out.extend_from_slice(topic);
-        out.extend_from_slice(&(props.len() as i16).to_be_bytes());
-        out.extend_from_slice(props.as_bytes());
+        out.extend_from_slice(&(props_len as i16).to_be_bytes());
+        props.encode_into(out);
         out.resize(start + total, 0);
         Ok(())
     }
