@@ -47,9 +47,16 @@ pub(super) struct Scratch {
     run: Vec<u8>,
     run_at: u64,
     staged: Vec<Staged>,
-    /// Staged consume-queue entries, per queue.
+    /// Staged consume-queue entries, per queue: `queues[..active]`. The runs after
+    /// those keep their buffers for the next queues staged.
     queues: Vec<QueueRun>,
+    active: usize,
 }
+
+/// Idle queue runs kept for reuse, at most.
+const SPARE_QUEUE_RUNS: usize = 64;
+/// Entries an idle queue run keeps room for, at most.
+const SPARE_ENTRIES: usize = 1024;
 
 #[derive(Debug)]
 struct Staged {
@@ -83,7 +90,52 @@ impl Scratch {
             self.run = Vec::new();
         }
         self.staged.clear();
-        self.queues.clear();
+        self.clear_queues();
+    }
+
+    /// The staged entries of each queue.
+    fn queue_runs(&self) -> &[QueueRun] {
+        &self.queues[..self.active]
+    }
+
+    /// Forgets the staged entries, keeping up to [`SPARE_QUEUE_RUNS`] runs' buffers (an
+    /// entry list grown past [`SPARE_ENTRIES`] by a big batch is let go).
+    fn clear_queues(&mut self) {
+        self.active = 0;
+        self.queues.truncate(SPARE_QUEUE_RUNS);
+        for q in &mut self.queues {
+            if q.entries.capacity() > SPARE_ENTRIES {
+                q.entries = Vec::new();
+            }
+        }
+    }
+
+    /// Stages `entry` for `topic`'s queue `queue_id`, whose next offset is `first` when
+    /// nothing of it is staged yet.
+    fn stage_entry(&mut self, topic: &str, queue_id: i32, first: u64, entry: Entry) {
+        if let Some(q) = self.queues[..self.active]
+            .iter_mut()
+            .find(|q| q.queue_id == queue_id && q.topic == topic)
+        {
+            q.entries.push(entry);
+            return;
+        }
+        if self.active == self.queues.len() {
+            self.queues.push(QueueRun {
+                topic: String::new(),
+                queue_id,
+                first,
+                entries: Vec::new(),
+            });
+        }
+        let q = &mut self.queues[self.active];
+        self.active += 1;
+        q.topic.clear();
+        q.topic.push_str(topic);
+        q.queue_id = queue_id;
+        q.first = first;
+        q.entries.clear();
+        q.entries.push(entry);
     }
 }
 
@@ -198,7 +250,7 @@ impl Store {
         let topic = msg.message.topic();
         let version = RecordVersion::for_topic(topic);
         let queue_offset = match scratch
-            .queues
+            .queue_runs()
             .iter()
             .find(|q| q.queue_id == msg.queue_id && q.topic == topic)
         {
@@ -252,19 +304,7 @@ impl Store {
         record::seal(&mut scratch.run[record_start..], at, config.record_crc);
         state.last_timestamp = store_timestamp;
         let entry = recovery::entry_of(&msg, at, len, &config.delay_levels);
-        match scratch
-            .queues
-            .iter_mut()
-            .find(|q| q.queue_id == msg.queue_id && q.topic == msg.message.topic())
-        {
-            Some(q) => q.entries.push(entry),
-            None => scratch.queues.push(QueueRun {
-                topic: msg.message.topic().to_owned(),
-                queue_id: msg.queue_id,
-                first: queue_offset,
-                entries: vec![entry],
-            }),
-        }
+        scratch.stage_entry(msg.message.topic(), msg.queue_id, queue_offset, entry);
         scratch.staged.push(Staged {
             job,
             result: AppendResult {
@@ -296,7 +336,7 @@ impl Store {
         let run = scratch.run.get(..upto).unwrap_or_default();
         let mut written = state.commit_log.append(scratch.run_at, run);
         if written.is_ok() {
-            for q in &scratch.queues {
+            for q in scratch.queue_runs() {
                 let put = state
                     .queue(
                         &config.root,
@@ -315,7 +355,7 @@ impl Store {
             }
         }
         scratch.run.drain(..upto.min(scratch.run.len()));
-        scratch.queues.clear();
+        scratch.clear_queues();
         match written {
             Ok(()) => {
                 for s in scratch.staged.drain(..) {

@@ -359,6 +359,52 @@ mod tests {
         store.close().unwrap();
     }
 
+    /// The store keeps its per-queue staging buffers from one append to the next: each
+    /// append here stages another set of queues, in another order, once with a batch of
+    /// more entries than an idle buffer keeps; every message lands at its own offset.
+    #[test]
+    fn queue_staging_buffers_are_reused_across_appends() {
+        let dir = TestDir::new("appender-reuse");
+        let store = Store::open(config(&dir)).unwrap();
+        let mut stored: std::collections::HashMap<(String, i32), u64> = Default::default();
+        let mut n = 0;
+        for round in 0..6i32 {
+            let mut jobs: Vec<Vec<StoredMessage>> = Vec::new();
+            for k in 0..4 {
+                let q = (k * 5 + round) % 6;
+                let topic = if q % 2 == 0 { "E" } else { "O" };
+                jobs.push(vec![msg(topic, q, n)]);
+                n += 1;
+            }
+            if round == 2 {
+                jobs.push((0..1500).map(|i| msg("Big", 0, i)).collect());
+            }
+            let wanted: Vec<(String, i32, usize)> = jobs
+                .iter()
+                .map(|j| (j[0].message.topic().to_owned(), j[0].queue_id, j.len()))
+                .collect();
+            for ((topic, q, len), (appended, error)) in
+                wanted.into_iter().zip(store.append_submissions(jobs))
+            {
+                assert!(error.is_none(), "{error:?}");
+                assert_eq!(appended.len(), len);
+                let next = stored.entry((topic.clone(), q)).or_default();
+                for a in appended {
+                    assert_eq!(a.queue_offset, *next, "{topic}/{q} in round {round}");
+                    *next += 1;
+                }
+            }
+        }
+        for ((topic, q), count) in &stored {
+            assert_eq!(store.max_offset(topic, *q), *count, "{topic}/{q}");
+        }
+        assert_eq!(
+            body(&store, "Big", 0, 1499),
+            format!("body 1499 {}", "x".repeat(299))
+        );
+        store.close().unwrap();
+    }
+
     #[tokio::test]
     async fn batches_are_consecutive_and_stop_at_a_refused_message() {
         let dir = TestDir::new("appender-batch");
