@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! bench-probe wait-port ADDR                    epoch ns when ADDR accepts a connection
+//! bench-probe wait-serving ADDR                 epoch ns when ADDR answers a request
+//!                                               (GET_BROKER_RUNTIME_INFO, any response code)
 //! bench-probe wait-registered NAMESRV BROKER    epoch ns when NAMESRV's cluster info lists BROKER
 //! bench-probe create-topic BROKER NAMESRV TOPIC QUEUES
 //!                                               create TOPIC with QUEUES queues, wait for its route
@@ -19,6 +21,7 @@ use anyhow::{Context, bail};
 use interop::sdk_ops::{create_topic, wait_for_route};
 use rocketmq::protocol::header::GetMaxOffsetRequestHeader;
 use rocketmq::protocol::request::{GetClusterInfo, GetMaxOffset};
+use rocketmq::protocol::{RemotingCommand, RequestCode};
 use rocketmq::remoting::RemotingClient;
 
 const LIMIT: Duration = Duration::from_secs(120);
@@ -32,7 +35,8 @@ fn epoch_ns() -> u128 {
 
 fn usage() -> anyhow::Error {
     anyhow::anyhow!(
-        "usage: bench-probe wait-port ADDR | wait-registered NAMESRV BROKER_NAME | \
+        "usage: bench-probe wait-port ADDR | wait-serving ADDR | \
+         wait-registered NAMESRV BROKER_NAME | \
          create-topic BROKER NAMESRV TOPIC QUEUES | count BROKER TOPIC QUEUES"
     )
 }
@@ -50,6 +54,30 @@ async fn main() -> anyhow::Result<()> {
                     bail!("{addr} did not accept within {LIMIT:?}");
                 }
                 std::thread::sleep(POLL);
+            }
+            println!("{}", epoch_ns());
+        }
+        "wait-serving" => {
+            // A listener can be bound before the broker behind it is ready (the kernel
+            // completes connections that nobody accepts yet): only an answer counts.
+            let addr = arg(1)?;
+            let client = RemotingClient::builder()
+                .connect_timeout(Duration::from_millis(200))
+                .build();
+            loop {
+                let request = RemotingCommand::request(RequestCode::GET_BROKER_RUNTIME_INFO);
+                if client
+                    .invoke(addr, request, Duration::from_millis(500))
+                    .await
+                    .is_ok()
+                {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    bail!("{addr} did not answer within {LIMIT:?}");
+                }
+                client.close_connection(addr).await;
+                tokio::time::sleep(POLL).await;
             }
             println!("{}", epoch_ns());
         }
