@@ -134,6 +134,10 @@ async fn commit_and_restart(env: &Env) -> anyhow::Result<()> {
 async fn assign_and_seek(env: &Env) -> anyhow::Result<()> {
     let topic = env.topic("h7_lite_assign", 1).await?;
     env.produce(&topic, 10, "T").await?;
+    // `middle` falls strictly between the store times (ms) of offsets 9 and 10: taken
+    // right after the send returns, it can share offset 9's millisecond, and the search
+    // then rightly answers 9.
+    tokio::time::sleep(Duration::from_millis(20)).await;
     let middle = SystemTime::now();
     tokio::time::sleep(Duration::from_millis(20)).await;
     let producer = env.producer().await?;
