@@ -167,6 +167,13 @@ async fn send_v2_and_pull_back_every_field() {
     assert_eq!(p.get("color"), Some("red"));
     assert_eq!(p.get("WAIT"), Some("true"), "5.x keeps WAIT");
     assert_eq!(p.get("CLUSTER"), Some("DefaultCluster"));
+    // The store keeps a whole-record CRC property (on by default); the answer is the
+    // record without it, its lengths fixed.
+    assert!(
+        p.get("__CRC32#").is_none(),
+        "the store's CRC stays internal"
+    );
+    assert_eq!(usize::try_from(m.store_size).unwrap(), pulled.body.len());
     let id: OffsetMsgId = sent.msg_id.parse().unwrap();
     assert_eq!(id.store_host().to_string(), env.addr);
 }

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use rocketmq::protocol::header::{PullMessageRequestHeader, PullMessageResponseHeader};
-use rocketmq::protocol::message::{DecodeOptions, Properties, StoredMessage};
+use rocketmq::protocol::message::{DecodeOptions, Properties, StoredMessage, property};
 use rocketmq::protocol::{ProtocolFlavour, RemotingCommand, RequestCode, ResponseCode};
 use rocketmq::remoting::{RemotingServerBuilder, RequestContext};
 use tokio::time::Instant;
@@ -37,7 +37,7 @@ use super::filter::{MessageFilter, subscription_of_pull};
 use super::send::faq;
 use super::topics::PERM_READ;
 use super::{Reply, State, on};
-use crate::store::{GetResult, GetStatus};
+use crate::store::{GetResult, GetStatus, Store};
 
 /// Pull sysFlag bits (Java `PullSysFlag`).
 const FLAG_COMMIT_OFFSET: i32 = 0x1;
@@ -296,7 +296,8 @@ async fn read(state: &Arc<State>, pull: &Pull) -> rocketmq::Result<GetResult> {
             MessageFilter::Tags(_) => Some(&by_tag),
             _ => None,
         };
-        let mut result = store.get_messages(&topic, queue_id, offset, max, by_tag)?;
+        // As stored: `respond` writes each as clients see it, without a copy first.
+        let mut result = store.get_stored_messages(&topic, queue_id, offset, max, by_tag)?;
         if filter.needs_properties() {
             result
                 .records
@@ -340,9 +341,12 @@ fn properties_of(record: &Bytes) -> Option<Properties> {
         ..DecodeOptions::default()
     };
     let mut buf = record.clone();
-    StoredMessage::decode(&mut buf, &opts)
+    let mut props = StoredMessage::decode(&mut buf, &opts)
         .ok()
-        .map(|m| m.message.properties().clone())
+        .map(|m| m.message.properties().clone())?;
+    // The record is as stored: the filter sees the properties as clients will.
+    props.remove(property::CRC32);
+    Some(props)
 }
 
 /// Keeps at most `max_bytes` of records (at least one) and moves the next offset after
@@ -351,10 +355,11 @@ fn trim_to_bytes(result: &mut GetResult, max_bytes: usize) {
     let mut total = 0;
     let mut keep = 0;
     for r in &result.records {
-        if keep > 0 && total + r.len() > max_bytes {
+        let len = Store::client_record_len(r);
+        if keep > 0 && total + len > max_bytes {
             break;
         }
-        total += r.len();
+        total += len;
         keep += 1;
     }
     if keep < result.records.len() {
@@ -439,9 +444,14 @@ fn respond(state: &State, pull: &Pull, result: GetResult) -> RemotingCommand {
     let body: Bytes = if count == 0 {
         Bytes::new()
     } else {
-        let mut body = BytesMut::with_capacity(result.records.iter().map(Bytes::len).sum());
+        let len = result
+            .records
+            .iter()
+            .map(|r| Store::client_record_len(r))
+            .sum();
+        let mut body = BytesMut::with_capacity(len);
         for r in &result.records {
-            body.extend_from_slice(r);
+            Store::put_client_record(&mut body, r);
         }
         body.freeze()
     };

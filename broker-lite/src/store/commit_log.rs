@@ -105,20 +105,25 @@ impl CommitLog {
     /// The record of `size` bytes at `offset`, as clients see it (without the
     /// whole-record CRC property).
     pub(crate) fn read(&self, offset: u64, size: usize) -> Result<Option<Bytes>> {
-        if self.readable(offset, size)
-            && let Some(cached) = self.tail.get(offset, size)
-        {
-            if !record::has_crc_property(&cached) {
-                return Ok(Some(cached));
+        Ok(self.read_stored(offset, size)?.map(|stored| {
+            if !record::has_crc_property(&stored) {
+                return stored;
             }
-            let mut b = cached.to_vec();
-            record::strip_crc_property(&mut b);
-            return Ok(Some(Bytes::from(b)));
-        }
-        Ok(self.read_raw(offset, size)?.map(|mut b| {
+            let mut b = stored.to_vec();
             record::strip_crc_property(&mut b);
             Bytes::from(b)
         }))
+    }
+
+    /// The record of `size` bytes at `offset` as stored (with the whole-record CRC
+    /// property when it has one): a slice of the tail cache when it holds it.
+    pub(crate) fn read_stored(&self, offset: u64, size: usize) -> Result<Option<Bytes>> {
+        if self.readable(offset, size)
+            && let Some(cached) = self.tail.get(offset, size)
+        {
+            return Ok(Some(cached));
+        }
+        Ok(self.read_raw(offset, size)?.map(Bytes::from))
     }
 
     /// Whether `[offset, offset + size)` lies in the written, not yet deleted part.

@@ -46,7 +46,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use rocketmq::protocol::message::{DecodeOptions, RecordVersion, StoredMessage, body_crc};
 
 pub use clean::{CleanReport, FORCED_BATCH};
@@ -216,7 +216,8 @@ impl Store {
     }
 
     /// Reads up to `max` records of `topic`/`queue_id` from logical `offset`, keeping only
-    /// those whose tag hash `filter` accepts (all when `None`). Blocking.
+    /// those whose tag hash `filter` accepts (all when `None`), as clients see them.
+    /// Blocking.
     pub fn get_messages(
         &self,
         topic: &str,
@@ -224,6 +225,45 @@ impl Store {
         offset: u64,
         max: usize,
         filter: Option<&dyn Fn(i64) -> bool>,
+    ) -> Result<GetResult> {
+        self.read_queue(topic, queue_id, offset, max, filter, false)
+    }
+
+    /// [`get_messages`](Self::get_messages) with the records as stored: they may end
+    /// with the store's whole-record CRC property, which clients must not see. Put each
+    /// into an answer with [`Store::put_client_record`]; [`Store::client_record_len`] is
+    /// its length there. Saves a copy per record for pulls. Blocking.
+    pub fn get_stored_messages(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: u64,
+        max: usize,
+        filter: Option<&dyn Fn(i64) -> bool>,
+    ) -> Result<GetResult> {
+        self.read_queue(topic, queue_id, offset, max, filter, true)
+    }
+
+    /// Appends a record from [`get_stored_messages`](Self::get_stored_messages) to `out`
+    /// as clients see it (the store's CRC property cut off, lengths fixed).
+    pub fn put_client_record(out: &mut BytesMut, stored: &[u8]) {
+        record::put_client_view(out, stored);
+    }
+
+    /// The length of a record from [`get_stored_messages`](Self::get_stored_messages) as
+    /// clients see it.
+    pub fn client_record_len(stored: &[u8]) -> usize {
+        record::client_len(stored)
+    }
+
+    fn read_queue(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: u64,
+        max: usize,
+        filter: Option<&dyn Fn(i64) -> bool>,
+        as_stored: bool,
     ) -> Result<GetResult> {
         let state = lock(&self.inner.state);
         let mut result = GetResult {
@@ -267,7 +307,13 @@ impl Store {
                     if filter.is_some_and(|f| !f(e.tag_hash)) {
                         continue;
                     }
-                    if let Some(rec) = state.commit_log.read(e.phys_offset, e.size as usize)? {
+                    let (at, size) = (e.phys_offset, e.size as usize);
+                    let rec = if as_stored {
+                        state.commit_log.read_stored(at, size)?
+                    } else {
+                        state.commit_log.read(at, size)?
+                    };
+                    if let Some(rec) = rec {
                         result.records.push(rec);
                     }
                 }

@@ -24,7 +24,7 @@
 //! as in Java with its default settings; only a tail overwritten with non-zero garbage
 //! inside the properties can then pass.
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use rocketmq::protocol::message::{
     BLANK_MAGIC_CODE, DecodeOptions, NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR, RecordVersion,
     StoredMessage, SysFlag, body_crc, property,
@@ -251,31 +251,57 @@ fn well_formed(record: &[u8]) -> bool {
         && std::str::from_utf8(&record[topic]).is_ok_and(|t| !t.chars().any(char::is_control))
 }
 
+/// Where a stored record's trailing whole-record CRC property is cut off: the position of
+/// its properties length and that length without the property. `None` for a record
+/// without it (or whose layout does not end with it), which clients see as stored.
+fn crc_cut(record: &[u8]) -> Option<(usize, i16)> {
+    if !has_crc_property(record) {
+        return None;
+    }
+    let props_pos = properties_length_pos(record).ok()?;
+    let props_len = i16::from_be_bytes([record[props_pos], record[props_pos + 1]]);
+    let new_props = usize::try_from(props_len)
+        .ok()?
+        .checked_sub(CRC_PROPERTY_LEN)?;
+    (props_pos + 2 + new_props + CRC_PROPERTY_LEN == record.len())
+        .then(|| (props_pos, i16::try_from(new_props).unwrap_or(0)))
+}
+
 /// Removes a trailing whole-record CRC property from a record read from the log, fixing
 /// its total size and properties length, so clients see what was sent. Records without
 /// it are left as they are.
 pub(crate) fn strip_crc_property(record: &mut Vec<u8>) {
-    if !has_crc_property(record) {
-        return;
-    }
-    let Ok(props_pos) = properties_length_pos(record) else {
+    let Some((props_pos, new_props)) = crc_cut(record) else {
         return;
     };
-    let props_len = i16::from_be_bytes([record[props_pos], record[props_pos + 1]]);
-    let Some(new_props) = usize::try_from(props_len)
-        .ok()
-        .and_then(|n| n.checked_sub(CRC_PROPERTY_LEN))
-    else {
-        return;
-    };
-    if props_pos + 2 + new_props + CRC_PROPERTY_LEN != record.len() {
-        return;
-    }
     record.truncate(record.len() - CRC_PROPERTY_LEN);
     let total = i32::try_from(record.len()).unwrap_or(i32::MAX);
     record[..4].copy_from_slice(&total.to_be_bytes());
-    let new_props = i16::try_from(new_props).unwrap_or(0);
     record[props_pos..props_pos + 2].copy_from_slice(&new_props.to_be_bytes());
+}
+
+/// The length of a stored record as clients see it (without the whole-record CRC
+/// property).
+pub(crate) fn client_len(record: &[u8]) -> usize {
+    match crc_cut(record) {
+        Some(_) => record.len() - CRC_PROPERTY_LEN,
+        None => record.len(),
+    }
+}
+
+/// Appends a stored record to `out` as clients see it: what [`strip_crc_property`] makes
+/// of it, without a copy of its own first.
+pub(crate) fn put_client_view(out: &mut BytesMut, record: &[u8]) {
+    let Some((props_pos, new_props)) = crc_cut(record) else {
+        out.extend_from_slice(record);
+        return;
+    };
+    let start = out.len();
+    let len = record.len() - CRC_PROPERTY_LEN;
+    out.extend_from_slice(&record[..len]);
+    let total = i32::try_from(len).unwrap_or(i32::MAX);
+    out[start..start + 4].copy_from_slice(&total.to_be_bytes());
+    out[start + props_pos..start + props_pos + 2].copy_from_slice(&new_props.to_be_bytes());
 }
 
 #[cfg(test)]
@@ -357,6 +383,30 @@ mod tests {
             strip_crc_property(&mut rec);
             assert_eq!(rec, plain, "nothing more to strip");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn client_view_appended_equals_the_stripped_record() -> Result<()> {
+        for props in [false, true] {
+            let plain = record(props);
+            let mut sealed = plain.clone();
+            reserve_crc_property(&mut sealed)?;
+            seal(&mut sealed, 0, true);
+            for stored in [&sealed, &plain] {
+                // After other bytes already in the buffer, as in a pull's answer.
+                let mut out = BytesMut::from(&b"prefix"[..]);
+                put_client_view(&mut out, stored);
+                assert_eq!(&out[..6], b"prefix");
+                assert_eq!(&out[6..], &plain[..], "props: {props}");
+                assert_eq!(client_len(stored), plain.len());
+            }
+        }
+        // A record too short to be one is appended as it is.
+        let mut out = BytesMut::new();
+        put_client_view(&mut out, b"abc");
+        assert_eq!(&out[..], b"abc");
+        assert_eq!(client_len(b"abc"), 3);
         Ok(())
     }
 
