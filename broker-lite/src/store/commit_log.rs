@@ -105,14 +105,7 @@ impl CommitLog {
     /// The record of `size` bytes at `offset`, as clients see it (without the
     /// whole-record CRC property).
     pub(crate) fn read(&self, offset: u64, size: usize) -> Result<Option<Bytes>> {
-        Ok(self.read_stored(offset, size)?.map(|stored| {
-            if !record::has_crc_property(&stored) {
-                return stored;
-            }
-            let mut b = stored.to_vec();
-            record::strip_crc_property(&mut b);
-            Bytes::from(b)
-        }))
+        Ok(self.read_stored(offset, size)?.map(record::client_bytes))
     }
 
     /// The record of `size` bytes at `offset` as stored (with the whole-record CRC

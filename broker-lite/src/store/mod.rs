@@ -226,7 +226,11 @@ impl Store {
         max: usize,
         filter: Option<&dyn Fn(i64) -> bool>,
     ) -> Result<GetResult> {
-        self.read_queue(topic, queue_id, offset, max, filter, false)
+        let mut result = self.get_stored_messages(topic, queue_id, offset, max, filter)?;
+        for r in &mut result.records {
+            *r = record::client_bytes(std::mem::take(r));
+        }
+        Ok(result)
     }
 
     /// [`get_messages`](Self::get_messages) with the records as stored: they may end
@@ -240,30 +244,6 @@ impl Store {
         offset: u64,
         max: usize,
         filter: Option<&dyn Fn(i64) -> bool>,
-    ) -> Result<GetResult> {
-        self.read_queue(topic, queue_id, offset, max, filter, true)
-    }
-
-    /// Appends a record from [`get_stored_messages`](Self::get_stored_messages) to `out`
-    /// as clients see it (the store's CRC property cut off, lengths fixed).
-    pub fn put_client_record(out: &mut BytesMut, stored: &[u8]) {
-        record::put_client_view(out, stored);
-    }
-
-    /// The length of a record from [`get_stored_messages`](Self::get_stored_messages) as
-    /// clients see it.
-    pub fn client_record_len(stored: &[u8]) -> usize {
-        record::client_len(stored)
-    }
-
-    fn read_queue(
-        &self,
-        topic: &str,
-        queue_id: i32,
-        offset: u64,
-        max: usize,
-        filter: Option<&dyn Fn(i64) -> bool>,
-        as_stored: bool,
     ) -> Result<GetResult> {
         let state = lock(&self.inner.state);
         let mut result = GetResult {
@@ -307,13 +287,10 @@ impl Store {
                     if filter.is_some_and(|f| !f(e.tag_hash)) {
                         continue;
                     }
-                    let (at, size) = (e.phys_offset, e.size as usize);
-                    let rec = if as_stored {
-                        state.commit_log.read_stored(at, size)?
-                    } else {
-                        state.commit_log.read(at, size)?
-                    };
-                    if let Some(rec) = rec {
+                    if let Some(rec) = state
+                        .commit_log
+                        .read_stored(e.phys_offset, e.size as usize)?
+                    {
                         result.records.push(rec);
                     }
                 }
@@ -326,6 +303,18 @@ impl Store {
             }
         };
         Ok(result)
+    }
+
+    /// Appends a record from [`get_stored_messages`](Self::get_stored_messages) to `out`
+    /// as clients see it (the store's CRC property cut off, lengths fixed).
+    pub fn put_client_record(out: &mut BytesMut, stored: &[u8]) {
+        record::put_client_view(out, stored);
+    }
+
+    /// The length of a record from [`get_stored_messages`](Self::get_stored_messages) as
+    /// clients see it.
+    pub fn client_record_len(stored: &[u8]) -> usize {
+        record::client_len(stored)
     }
 
     /// The smallest logical offset of a queue (0 when unknown).

@@ -14,8 +14,9 @@
 //!   the digits are the decimal value of the CRC-32 (top bit cleared, [`body_crc`]) of
 //!   every record byte before those 20, written least significant digit first and padded
 //!   with `'0'`. It lets recovery tell a complete record from one torn inside its topic or
-//!   properties, which the body CRC cannot. It is internal: [`strip_crc_property`] removes
-//!   it from every record the store hands out, so clients see the properties they sent.
+//!   properties, which the body CRC cannot. It is internal: [`client_bytes`] and
+//!   [`put_client_view`] cut it from every record the store hands out, so clients see the
+//!   properties they sent.
 //!
 //! Every record is also checked structurally when recovering (Java
 //! `checkMessageAndReturnSize`): the lengths of its fields must add up to its total size,
@@ -267,17 +268,15 @@ fn crc_cut(record: &[u8]) -> Option<(usize, i16)> {
         .then(|| (props_pos, i16::try_from(new_props).unwrap_or(0)))
 }
 
-/// Removes a trailing whole-record CRC property from a record read from the log, fixing
-/// its total size and properties length, so clients see what was sent. Records without
-/// it are left as they are.
-pub(crate) fn strip_crc_property(record: &mut Vec<u8>) {
-    let Some((props_pos, new_props)) = crc_cut(record) else {
-        return;
-    };
-    record.truncate(record.len() - CRC_PROPERTY_LEN);
-    let total = i32::try_from(record.len()).unwrap_or(i32::MAX);
-    record[..4].copy_from_slice(&total.to_be_bytes());
-    record[props_pos..props_pos + 2].copy_from_slice(&new_props.to_be_bytes());
+/// A stored record as clients see it: itself when it has no whole-record CRC property,
+/// else a copy without it, its total size and properties length fixed.
+pub(crate) fn client_bytes(record: Bytes) -> Bytes {
+    if crc_cut(&record).is_none() {
+        return record;
+    }
+    let mut out = BytesMut::with_capacity(record.len());
+    put_client_view(&mut out, &record);
+    out.freeze()
 }
 
 /// The length of a stored record as clients see it (without the whole-record CRC
@@ -289,8 +288,8 @@ pub(crate) fn client_len(record: &[u8]) -> usize {
     }
 }
 
-/// Appends a stored record to `out` as clients see it: what [`strip_crc_property`] makes
-/// of it, without a copy of its own first.
+/// Appends a stored record to `out` as clients see it (what [`client_bytes`] gives),
+/// without a copy of its own first.
 pub(crate) fn put_client_view(out: &mut BytesMut, record: &[u8]) {
     let Some((props_pos, new_props)) = crc_cut(record) else {
         out.extend_from_slice(record);
@@ -378,10 +377,9 @@ mod tests {
             let mut rec = plain.clone();
             reserve_crc_property(&mut rec)?;
             seal(&mut rec, 0, true);
-            strip_crc_property(&mut rec);
-            assert_eq!(rec, plain, "props: {props}");
-            strip_crc_property(&mut rec);
-            assert_eq!(rec, plain, "nothing more to strip");
+            let stripped = client_bytes(Bytes::from(rec));
+            assert_eq!(&stripped[..], &plain[..], "props: {props}");
+            assert_eq!(client_bytes(stripped), &plain[..], "nothing more to strip");
         }
         Ok(())
     }
