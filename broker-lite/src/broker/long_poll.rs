@@ -68,9 +68,12 @@ impl PullHolds {
     /// from now on.
     pub(crate) fn subscribe(&self, topic: &str, queue_id: i32) -> Waiter {
         let mut queues = lock(&self.queues);
-        let rx = queues
-            .entry(topic.to_owned())
-            .or_default()
+        // The topic's name is copied only the first time one of its queues gets a waiter.
+        let topic_queues = match queues.get_mut(topic) {
+            Some(topic_queues) => topic_queues,
+            None => queues.entry(topic.to_owned()).or_default(),
+        };
+        let rx = topic_queues
             .entry(queue_id)
             .or_insert_with(|| watch::channel(0).0)
             .subscribe();
