@@ -24,6 +24,9 @@
 #               read-type system calls per message (/proc/<pid>/io syscr: about one per
 #               pull answer received, so a low figure means many messages per pull)
 #   memory      VmHWM (peak RSS) and VmRSS of the broker process at the end
+#   idle        in both phases, the share of the machine's CPU time (/proc/stat, iowait
+#               included) that nobody used: with idle cores left, the 16 synchronous
+#               senders are bound by their round trip rather than by CPU
 # Then prints a markdown table with the ratios broker-lite / Java.
 #
 # Usage: scripts/bench-broker.sh [--duration S] [--warmup S] [--only lite|java]
@@ -58,7 +61,7 @@ while [[ $# -gt 0 ]]; do
     --phases) PHASES="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
     *) echo "bench-broker.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -120,6 +123,10 @@ EOF
 
 now_ns() { date +%s%N; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The whole machine's CPU ticks so far, "busy,idle" (idle counts iowait too).
+host_ticks() { awk '$1 == "cpu" { b = 0; for (i = 2; i <= NF; i++) if (i != 5 && i != 6) b += $i; print b "," $5 + $6 }' /proc/stat; }
+# Percent of the machine's CPU time left idle between two host_ticks readings.
+idle_pct() { python3 -c "b0, i0 = $1; b1, i1 = $2; t = (b1 - b0) + (i1 - i0); print(round(100 * (i1 - i0) / t, 1) if t else 'n/a')"; }
 # Write-type system calls so far (write, writev, pwrite; socket sendmsg is not counted).
 syscw() { awk '/^syscw/ {print $2}' "/proc/$1/io"; }
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
@@ -180,7 +187,7 @@ run_phases() {
   local topic_b="${TOPIC}B"
   "$PROBE" create-topic "$broker" "$ns" "$TOPIC" 8 >&2 || die "$k: cannot create $TOPIC"
   "$PROBE" create-topic "$broker" "$ns" "$topic_b" 8 >&2 || die "$k: cannot create $topic_b"
-  local c0 c1 t0 t1 u0 u1 p0 p1 q0 q1 r0 r1 prod cons
+  local c0 c1 t0 t1 u0 u1 p0 p1 q0 q1 r0 r1 h0 h1 prod cons
 
   if [[ "$PHASES" == *A* ]]; then
     log "$k: phase A, Producer alone (${WARMUP}s warm-up + ${DURATION}s)"
@@ -189,9 +196,12 @@ run_phases() {
     prod="$LAST_PID"
     sleep "$WARMUP"
     c0="$("$PROBE" count "$broker" "$TOPIC" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"; p0="$(cpu_ticks "$prod")"; w0="$(syscw "$pid")"
+    h0="$(host_ticks)"
     sleep "$DURATION"
+    h1="$(host_ticks)"
     c1="$("$PROBE" count "$broker" "$TOPIC" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"; p1="$(cpu_ticks "$prod")"; w1="$(syscw "$pid")"
     stop_pid "$prod"
+    R[$k.a_idle]="$(idle_pct "$h0" "$h1")"
     R[$k.a_writes]="$(python3 -c "m = $c1 - $c0; print(round(($w1 - $w0) / m, 2) if m else 'n/a')")"
     R[$k.a_client_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($p1 - $p0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
     R[$k.a_msgs]=$((c1 - c0))
@@ -212,10 +222,13 @@ run_phases() {
     sleep "$WARMUP"
     c0="$("$PROBE" count "$broker" "$topic_b" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"
     p0="$(cpu_ticks "$prod")"; q0="$(cpu_ticks "$cons")"; r0="$(awk '/^syscr/ {print $2}' "/proc/$cons/io")"
+    h0="$(host_ticks)"
     sleep "$DURATION"
+    h1="$(host_ticks)"
     c1="$("$PROBE" count "$broker" "$topic_b" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"
     p1="$(cpu_ticks "$prod")"; q1="$(cpu_ticks "$cons")"; r1="$(awk '/^syscr/ {print $2}' "/proc/$cons/io")"
     stop_pid "$prod"; stop_pid "$cons"
+    R[$k.b_idle]="$(idle_pct "$h0" "$h1")"
     R[$k.b_prod_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($p1 - $p0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
     R[$k.b_cons_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($q1 - $q0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
     R[$k.b_cons_reads]="$(python3 -c "m = $c1 - $c0; print(round(($r1 - $r0) / m, 3) if m else 'n/a')")"
@@ -360,6 +373,7 @@ print_table() { # title
   row "A: broker CPU per message (µs)" a_cpu_us
   row "A: Producer (Java client) CPU per message (µs)" a_client_cpu_us
   row "A: broker write/writev/pwrite calls per message" a_writes
+  row "A: machine's CPU left idle (%)" a_idle
   row "B: send TPS with a consumer running, counted by the broker" b_tps
   row "B: consume TPS, tool's mean of 10-s windows" b_cons_tps
   row "B: consume average born-to-consume RT (ms)" b_b2c_rt
@@ -368,6 +382,7 @@ print_table() { # title
   row "B: Producer (Java client) CPU per message (µs)" b_prod_cpu_us
   row "B: Consumer (Java client) CPU per message (µs)" b_cons_cpu_us
   row "B: Consumer read calls per message" b_cons_reads
+  row "B: machine's CPU left idle (%)" b_idle
   row "broker peak RSS, VmHWM (MiB)" hwm_mib
   row "broker RSS at the end, VmRSS (MiB)" rss_mib
 }

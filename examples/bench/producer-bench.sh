@@ -18,7 +18,10 @@
 # broker µs/msg are comparable between clients; read/write system calls per message of
 # client and broker come from /proc/<pid>/io (syscr/syscw), the broker's CPU per message by
 # thread pool from /proc/<pid>/task (broker_threads_us, largest first). `ceiling` is what the
-# machine could do if it ran nothing else: cores * 1e6 / (client + broker µs/msg).
+# machine could do if it ran nothing else: cores * 1e6 / (client + broker µs/msg); `host idle`
+# (idle_pct) is the share of the machine's CPU time (/proc/stat, iowait included) nobody used
+# over the window: a client well below its ceiling with idle cores is bound by the round
+# trip of its 16 senders, not by CPU.
 #
 # Usage: examples/bench/producer-bench.sh [--version 4.9.8|5] [--duration S] [--warmup S]
 #          [--rounds N] [--broker-warmup S] [--clients java-tool,java-sync,perf-tool]
@@ -49,7 +52,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS="$2"; shift 2 ;;
     --broker-warmup) BROKER_WARMUP="$2"; shift 2 ;;
     --clients) CLIENTS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "producer-bench.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -136,6 +139,8 @@ for tid in os.listdir(f"/proc/{pid}/task"):
 EOF
 }
 count() { "$PROBE" count "$BROKER" "$TOPIC" 8; }
+# The whole machine's CPU ticks so far, "busy,idle" (idle counts iowait too).
+host_ticks() { awk '$1 == "cpu" { b = 0; for (i = 2; i <= NF; i++) if (i != 5 && i != 6) b += $i; print b "," $5 + $6 }' /proc/stat; }
 
 # Starts one client in the background, running for $1 s; sets CLIENT_PID.
 launch() { # client run-seconds out-file
@@ -163,14 +168,16 @@ launch() { # client run-seconds out-file
 
 # One measured run; prints "<client> key=value ...".
 run_client() { # client round
-  local client="$1" out="$WORK/$1-$2.out" m0 m1 t0 t1 c0 c1 b0 b1 cs0 cs1 bs0 bs1
+  local client="$1" out="$WORK/$1-$2.out" m0 m1 t0 t1 c0 c1 b0 b1 cs0 cs1 bs0 bs1 h0 h1
   launch "$client" "$((WARMUP + DURATION + TAIL))" "$out"
   local pid="$CLIENT_PID"
   sleep "$WARMUP"
   kill -0 "$pid" 2>/dev/null || { tail -20 "$out" >&2; die "$client exited early"; }
   m0="$(count)"; t0="$(now_ns)"; c0="$(cpu_ticks "$pid")"; b0="$(cpu_ticks "$BROKER_PID")"
   cs0="$(syscalls "$pid")"; bs0="$(syscalls "$BROKER_PID")"; thread_ticks "$BROKER_PID" > "$WORK/threads0"
+  h0="$(host_ticks)"
   sleep "$DURATION"
+  h1="$(host_ticks)"
   m1="$(count)"; t1="$(now_ns)"; c1="$(cpu_ticks "$pid")"; b1="$(cpu_ticks "$BROKER_PID")"
   cs1="$(syscalls "$pid")"; bs1="$(syscalls "$BROKER_PID")"; thread_ticks "$BROKER_PID" > "$WORK/threads1"
   if [[ "$client" == java-tool ]]; then
@@ -178,7 +185,7 @@ run_client() { # client round
   fi
   wait "$pid" 2>/dev/null || true
   python3 - "$client" "$out" "$m0" "$m1" "$t0" "$t1" "$c0" "$c1" "$b0" "$b1" "$CLK_TCK" "$CORES" \
-    "$(cut -d' ' -f1 /proc/loadavg)" "$WARMUP" "$cs0" "$cs1" "$bs0" "$bs1" "$WORK/threads0" "$WORK/threads1" <<'EOF'
+    "$(cut -d' ' -f1 /proc/loadavg)" "$WARMUP" "$cs0" "$cs1" "$bs0" "$bs1" "$WORK/threads0" "$WORK/threads1" "$h0" "$h1" <<'EOF'
 import json, re, sys
 client, out = sys.argv[1], sys.argv[2]
 m0, m1, t0, t1, c0, c1, b0, b1, tck, cores = map(int, sys.argv[3:13])
@@ -210,6 +217,10 @@ else:
     extra = {"p50_ms": "%.3f" % s["p50"], "p99_ms": "%.3f" % s["p99"], "avg_ms": "%.3f" % s["mean"],
              "failed": str(j["totals"]["failed"])}
 total = client_us + broker_us
+# Share of the machine's CPU time left idle over the window: what the client, the broker
+# and everything else together did not use.
+(hb0, hi0), (hb1, hi1) = (map(int, a.split(",")) for a in sys.argv[21:23])
+idle = 100.0 * (hi1 - hi0) / ((hb1 - hb0) + (hi1 - hi0)) if (hb1 - hb0) + (hi1 - hi0) else float("nan")
 # The broker's CPU per message by thread (pool), largest first: where it goes.
 def threads(path):
     ticks = {}
@@ -220,9 +231,9 @@ def threads(path):
 th0, th1 = threads(sys.argv[19]), threads(sys.argv[20])
 by_thread = sorted(((th1[k] - th0.get(k, 0)) / tck * 1e6 / msgs, k) for k in th1 if msgs)
 top = ",".join("%s:%.2f" % (k, us) for us, k in reversed(by_thread[-8:]) if us > 0)
-print("%s msgs=%d tps=%.0f client_us=%.2f broker_us=%.2f ceiling=%.0f load=%s "
+print("%s msgs=%d tps=%.0f client_us=%.2f broker_us=%.2f ceiling=%.0f idle_pct=%.1f load=%s "
       "client_writes=%.3f client_reads=%.3f broker_writes=%.3f broker_reads=%.3f %s broker_threads_us=%s" % (
-    client, msgs, msgs / secs, client_us, broker_us, cores * 1e6 / total if total else 0, load,
+    client, msgs, msgs / secs, client_us, broker_us, cores * 1e6 / total if total else 0, idle, load,
     per(cw0, cw1), per(cr0, cr1), per(bw0, bw1), per(br0, br1),
     " ".join("%s=%s" % kv for kv in extra.items()), top))
 EOF
@@ -270,12 +281,12 @@ def fmt(v, digits):
 print(f"\nJava broker {label}, 16 senders, 128-byte messages, 8 queues, sync; medians of "
       f"{len(next(iter(rows.values())))} rounds ({duration} s after {warmup} s warm-up, broker warmed "
       f"{bw} s first); {cores} cores; load average before {before}, after {after}\n")
-print("| client | TPS | client CPU µs/msg | broker CPU µs/msg | ceiling TPS | p50 ms | p99 ms | avg ms "
-      "| client writes/msg | broker reads/msg |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| client | TPS | client CPU µs/msg | broker CPU µs/msg | ceiling TPS | host idle % | p50 ms | p99 ms "
+      "| avg ms | client writes/msg | broker reads/msg |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for client in rows:
     print(f"| {client} | {fmt(med(client, 'tps'), 0)} | {fmt(med(client, 'client_us'), 2)} | "
-          f"{fmt(med(client, 'broker_us'), 2)} | {fmt(med(client, 'ceiling'), 0)} | "
+          f"{fmt(med(client, 'broker_us'), 2)} | {fmt(med(client, 'ceiling'), 0)} | {fmt(med(client, 'idle_pct'), 1)} | "
           f"{fmt(med(client, 'p50_ms'), 3)} | {fmt(med(client, 'p99_ms'), 3)} | {fmt(med(client, 'avg_ms'), 3)} | "
           f"{fmt(med(client, 'client_writes'), 3)} | {fmt(med(client, 'broker_reads'), 3)} |")
 if "java-tool" in rows and "perf-tool" in rows:
