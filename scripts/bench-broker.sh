@@ -123,8 +123,9 @@ EOF
 
 now_ns() { date +%s%N; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# The whole machine's CPU ticks so far, "busy,idle" (idle counts iowait too).
-host_ticks() { awk '$1 == "cpu" { b = 0; for (i = 2; i <= NF; i++) if (i != 5 && i != 6) b += $i; print b "," $5 + $6 }' /proc/stat; }
+# The whole machine's CPU ticks so far, "busy,idle": user to steal, idle counting iowait too
+# (guest time is already part of user time).
+host_ticks() { awk '$1 == "cpu" { b = 0; for (i = 2; i <= 9; i++) if (i != 5 && i != 6) b += $i; print b "," $5 + $6 }' /proc/stat; }
 # Percent of the machine's CPU time left idle between two host_ticks readings.
 idle_pct() { python3 -c "b0, i0 = $1; b1, i1 = $2; t = (b1 - b0) + (i1 - i0); print(round(100 * (i1 - i0) / t, 1) if t else 'n/a')"; }
 # Write-type system calls so far (write, writev, pwrite; socket sendmsg is not counted).

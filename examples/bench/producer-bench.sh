@@ -139,8 +139,9 @@ for tid in os.listdir(f"/proc/{pid}/task"):
 EOF
 }
 count() { "$PROBE" count "$BROKER" "$TOPIC" 8; }
-# The whole machine's CPU ticks so far, "busy,idle" (idle counts iowait too).
-host_ticks() { awk '$1 == "cpu" { b = 0; for (i = 2; i <= NF; i++) if (i != 5 && i != 6) b += $i; print b "," $5 + $6 }' /proc/stat; }
+# The whole machine's CPU ticks so far, "busy,idle": user to steal, idle counting iowait too
+# (guest time is already part of user time).
+host_ticks() { awk '$1 == "cpu" { b = 0; for (i = 2; i <= 9; i++) if (i != 5 && i != 6) b += $i; print b "," $5 + $6 }' /proc/stat; }
 
 # Starts one client in the background, running for $1 s; sets CLIENT_PID.
 launch() { # client run-seconds out-file
