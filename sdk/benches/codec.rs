@@ -1,8 +1,10 @@
 //! Encode/decode throughput of the wire formats: a SEND_MESSAGE_V2 request frame in both
 //! header serializations, a pull-response body of 32 stored messages (with only a tag, and
 //! with the properties a Java producer and broker write), and the frame codec cutting a
-//! stream of pull responses read in socket-sized chunks; and reading the send request's
-//! typed header from its decoded `extFields` (what a broker does with every send).
+//! stream of pull responses read in socket-sized chunks; reading the send request's
+//! typed header from its decoded `extFields` (what a broker does with every send); and
+//! writing a pull request's typed header into a new command (what a consumer does with
+//! every pull).
 
 #![allow(clippy::expect_used)] // benchmark set-up on fixed, known-good inputs
 
@@ -12,7 +14,7 @@ use std::net::SocketAddr;
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rocketmq::codec::RemotingCodec;
-use rocketmq::protocol::header::SendMessageRequestHeaderV2;
+use rocketmq::protocol::header::{PullMessageRequestHeader, RpcFields, SendMessageRequestHeaderV2};
 use rocketmq::protocol::message::{DecodeOptions, Message, StoredMessage, property};
 use rocketmq::protocol::{RemotingCommand, RequestCode, SerializeType};
 
@@ -171,5 +173,43 @@ fn bench_stream(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_commands, bench_messages, bench_stream);
+/// A push consumer's pull request: its header written into a new command's `extFields`.
+fn bench_pull_request(c: &mut Criterion) {
+    let header = PullMessageRequestHeader {
+        consumer_group: "benchmark_consumer".into(),
+        topic: "BenchmarkTopic".into(),
+        queue_id: 3,
+        queue_offset: 1_234_567,
+        max_msg_nums: 32,
+        sys_flag: 3,
+        commit_offset: 1_234_560,
+        suspend_timeout_millis: 15_000,
+        subscription: None,
+        sub_version: 1_700_000_000_000,
+        expression_type: Some("TAG".into()),
+        max_msg_bytes: None,
+        request_source: None,
+        proxy_forward_client_id: None,
+        rpc: RpcFields {
+            broker_name: Some("broker-a".into()),
+            ..RpcFields::default()
+        },
+    };
+    let mut group = c.benchmark_group("pull_request");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("write_header", |b| {
+        b.iter(|| {
+            RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(black_box(&header))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_commands,
+    bench_messages,
+    bench_stream,
+    bench_pull_request
+);
 criterion_main!(benches);

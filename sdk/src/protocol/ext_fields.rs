@@ -87,12 +87,24 @@ impl Slots {
         self.0.get_mut(1..=len).unwrap_or_default()
     }
 
+    /// Makes room for at least `more` entries beyond the current ones.
+    fn reserve(&mut self, more: usize) {
+        let needed = self.len() + more + 1;
+        if needed > self.0.len() {
+            self.grow_to(needed);
+        }
+    }
+
+    fn grow_to(&mut self, slots: usize) {
+        let mut grown = vec![FREE; slots];
+        grown[..self.0.len()].copy_from_slice(&self.0);
+        self.0 = grown.into_boxed_slice();
+    }
+
     fn push(&mut self, entry: Entry) {
         let len = self.len();
         if len + 1 >= self.0.len() {
-            let mut grown = vec![FREE; (2 * len).max(4) + 1];
-            grown[..self.0.len()].copy_from_slice(&self.0);
-            self.0 = grown.into_boxed_slice();
+            self.grow_to((2 * len).max(4) + 1);
         }
         self.0[len + 1] = entry;
         self.set_len(len + 1);
@@ -125,6 +137,13 @@ impl ExtFields {
             text: String::with_capacity(text_bytes),
             entries: Slots::with_capacity(entries),
         }
+    }
+
+    /// Makes room for `entries` more entries whose keys and values take `text_bytes`
+    /// more bytes, so that writing them does not grow the map step by step.
+    pub(crate) fn reserve(&mut self, entries: usize, text_bytes: usize) {
+        self.text.reserve(text_bytes);
+        self.entries.reserve(entries);
     }
 
     /// Number of entries.

@@ -150,7 +150,27 @@ command_header! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::header::RpcFields;
     use crate::protocol::header::test_util::{assert_required, keys, round_trip};
+    use crate::protocol::{CommandHeader, ExtFields};
+
+    #[test]
+    fn rpc_key_shared_with_a_field_is_written_once() {
+        let h = GetTopicConfigRequestHeader {
+            topic: "t".into(),
+            lo: Some(true),
+            rpc: RpcFields {
+                logical: Some(false),
+                broker_name: Some("b".into()),
+                ..RpcFields::default()
+            },
+        };
+        let mut ext = ExtFields::new();
+        h.write_to(&mut ext);
+        assert_eq!(keys(&ext), ["bname", "lo", "topic"]);
+        // The RPC field is written last and wins, as before the fresh-map fast path.
+        assert_eq!(ext.get("lo"), Some("false"));
+    }
 
     #[test]
     fn create_topic() {

@@ -57,12 +57,35 @@ macro_rules! command_header {
             }
         }
 
+        impl $name {
+            /// How many fields the header has, and their keys' bytes.
+            const FIELDS: usize = 0 $( + command_header!(@one $key) )*;
+            const KEY_BYTES: usize = 0 $( + $key.len() )*;
+
+            /// Writes the fields; `fresh`: none of the keys is in `ext` yet, so each is
+            /// appended without searching the map for it.
+            #[allow(dead_code, unused_variables)]
+            pub(crate) fn write_fields(&self, ext: &mut $crate::protocol::ExtFields, fresh: bool) {
+                $(
+                    $crate::protocol::header::value::HeaderField::write(&self.$field, ext, $key, fresh);
+                )*
+                // Searched for: a header may have a field of its own under one of the
+                // RPC keys (`GetTopicConfigRequestHeader`'s `lo`).
+                $( self.$rpc.write_fields(ext, false); )?
+            }
+        }
+
         impl $crate::protocol::CommandHeader for $name {
             fn write_to(&self, ext: &mut $crate::protocol::ExtFields) {
-                $(
-                    $crate::protocol::header::value::HeaderField::write(&self.$field, ext, $key);
-                )*
-                $( $crate::protocol::CommandHeader::write_to(&self.$rpc, ext); )?
+                // Into an empty map (a new command's), with room made for every field at
+                // once: about 20 bytes per value, more than most numbers take.
+                let fresh = ext.is_empty();
+                if fresh {
+                    let rpc = 0 $( + { let _ = stringify!($rpc); 5 } )?;
+                    let fields = Self::FIELDS + rpc;
+                    ext.reserve(fields, Self::KEY_BYTES + 8 * rpc + 20 * fields);
+                }
+                self.write_fields(ext, fresh);
             }
 
             fn read_from(ext: &$crate::protocol::ExtFields) -> $crate::Result<Self> {
@@ -84,6 +107,7 @@ macro_rules! command_header {
             }
         }
     };
+    (@one $key:literal) => { 1 };
     (@default) => { Default::default() };
     (@default $default:expr) => { $default };
     (@java_default) => { None };

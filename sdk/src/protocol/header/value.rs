@@ -138,8 +138,9 @@ pub(crate) trait HeaderField: Sized {
         key: &'static str,
         default: Option<Self>,
     ) -> Result<Self>;
-    /// Writes the field under `key` if it has a value.
-    fn write(&self, ext: &mut ExtFields, key: &'static str);
+    /// Writes the field under `key` if it has a value. `fresh`: `key` is known not to be
+    /// in `ext` yet (a header written into a new map), so it is appended without a search.
+    fn write(&self, ext: &mut ExtFields, key: &'static str, fresh: bool);
 }
 
 fn parse<T: HeaderValue>(key: &'static str, text: &str) -> Result<T> {
@@ -162,8 +163,12 @@ impl<T: HeaderValue> HeaderField for T {
             (None, None) => Err(Error::MissingField { header, field: key }),
         }
     }
-    fn write(&self, ext: &mut ExtFields, key: &'static str) {
-        ext.insert_with(key, |out| self.write_field(out));
+    fn write(&self, ext: &mut ExtFields, key: &'static str, fresh: bool) {
+        if fresh {
+            ext.append_with(key, |out| self.write_field(out));
+        } else {
+            ext.insert_with(key, |out| self.write_field(out));
+        }
     }
 }
 
@@ -179,9 +184,9 @@ impl<T: HeaderValue> HeaderField for Option<T> {
             None => Ok(default.flatten()),
         }
     }
-    fn write(&self, ext: &mut ExtFields, key: &'static str) {
+    fn write(&self, ext: &mut ExtFields, key: &'static str, fresh: bool) {
         if let Some(value) = self {
-            ext.insert_with(key, |out| value.write_field(out));
+            value.write(ext, key, fresh);
         }
     }
 }
@@ -283,12 +288,21 @@ mod tests {
         );
         assert!(Option::<i32>::read(&mut ext.finder(), "H", "bad", None).is_err());
 
+        // Appended (fresh) or inserted, the map ends up the same.
+        for fresh in [true, false] {
+            let mut out = ExtFields::new();
+            None::<i32>.write(&mut out, "a", fresh);
+            Some(3i64).write(&mut out, "b", fresh);
+            7i32.write(&mut out, "c", fresh);
+            assert_eq!(out.get("a"), None);
+            assert_eq!(out.get("b"), Some("3"));
+            assert_eq!(out.get("c"), Some("7"));
+            assert_eq!(out.len(), 2);
+        }
+        // Inserting replaces a value in place.
         let mut out = ExtFields::new();
-        None::<i32>.write(&mut out, "a");
-        Some(3i64).write(&mut out, "b");
-        7i32.write(&mut out, "c");
-        assert_eq!(out.get("a"), None);
-        assert_eq!(out.get("b"), Some("3"));
-        assert_eq!(out.get("c"), Some("7"));
+        1i32.write(&mut out, "c", true);
+        2i32.write(&mut out, "c", false);
+        assert_eq!((out.get("c"), out.len()), (Some("2"), 1));
     }
 }
