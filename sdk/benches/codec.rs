@@ -184,16 +184,14 @@ fn bench_pull_request(c: &mut Criterion) {
         sys_flag: 3,
         commit_offset: 1_234_560,
         suspend_timeout_millis: 15_000,
-        subscription: None,
         sub_version: 1_700_000_000_000,
         expression_type: Some("TAG".into()),
-        max_msg_bytes: None,
-        request_source: None,
-        proxy_forward_client_id: None,
         rpc: RpcFields {
             broker_name: Some("broker-a".into()),
             ..RpcFields::default()
         },
+        // No subscription (the broker has it from the heartbeat), no 5.x-only fields.
+        ..PullMessageRequestHeader::default()
     };
     let mut group = c.benchmark_group("pull_request");
     group.throughput(Throughput::Elements(1));
