@@ -58,9 +58,10 @@ macro_rules! command_header {
         }
 
         impl $name {
-            /// How many fields the header has, and their keys' bytes.
-            const FIELDS: usize = 0 $( + command_header!(@one $key) )*;
-            const KEY_BYTES: usize = 0 $( + $key.len() )*;
+            /// How many fields the header has (the 5 RPC fields included), and the bytes
+            /// of their keys (the RPC keys' counted as 8 each).
+            const FIELDS: usize = 0 $( + command_header!(@one $key) )* $( + command_header!(@rpc $rpc) )?;
+            const KEY_BYTES: usize = 0 $( + $key.len() )* $( + 8 * command_header!(@rpc $rpc) )?;
 
             /// Writes the fields; `fresh`: none of the keys is in `ext` yet, so each is
             /// appended without searching the map for it.
@@ -81,9 +82,7 @@ macro_rules! command_header {
                 // once: about 20 bytes per value, more than most numbers take.
                 let fresh = ext.is_empty();
                 if fresh {
-                    let rpc = 0 $( + { let _ = stringify!($rpc); 5 } )?;
-                    let fields = Self::FIELDS + rpc;
-                    ext.reserve(fields, Self::KEY_BYTES + 8 * rpc + 20 * fields);
+                    ext.reserve(Self::FIELDS, Self::KEY_BYTES + 20 * Self::FIELDS);
                 }
                 self.write_fields(ext, fresh);
             }
@@ -108,6 +107,7 @@ macro_rules! command_header {
         }
     };
     (@one $key:literal) => { 1 };
+    (@rpc $rpc:ident) => { 5 };
     (@default) => { Default::default() };
     (@default $default:expr) => { $default };
     (@java_default) => { None };
