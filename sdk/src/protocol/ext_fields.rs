@@ -214,6 +214,16 @@ impl ExtFields {
         self.entries.push(Entry { key, value });
     }
 
+    /// [`append_with`](Self::append_with) when `fresh` (the key is known to be absent),
+    /// else [`insert_with`](Self::insert_with).
+    pub(crate) fn put_with(&mut self, key: &str, fresh: bool, write: impl FnOnce(&mut String)) {
+        if fresh {
+            self.append_with(key, write);
+        } else {
+            self.insert_with(key, write);
+        }
+    }
+
     /// Inserts or replaces `key` with the text `write` appends to the string it is given
     /// (and nothing else: it must only append). A replaced key keeps its position.
     pub(crate) fn insert_with(&mut self, key: &str, write: impl FnOnce(&mut String)) {

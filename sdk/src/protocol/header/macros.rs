@@ -65,7 +65,7 @@ macro_rules! command_header {
 
             /// Writes the fields; `fresh`: none of the keys is in `ext` yet, so each is
             /// appended without searching the map for it.
-            #[allow(dead_code, unused_variables)]
+            #[allow(unused_variables)] // `fresh`, in a header without fields
             pub(crate) fn write_fields(&self, ext: &mut $crate::protocol::ExtFields, fresh: bool) {
                 $(
                     $crate::protocol::header::value::HeaderField::write(&self.$field, ext, $key, fresh);

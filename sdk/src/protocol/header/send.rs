@@ -146,12 +146,7 @@ impl SendMessageRequestHeaderV2Ref<'_> {
         ];
         for (key, field) in fields {
             let Some(field) = field else { continue };
-            let value = |out: &mut String| field.write(out);
-            if fresh {
-                ext.append_with(key, value);
-            } else {
-                ext.insert_with(key, value);
-            }
+            ext.put_with(key, fresh, |out: &mut String| field.write(out));
         }
     }
 }

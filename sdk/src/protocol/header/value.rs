@@ -164,11 +164,7 @@ impl<T: HeaderValue> HeaderField for T {
         }
     }
     fn write(&self, ext: &mut ExtFields, key: &'static str, fresh: bool) {
-        if fresh {
-            ext.append_with(key, |out| self.write_field(out));
-        } else {
-            ext.insert_with(key, |out| self.write_field(out));
-        }
+        ext.put_with(key, fresh, |out| self.write_field(out));
     }
 }
 
