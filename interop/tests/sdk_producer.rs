@@ -1,5 +1,6 @@
 //! The SDK producer against the real Java name server and broker (4.9.8 and the newest
-//! 5.x in the cache), and against broker-lite in-process: every send kind, compression types, delay, ordered sends, the three
+//! 5.x in the cache), and against broker-lite in-process: every send kind, automatic
+//! batching, compression types, delay, ordered sends, the three
 //! transaction outcomes (including unknown-then-check), failover between two brokers, and
 //! the typed errors. Messages are verified by pulling them back with the SDK's transport
 //! (`interop::sdk_ops`) and comparing body, tags, keys, properties and flags.
@@ -13,6 +14,9 @@
 
 #[path = "sdk_consumer_support/names.rs"]
 mod names;
+
+#[path = "sdk_producer_support/auto_batch.rs"]
+mod auto_batch;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -181,6 +185,9 @@ async fn scenarios(env: &Env) -> anyhow::Result<()> {
         timer(env).await.context("5.x delivery time")?;
     }
     ordered(env).await.context("ordered sends")?;
+    auto_batch::auto_batch(env)
+        .await
+        .context("automatic batching")?;
     java_consumers(env)
         .await
         .context("consumed by the real Java push consumer")?;

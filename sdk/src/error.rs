@@ -119,4 +119,51 @@ impl Error {
             reason: reason.into(),
         }
     }
+
+    /// The same error again, for one failure that answers several callers (a batch
+    /// sent for many senders). I/O errors keep their kind and message.
+    pub(crate) fn duplicate(&self) -> Self {
+        let io = |e: &std::io::Error| std::io::Error::new(e.kind(), e.to_string());
+        match self {
+            Error::Decode { what, reason } => Error::Decode {
+                what,
+                reason: reason.clone(),
+            },
+            Error::TooLarge { what, len, max } => Error::TooLarge {
+                what,
+                len: *len,
+                max: *max,
+            },
+            Error::MissingField { header, field } => Error::MissingField { header, field },
+            Error::InvalidField { field, value } => Error::InvalidField {
+                field,
+                value: value.clone(),
+            },
+            Error::Json(s) => Error::Json(s.clone()),
+            Error::Compression(s) => Error::Compression(s.clone()),
+            Error::Broker { code, remark } => Error::Broker {
+                code: *code,
+                remark: remark.clone(),
+            },
+            Error::Timeout { addr, timeout } => Error::Timeout {
+                addr: addr.clone(),
+                timeout: *timeout,
+            },
+            Error::ConnectionClosed { addr, cause } => Error::ConnectionClosed {
+                addr: addr.clone(),
+                cause: cause.clone(),
+            },
+            Error::TooManyRequests { limit } => Error::TooManyRequests { limit: *limit },
+            Error::Shutdown => Error::Shutdown,
+            Error::Io(e) => Error::Io(io(e)),
+            Error::Connect { addr, source } => Error::Connect {
+                addr: addr.clone(),
+                source: io(source),
+            },
+            Error::NoRoute { topic } => Error::NoRoute {
+                topic: topic.clone(),
+            },
+            Error::Config(s) => Error::Config(s.clone()),
+        }
+    }
 }

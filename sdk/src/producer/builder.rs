@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::accumulate::BatchLimits;
 use super::fault::{FaultTolerance, LatencyTable};
 use super::hook::SendHook;
 use super::send::Producer;
@@ -101,6 +102,9 @@ impl ProducerBuilder<Transactional> {
 impl<M> ProducerBuilder<M> {
     fn build_with(self, checker: Option<SharedChecker>) -> Result<Producer> {
         check_group(&self.group)?;
+        if let Some(limits) = &self.settings.auto_batch {
+            limits.validate()?;
+        }
         let (client, owns_client) = match self.client {
             Some(_) if self.client_settings => {
                 return Err(Error::Config(
@@ -269,6 +273,49 @@ impl<M> ProducerBuilder<M> {
     pub fn max_async_in_flight(mut self, sends: usize) -> Self {
         self.settings.max_async_in_flight = sends;
         self
+    }
+
+    /// Turns automatic batching on or off (Java 5.x `setAutoBatch`). When on, messages
+    /// given to [`send`](Producer::send), [`send_to_queue`](Producer::send_to_queue),
+    /// [`send_async`](Producer::send_async) and their `_with` forms for round-robin or a
+    /// given queue wait briefly to go out together with other messages of the same topic,
+    /// queue, tag and `WAIT` setting in one batch request; each caller still gets its own
+    /// message's result. A message leaves as soon as no batch of its group is on its way,
+    /// when its batch reaches [`batch_max_bytes`](Self::batch_max_bytes), or after
+    /// [`batch_max_delay`](Self::batch_max_delay). Delayed and timed messages, retry
+    /// topics, transaction messages and bodies the producer compresses are sent on their
+    /// own. A batch of one is sent as a plain send; a batch goes to one queue. A held
+    /// message is sent even if its caller stops waiting; [`close`](Producer::close) sends
+    /// what is held and waits for the answers. Default: off.
+    pub fn auto_batch(mut self, on: bool) -> Self {
+        self.settings.auto_batch = on.then(|| self.settings.auto_batch.unwrap_or_default());
+        self
+    }
+
+    fn batch_limits(mut self, set: impl FnOnce(&mut BatchLimits)) -> Self {
+        let mut limits = self.settings.auto_batch.unwrap_or_default();
+        set(&mut limits);
+        self.settings.auto_batch = Some(limits);
+        self
+    }
+
+    /// Longest a message waits for its batch to leave, 1 ms to 30 s; turns automatic
+    /// batching on. Default: 10 ms (Java `batchMaxDelayMs`).
+    pub fn batch_max_delay(self, delay: Duration) -> Self {
+        self.batch_limits(|l| l.max_delay = delay)
+    }
+
+    /// Body bytes at which a batch leaves at once, 1 byte to 2 MiB; turns automatic
+    /// batching on. Default: 32 KiB (Java `batchMaxBytes`).
+    pub fn batch_max_bytes(self, bytes: usize) -> Self {
+        self.batch_limits(|l| l.max_bytes = bytes)
+    }
+
+    /// Body bytes all waiting and outgoing batches may hold; past it, messages are sent
+    /// on their own. Turns automatic batching on. Default: 32 MiB (Java
+    /// `totalBatchMaxBytes`).
+    pub fn total_batch_max_bytes(self, bytes: usize) -> Self {
+        self.batch_limits(|l| l.total_max_bytes = bytes)
     }
 
     /// Turns latency fault tolerance on with Java 5.x's table: brokers that answered

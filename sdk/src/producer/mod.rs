@@ -29,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+mod accumulate;
 mod batch;
 mod builder;
 mod fault;

@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::JoinHandle;
 // Tokio's clock, like the connection's deadlines: a paused test clock applies to both.
 use tokio::time::Instant;
 
+use super::accumulate::Accumulator;
 use super::builder::ProducerBuilder;
 use super::fault::FaultTolerance;
 use super::hook::{CommunicationMode, MessageType, SendContext, SendHook, SendOutcome};
@@ -21,6 +22,7 @@ use super::outgoing::Outgoing;
 use super::result::SendResult;
 use super::selector::{QueueChoice, QueueSelector, SelectByHash};
 use super::settings::{RETRY_CODES, Settings};
+use super::validate::check_message;
 use crate::client::{Client, GroupRegistration, TopicRouteInfo, is_transport_error};
 use crate::protocol::message::{Message, property};
 use crate::protocol::request::{SendResponse, SendStatus};
@@ -81,6 +83,8 @@ pub(crate) struct Inner {
     async_permits: Arc<Semaphore>,
     registration: Mutex<Option<GroupRegistration>>,
     closed: AtomicBool,
+    /// Held messages, when automatic batching is on.
+    pub(crate) batcher: Option<Accumulator>,
 }
 
 /// When an attempt runs: from `began` until the send's `deadline`.
@@ -133,6 +137,7 @@ impl Producer {
         let permits = settings
             .max_async_in_flight
             .clamp(1, Semaphore::MAX_PERMITS);
+        let batcher = settings.auto_batch.map(Accumulator::new);
         Producer {
             inner: Arc::new(Inner {
                 client,
@@ -143,6 +148,7 @@ impl Producer {
                 hooks,
                 registration: Mutex::new(Some(registration)),
                 closed: AtomicBool::new(false),
+                batcher,
             }),
         }
     }
@@ -166,8 +172,37 @@ impl Producer {
     /// Sends `message` to the queue `choice` picks and waits for the broker.
     pub async fn send_with(&self, message: Message, choice: QueueChoice) -> Result<SendResult> {
         self.check_open()?;
+        let message = match self.held(message, &choice, None)? {
+            Held::Waiting(result) => return result.await.unwrap_or(Err(Error::Shutdown)),
+            Held::Not(message, _) => message,
+        };
         let out = Outgoing::single(&self.inner.client, &self.inner.settings, message)?;
         self.inner.sync(out, &choice).await
+    }
+
+    /// Gives `message` to the accumulator when automatic batching is on and the message
+    /// and `choice` may be batched; else hands it (and `permit`) back.
+    fn held(
+        &self,
+        message: Message,
+        choice: &QueueChoice,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Result<Held> {
+        let Some(batcher) = &self.inner.batcher else {
+            return Ok(Held::Not(message, permit));
+        };
+        let queue = match choice {
+            QueueChoice::RoundRobin => None,
+            QueueChoice::Queue(queue) => Some(queue.clone()),
+            QueueChoice::Select(_) => return Ok(Held::Not(message, permit)),
+        };
+        check_message(&message, self.inner.settings.max_message_size)?;
+        if !batcher.admit(&message, &self.inner.settings) {
+            return Ok(Held::Not(message, permit));
+        }
+        Ok(Held::Waiting(
+            self.inner.hold(batcher, message, queue, permit),
+        ))
     }
 
     /// Sends `message` to `queue` (one attempt, Java `send(msg, mq)`). The queue's topic
@@ -213,8 +248,21 @@ impl Producer {
         choice: QueueChoice,
     ) -> Result<SendFuture> {
         self.check_open()?;
+        let batchable = self.inner.batcher.is_some() && !matches!(choice, QueueChoice::Select(_));
+        let permit = match batchable {
+            true => Some(self.async_permit().await?),
+            false => None,
+        };
+        let (message, permit) = match self.held(message, &choice, permit)? {
+            Held::Waiting(result) => {
+                return Ok(SendFuture {
+                    pending: Pending::Held(result),
+                });
+            }
+            Held::Not(message, permit) => (message, permit),
+        };
         let out = Outgoing::single(&self.inner.client, &self.inner.settings, message)?;
-        self.spawn_async(out, choice).await
+        self.spawn_async(out, choice, permit).await
     }
 
     /// Sends `message` without waiting for an answer (no retry). Returns once the request
@@ -288,6 +336,8 @@ impl Producer {
         if self.inner.closed.swap(true, Ordering::AcqRel) {
             return;
         }
+        // Held messages go out now; their batches are answered before the client closes.
+        self.inner.flush_held().await;
         let all = u32::try_from(
             self.inner
                 .settings
@@ -321,21 +371,33 @@ impl Producer {
         }
     }
 
-    async fn spawn_async(&self, out: Outgoing, choice: QueueChoice) -> Result<SendFuture> {
+    /// A permit for one more asynchronous send, waiting up to the send timeout.
+    async fn async_permit(&self) -> Result<OwnedSemaphorePermit> {
         let settings = &self.inner.settings;
-        let permit = match tokio::time::timeout(
+        match tokio::time::timeout(
             settings.send_timeout,
             Arc::clone(&self.inner.async_permits).acquire_owned(),
         )
         .await
         {
-            Ok(Ok(permit)) => permit,
-            Ok(Err(_closed)) => return Err(Error::Shutdown),
-            Err(_elapsed) => {
-                return Err(Error::TooManyRequests {
-                    limit: settings.max_async_in_flight,
-                });
-            }
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_closed)) => Err(Error::Shutdown),
+            Err(_elapsed) => Err(Error::TooManyRequests {
+                limit: settings.max_async_in_flight,
+            }),
+        }
+    }
+
+    async fn spawn_async(
+        &self,
+        out: Outgoing,
+        choice: QueueChoice,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Result<SendFuture> {
+        let settings = &self.inner.settings;
+        let permit = match permit {
+            Some(permit) => permit,
+            None => self.async_permit().await?,
         };
         let inner = Arc::clone(&self.inner);
         let policy = Policy {
@@ -353,12 +415,14 @@ impl Producer {
             out.complete(&mut sent);
             Ok(sent)
         });
-        Ok(SendFuture { task })
+        Ok(SendFuture {
+            pending: Pending::Task(task),
+        })
     }
 }
 
 impl Inner {
-    async fn sync(&self, mut out: Outgoing, choice: &QueueChoice) -> Result<SendResult> {
+    pub(crate) async fn sync(&self, mut out: Outgoing, choice: &QueueChoice) -> Result<SendResult> {
         let policy = Policy {
             mode: CommunicationMode::Sync,
             attempts: 1 + self.settings.retries,
@@ -706,33 +770,59 @@ impl fmt::Debug for Producer {
     }
 }
 
+/// A message given to the accumulator, or handed back to be sent on its own.
+enum Held {
+    /// Its result comes here.
+    Waiting(oneshot::Receiver<Result<SendResult>>),
+    Not(Message, Option<OwnedSemaphorePermit>),
+}
+
 /// The result of an asynchronous send ([`Producer::send_async`]).
 ///
 /// The send runs on its own; dropping this future does not cancel it, only discards the
 /// result.
 #[must_use = "the send goes on, but its result is lost unless this is awaited"]
 pub struct SendFuture {
-    task: JoinHandle<Result<SendResult>>,
+    pending: Pending,
+}
+
+enum Pending {
+    /// A send of its own.
+    Task(JoinHandle<Result<SendResult>>),
+    /// A message waiting for (or in) an automatic batch.
+    Held(oneshot::Receiver<Result<SendResult>>),
 }
 
 impl Future for SendFuture {
     type Output = Result<SendResult>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match Pin::new(&mut self.task).poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(result)) => Poll::Ready(result),
-            Poll::Ready(Err(err)) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-            // The runtime is shutting down.
-            Poll::Ready(Err(_cancelled)) => Poll::Ready(Err(Error::Shutdown)),
+        match &mut self.pending {
+            Pending::Task(task) => match Pin::new(task).poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(result)) => Poll::Ready(result),
+                Poll::Ready(Err(err)) if err.is_panic() => {
+                    std::panic::resume_unwind(err.into_panic())
+                }
+                // The runtime is shutting down.
+                Poll::Ready(Err(_cancelled)) => Poll::Ready(Err(Error::Shutdown)),
+            },
+            // A reply dropped unanswered: the producer closed or the runtime is stopping.
+            Pending::Held(result) => Pin::new(result)
+                .poll(cx)
+                .map(|r| r.unwrap_or(Err(Error::Shutdown))),
         }
     }
 }
 
 impl fmt::Debug for SendFuture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let finished = match &self.pending {
+            Pending::Task(task) => task.is_finished(),
+            Pending::Held(result) => result.is_terminated(),
+        };
         f.debug_struct("SendFuture")
-            .field("finished", &self.task.is_finished())
+            .field("finished", &finished)
             .finish()
     }
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::accumulate::BatchLimits;
 use crate::protocol::ResponseCode;
 use crate::protocol::message::CompressionType;
 
@@ -39,6 +40,8 @@ pub(crate) struct Settings {
     pub(crate) create_topic_key: String,
     pub(crate) default_topic_queue_nums: i32,
     pub(crate) max_async_in_flight: usize,
+    /// Automatic batching's limits; `None` when it is off.
+    pub(crate) auto_batch: Option<BatchLimits>,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             create_topic_key: DEFAULT_CREATE_TOPIC_KEY.to_owned(),
             default_topic_queue_nums: 4,
             max_async_in_flight: 1024,
+            auto_batch: None,
         }
     }
 }
