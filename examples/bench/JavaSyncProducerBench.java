@@ -3,6 +3,9 @@
 // of rocketmq-example, but recording every send's latency so p50/p99 can be compared.
 // Prints one line in the same format as the Rust program.
 //
+// An optional seventh argument "autobatch" turns on the 5.x client's automatic batching
+// (setAutoBatch(true), its default limits).
+//
 // Compiled and run by examples/bench/producer-bench.sh against the cached Java client jars.
 
 import java.lang.management.ManagementFactory;
@@ -24,11 +27,13 @@ public class JavaSyncProducerBench {
         int size = Integer.parseInt(args[3]);
         long durationMs = Long.parseLong(args[4]) * 1000;
         long warmupMs = Long.parseLong(args[5]) * 1000;
+        boolean autoBatch = args.length > 6 && args[6].equals("autobatch");
 
         DefaultMQProducer producer = new DefaultMQProducer("benchmark_producer_java");
         producer.setNamesrvAddr(namesrv);
         producer.setInstanceName(Long.toString(System.currentTimeMillis()));
         producer.setCompressMsgBodyOverHowmuch(Integer.MAX_VALUE);
+        producer.setAutoBatch(autoBatch);
         producer.start();
         byte[] body = new byte[size];
         Arrays.fill(body, (byte) 'a');

@@ -8,6 +8,10 @@
 #   java-sync   examples/bench/JavaSyncProducerBench.java: the same loop with one
 #               DefaultMQProducer, recording every latency (p50/p99)
 #   perf-tool   perf-tool producer (release build): the SDK Producer, same loop
+#   java-sync-batch, perf-tool-batch
+#               the same two with the client's automatic batching on (Java 5.x
+#               setAutoBatch(true), perf-tool --auto-batch), each at its defaults; not in
+#               the default list (java-sync-batch needs a 5.x client)
 #
 # Fairness: before anything is measured the broker is warmed up by an unmeasured run of
 # the Java tool (--broker-warmup S, its JIT compiles the send path); then ROUNDS rounds run
@@ -69,7 +73,9 @@ CLK_TCK="$(getconf CLK_TCK)"
 CORES="$(nproc)"
 IFS=, read -r -a CLIENT_LIST <<< "$CLIENTS"
 for c in "${CLIENT_LIST[@]}"; do
-  case "$c" in java-tool|java-sync|perf-tool) ;; *) die "unknown client '$c'" ;; esac
+  case "$c" in java-tool|java-sync|perf-tool|perf-tool-batch) ;;
+    java-sync-batch) [[ "$LABEL" == 5* ]] || die "java-sync-batch needs a 5.x client" ;;
+    *) die "unknown client '$c'" ;; esac
 done
 OPENS=(--add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-exports=java.base/sun.nio.ch=ALL-UNNAMED)
@@ -151,15 +157,17 @@ launch() { # client run-seconds out-file
         org.apache.rocketmq.example.benchmark.Producer -n "$NS" -t "$TOPIC" -w "$SENDERS" -s "$SIZE" \
         > "$3" 2>&1 < /dev/null &
       ;;
-    java-sync)
+    java-sync|java-sync-batch)
       java "${OPENS[@]}" -Xms1g -Xmx1g -Duser.home="$WORK" -cp "$WORK/classes:$CP" \
         JavaSyncProducerBench "$NS" "$TOPIC" "$SENDERS" "$SIZE" "$(($2 - WARMUP))" "$WARMUP" \
+        "$([[ "$1" == java-sync-batch ]] && echo autobatch || echo plain)" \
         > "$3" 2>/dev/null < /dev/null &
       ;;
-    perf-tool)
+    perf-tool|perf-tool-batch)
       # shellcheck disable=SC2086 # PERF_TOOL_ARGS is a list of options
       "$ROOT/target/release/perf-tool" producer -n "$NS" -t "$TOPIC" -w "$SENDERS" -s "$SIZE" \
         --warmup "$WARMUP" --duration "$(($2 - WARMUP))" --json "$3.json" ${PERF_TOOL_ARGS:-} \
+        $([[ "$1" == perf-tool-batch ]] && echo --auto-batch) \
         > "$3" 2>&1 < /dev/null &
       ;;
   esac
@@ -207,7 +215,7 @@ if client == "java-tool":
     tps, rt = tps[warmup // 10:], rt[warmup // 10:]
     if tps:
         extra = {"tool_tps": "%.0f" % (sum(tps) / len(tps)), "avg_ms": "%.3f" % (sum(rt) / len(rt))}
-elif client == "java-sync":
+elif client.startswith("java-sync"):
     for line in open(out, errors="replace"):
         if line.startswith("java "):
             d = dict(p.split("=", 1) for p in line.split()[1:])
@@ -294,6 +302,11 @@ if "java-tool" in rows and "perf-tool" in rows:
     jt, pt = med("java-tool", "tps"), med("perf-tool", "tps")
     jc, pc = med("java-tool", "client_us"), med("perf-tool", "client_us")
     print(f"\nperf-tool / java-tool: TPS {pt / jt:.2f}x, client CPU per message {pc / jc:.2f}")
+# With automatic batching on both sides, and the SDK's batching against the plain Java tool.
+for a, b in (("perf-tool-batch", "java-sync-batch"), ("perf-tool-batch", "java-tool")):
+    if a in rows and b in rows:
+        print(f"{a} / {b}: TPS {med(a, 'tps') / med(b, 'tps'):.2f}x, "
+              f"client CPU per message {med(a, 'client_us') / med(b, 'client_us'):.2f}")
 print("\nBroker CPU µs/msg by thread pool (median over rounds, largest first):")
 for client in rows:
     pools = {}

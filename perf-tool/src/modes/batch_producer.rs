@@ -134,6 +134,7 @@ pub(crate) async fn run(args: BatchProducerArgs) -> anyhow::Result<()> {
         &target,
         GROUP,
         Some(&args.compress),
+        None,
     )
     .await?;
     eprintln!(

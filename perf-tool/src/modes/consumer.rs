@@ -276,7 +276,15 @@ async fn preload(args: &ConsumerArgs, target: &Target) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut common = args.common.clone();
     common.connections = 1;
-    let producers = producers(&common, &args.acl, target, "perf_consumer_preload", None).await?;
+    let producers = producers(
+        &common,
+        &args.acl,
+        target,
+        "perf_consumer_preload",
+        None,
+        None,
+    )
+    .await?;
     let producer = producers
         .first()
         .ok_or_else(|| anyhow::anyhow!("no producer"))?;

@@ -360,6 +360,7 @@ async fn e2e(
         target,
         &format!("{group}_producer"),
         None,
+        None,
     )
     .await?;
     let result = with_producers(args, target, topic, group, filler, &producers).await;

@@ -13,8 +13,8 @@ use rocketmq::protocol::message::Message;
 use serde::Serialize;
 
 use super::send::{
-    BACKOFF, CompressArgs, PRODUCER_LAYOUT, SEND_SERIES, SendFigures, counter, drive, producers,
-    record_failure, record_send, send_one,
+    AutoBatchArgs, BACKOFF, CompressArgs, PRODUCER_LAYOUT, SEND_SERIES, SendFigures, counter,
+    drive, producers, record_failure, record_send, send_one,
 };
 use crate::cli::{AclArgs, CommonArgs, MessageArgs, java_bool};
 use crate::report::{Report, human_time};
@@ -59,6 +59,8 @@ pub(crate) struct ProducerArgs {
     pub(crate) async_send: bool,
     #[command(flatten)]
     pub(crate) compress: CompressArgs,
+    #[command(flatten)]
+    pub(crate) batching: AutoBatchArgs,
     #[command(flatten)]
     pub(crate) acl: AclArgs,
     #[command(flatten)]
@@ -121,17 +123,23 @@ pub(crate) async fn run(args: ProducerArgs) -> anyhow::Result<()> {
         &target,
         GROUP,
         Some(&args.compress),
+        Some(&args.batching),
     )
     .await?;
     let workers = if args.async_send { 1 } else { args.threads };
     eprintln!(
-        "perf-tool producer: topic {}, {} {} worker(s), {}-byte bodies, quantity {}, connections {}",
+        "perf-tool producer: topic {}, {} {} worker(s), {}-byte bodies, quantity {}, connections {}{}",
         args.topic,
         workers,
         if args.async_send { "async" } else { "sync" },
         shape.template.body().len(),
         args.quantity,
-        producers.len()
+        producers.len(),
+        if args.batching.auto_batch {
+            ", auto-batch"
+        } else {
+            ""
+        }
     );
     let run = Run::start(
         RunSpec {

@@ -70,6 +70,28 @@ impl CompressArgs {
     }
 }
 
+/// Automatic batching of the SDK producer (no Java tool flag: Java's `setAutoBatch`).
+#[derive(Args, Clone, Debug, Default, Serialize)]
+pub(crate) struct AutoBatchArgs {
+    /// Let the producer gather sends into batch requests (`true`/`false`).
+    #[arg(long = "auto-batch", value_name = "BOOL", num_args = 0..=1,
+          default_missing_value = "true", default_value = "false", value_parser = java_bool)]
+    pub(crate) auto_batch: bool,
+    /// Longest a message waits for its batch, in milliseconds (with --auto-batch).
+    #[arg(long = "batch-max-delay-ms", value_name = "MS", default_value_t = 10)]
+    pub(crate) max_delay_ms: u64,
+}
+
+impl AutoBatchArgs {
+    fn apply<M>(&self, builder: ProducerBuilder<M>) -> ProducerBuilder<M> {
+        if self.auto_batch {
+            builder.batch_max_delay(Duration::from_millis(self.max_delay_ms))
+        } else {
+            builder
+        }
+    }
+}
+
 /// Applies the shared producer settings (name server, group, instance, compression).
 pub(crate) fn configure<M>(
     builder: ProducerBuilder<M>,
@@ -91,7 +113,8 @@ pub(crate) fn configure<M>(
     }
 }
 
-/// Builds `--connections` plain producers (signing with `-a true`'s credentials); when one
+/// Builds `--connections` plain producers (signing with `-a true`'s credentials, batching
+/// with `--auto-batch`); when one
 /// cannot start, those already started are closed.
 pub(crate) async fn producers(
     common: &CommonArgs,
@@ -99,10 +122,14 @@ pub(crate) async fn producers(
     target: &Target,
     group: &str,
     compress: Option<&CompressArgs>,
+    batching: Option<&AutoBatchArgs>,
 ) -> anyhow::Result<Vec<Producer>> {
     let mut out = Vec::with_capacity(common.connections);
     for i in 0..common.connections {
         let mut builder = configure(Producer::builder(), target, group, i, compress)?;
+        if let Some(batching) = batching {
+            builder = batching.apply(builder);
+        }
         if let Some(credentials) = acl.credentials() {
             builder = builder.credentials(credentials);
         }

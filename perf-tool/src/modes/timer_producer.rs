@@ -130,7 +130,7 @@ pub(crate) async fn run(args: TimerProducerArgs) -> anyhow::Result<()> {
         distance_ms: args.slot_distance_ms,
     };
     let target = Target::resolve(args.common.namesrv.as_deref()).await?;
-    let producers = producers(&args.common, &args.acl, &target, GROUP, None).await?;
+    let producers = producers(&args.common, &args.acl, &target, GROUP, None, None).await?;
     eprintln!(
         "perf-tool timer-producer: topic {}, {} worker(s), {} messages over {} slots {} ms apart from +{} ms",
         args.topic, args.threads, quantity, args.slots, args.slot_distance_ms, args.start_delay_ms
