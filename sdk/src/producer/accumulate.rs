@@ -305,6 +305,10 @@ impl Inner {
             let bytes = batch.bytes;
             self.send_batch_of(&key, batch.held).await;
             batcher.release(bytes);
+            // The callers just answered may send again at once (a synchronous sender's
+            // next message): let them run first, so that their messages join the next
+            // batch instead of waiting for the one that would leave without them.
+            tokio::task::yield_now().await;
             let next = {
                 let mut groups = batcher.lock();
                 match groups.map.get_mut(&key) {
