@@ -33,7 +33,11 @@ public class JavaSyncProducerBench {
         producer.setNamesrvAddr(namesrv);
         producer.setInstanceName(Long.toString(System.currentTimeMillis()));
         producer.setCompressMsgBodyOverHowmuch(Integer.MAX_VALUE);
-        producer.setAutoBatch(autoBatch);
+        if (autoBatch) {
+            // By name: 4.9.x clients have no automatic batching, and this file compiles
+            // against either.
+            producer.getClass().getMethod("setAutoBatch", boolean.class).invoke(producer, true);
+        }
         producer.start();
         byte[] body = new byte[size];
         Arrays.fill(body, (byte) 'a');
