@@ -4,7 +4,9 @@
 //!
 //! Messages are grouped as Java groups them: by topic, target queue (for sends to a given
 //! queue), `WAIT` setting and tag. A group leaves as a batch when
-//! - its held bodies reach [`BatchLimits::max_bytes`] (Java `batchMaxBytes`, 32 KiB), or
+//! - its held messages reach [`BatchLimits::max_bytes`] (Java `batchMaxBytes`, 32 KiB;
+//!   counted as the messages' encoded size in the batch, where Java counts bodies only,
+//!   and at most half the producer's `max_message_size`, so a batch always fits), or
 //! - its first message has waited [`BatchLimits::max_delay`] (Java `batchMaxDelayMs`,
 //!   10 ms), or
 //! - no batch of the group is on its way to the broker. Java always waits for one of the
@@ -25,6 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::{Notify, OwnedSemaphorePermit, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use super::batch::batch_entry_len;
 use super::outgoing::Outgoing;
@@ -46,9 +49,9 @@ const LINES_PER_GROUP: usize = 1;
 pub(crate) struct BatchLimits {
     /// Longest a message waits for its batch to leave.
     pub(crate) max_delay: Duration,
-    /// Body bytes at which a batch leaves at once.
+    /// Bytes (of the encoded messages) at which a batch leaves at once.
     pub(crate) max_bytes: usize,
-    /// Body bytes held by all groups (waiting or on their way) past which messages are not
+    /// Bytes held by all groups (waiting or on their way) past which messages are not
     /// batched.
     pub(crate) total_max_bytes: usize,
 }
@@ -141,29 +144,36 @@ struct Groups {
 /// The producer's held messages (one per producer with automatic batching on).
 pub(crate) struct Accumulator {
     limits: BatchLimits,
+    /// Encoded bytes at which a group's batch leaves: `limits.max_bytes`, at most half
+    /// the largest request the producer sends.
+    batch_bytes: usize,
     groups: Mutex<Groups>,
-    /// Body bytes held or on their way, all groups.
+    /// Encoded bytes held or on their way, all groups.
     held_bytes: AtomicUsize,
     /// Batches on their way, all groups.
     sending: AtomicUsize,
     /// Told when `sending` drops to 0.
     idle: Notify,
+    /// Cancelled when the producer closes: ends the waiting groups' timers.
+    closing: CancellationToken,
 }
 
 impl Accumulator {
-    pub(crate) fn new(limits: BatchLimits) -> Self {
+    pub(crate) fn new(limits: BatchLimits, max_message_size: usize) -> Self {
         Accumulator {
             limits,
+            batch_bytes: limits.max_bytes.min(max_message_size / 2).max(1),
             groups: Mutex::default(),
             held_bytes: AtomicUsize::new(0),
             sending: AtomicUsize::new(0),
             idle: Notify::new(),
+            closing: CancellationToken::new(),
         }
     }
 
-    /// Whether `message` may wait for a batch (see the module docs); when it may, its
-    /// body is counted as held until its batch is sent.
-    pub(crate) fn admit(&self, message: &Message, settings: &Settings) -> bool {
+    /// Whether `message` may wait for a batch (see the module docs): `Some` of the bytes
+    /// it takes in a batch, counted as held until its batch is sent.
+    pub(crate) fn admit(&self, message: &Message, settings: &Settings) -> Option<usize> {
         let delayed = message.delay_level().ok().flatten().is_some_and(|l| l > 0)
             || [
                 property::TIMER_DELAY_SEC,
@@ -172,21 +182,21 @@ impl Accumulator {
             ]
             .iter()
             .any(|key| message.properties().get(key).is_some());
+        let len = batch_entry_len(message);
         if delayed
             || message.topic().starts_with(RETRY_PREFIX)
             || message.properties().get(property::PGROUP).is_some()
             || message.is_transaction_prepared()
             || message.body().len() >= settings.compress_threshold
-            || batch_entry_len(message) > self.limits.max_bytes
+            || len > self.batch_bytes
         {
-            return false;
+            return None;
         }
-        let len = message.body().len();
         if self.held_bytes.fetch_add(len, Ordering::AcqRel) >= self.limits.total_max_bytes {
             self.release(len);
-            return false;
+            return None;
         }
-        true
+        Some(len)
     }
 
     fn release(&self, bytes: usize) {
@@ -220,12 +230,14 @@ impl Accumulator {
 
 impl Inner {
     /// Holds `message` (checked, and admitted by `batcher`, this producer's
-    /// accumulator) for a batch to `queue`, or to a round-robin queue; the receiver gets
-    /// its own result, or sees its sender dropped if the producer was closed.
+    /// accumulator, as `bytes`) for a batch to `queue`, or to a round-robin queue; the
+    /// receiver gets its own result, or sees its sender dropped if the producer was
+    /// closed.
     pub(crate) fn hold(
         self: &Arc<Self>,
         batcher: &Accumulator,
         mut message: Message,
+        bytes: usize,
         queue: Option<MessageQueue>,
         permit: Option<OwnedSemaphorePermit>,
     ) -> oneshot::Receiver<Result<SendResult>> {
@@ -238,7 +250,6 @@ impl Inner {
             wait: message.wait_store_msg_ok(),
             tag: message.tags().map(str::to_owned),
         };
-        let bytes = message.body().len();
         let (reply, result) = oneshot::channel();
         let held = Held {
             message,
@@ -258,7 +269,7 @@ impl Inner {
             let group = groups.map.entry(key.clone()).or_default();
             group.held.push(held);
             group.bytes += bytes;
-            if group.sending < LINES_PER_GROUP || group.bytes >= batcher.limits.max_bytes {
+            if group.sending < LINES_PER_GROUP || group.bytes >= batcher.batch_bytes {
                 batcher.sending.fetch_add(1, Ordering::AcqRel);
                 start = Some(group.take());
             } else if group.held.len() == 1 {
@@ -272,8 +283,13 @@ impl Inner {
         } else if let Some(round) = timer {
             let inner = Arc::clone(self);
             let delay = batcher.limits.max_delay;
+            let closing = batcher.closing.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(delay).await;
+                // Closing sends every waiting group itself.
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = closing.cancelled() => return,
+                }
                 let Some(batcher) = inner.batcher.as_ref() else {
                     return;
                 };
@@ -385,6 +401,7 @@ impl Inner {
         let batches: Vec<(GroupKey, Batch)> = {
             let mut groups = batcher.lock();
             groups.closed = true;
+            batcher.closing.cancel();
             groups
                 .map
                 .iter_mut()
@@ -506,13 +523,14 @@ mod tests {
 
     #[test]
     fn admit_keeps_javas_exclusions_and_the_total() {
+        let plain = Message::new("t", "12345");
+        let len = batch_entry_len(&plain);
         let limits = BatchLimits {
-            total_max_bytes: 10,
+            total_max_bytes: 2 * len,
             ..BatchLimits::default()
         };
-        let acc = Accumulator::new(limits);
         let settings = Settings::default();
-        let plain = Message::new("t", "12345");
+        let acc = Accumulator::new(limits, settings.max_message_size);
         let mut delayed = plain.clone();
         delayed.set_delay_level(2);
         let mut timed = plain.clone();
@@ -522,13 +540,28 @@ mod tests {
         let retry = Message::new("%RETRY%g", "12345");
         let big = Message::new("t", vec![b'x'; settings.compress_threshold]);
         for refused in [&delayed, &timed, &grouped, &retry, &big] {
-            assert!(!acc.admit(refused, &settings));
+            assert_eq!(acc.admit(refused, &settings), None);
         }
         assert_eq!(acc.held_bytes.load(Ordering::Acquire), 0);
-        // 5 + 5 bytes fit under 10; the third finds the total reached.
-        assert!(acc.admit(&plain, &settings));
-        assert!(acc.admit(&plain, &settings));
-        assert!(!acc.admit(&plain, &settings));
-        assert_eq!(acc.held_bytes.load(Ordering::Acquire), 10);
+        // Two fit in the total; the third finds it reached.
+        assert_eq!(acc.admit(&plain, &settings), Some(len));
+        assert_eq!(acc.admit(&plain, &settings), Some(len));
+        assert_eq!(acc.admit(&plain, &settings), None);
+        assert_eq!(acc.held_bytes.load(Ordering::Acquire), 2 * len);
+    }
+
+    #[test]
+    fn a_batch_is_at_most_half_the_largest_request() {
+        let settings = Settings {
+            max_message_size: 1000,
+            compress_threshold: usize::MAX,
+            ..Settings::default()
+        };
+        let acc = Accumulator::new(BatchLimits::default(), settings.max_message_size);
+        assert_eq!(acc.batch_bytes, 500);
+        let fits = Message::new("t", vec![b'x'; 300]);
+        let over = Message::new("t", vec![b'x'; 500]);
+        assert!(acc.admit(&fits, &settings).is_some());
+        assert_eq!(acc.admit(&over, &settings), None);
     }
 }

@@ -305,14 +305,16 @@ impl<M> ProducerBuilder<M> {
         self.batch_limits(|l| l.max_delay = delay)
     }
 
-    /// Body bytes at which a batch leaves at once, 1 byte to 2 MiB; turns automatic
-    /// batching on. Default: 32 KiB (Java `batchMaxBytes`).
+    /// Size at which a batch leaves at once, 1 byte to 2 MiB, counted as its messages'
+    /// encoded size (Java counts bodies only) and never above half of
+    /// [`max_message_size`](Self::max_message_size); a message larger than this is sent
+    /// on its own. Turns automatic batching on. Default: 32 KiB (Java `batchMaxBytes`).
     pub fn batch_max_bytes(self, bytes: usize) -> Self {
         self.batch_limits(|l| l.max_bytes = bytes)
     }
 
-    /// Body bytes all waiting and outgoing batches may hold; past it, messages are sent
-    /// on their own. Turns automatic batching on. Default: 32 MiB (Java
+    /// Bytes (encoded, as for [`batch_max_bytes`](Self::batch_max_bytes)) all waiting and
+    /// outgoing batches may hold; past it, messages are sent on their own. Turns automatic batching on. Default: 32 MiB (Java
     /// `totalBatchMaxBytes`).
     pub fn total_batch_max_bytes(self, bytes: usize) -> Self {
         self.batch_limits(|l| l.total_max_bytes = bytes)

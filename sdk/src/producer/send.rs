@@ -137,7 +137,9 @@ impl Producer {
         let permits = settings
             .max_async_in_flight
             .clamp(1, Semaphore::MAX_PERMITS);
-        let batcher = settings.auto_batch.map(Accumulator::new);
+        let batcher = settings
+            .auto_batch
+            .map(|limits| Accumulator::new(limits, settings.max_message_size));
         Producer {
             inner: Arc::new(Inner {
                 client,
@@ -197,11 +199,11 @@ impl Producer {
             QueueChoice::Select(_) => return Ok(Held::Not(message, permit)),
         };
         check_message(&message, self.inner.settings.max_message_size)?;
-        if !batcher.admit(&message, &self.inner.settings) {
+        let Some(bytes) = batcher.admit(&message, &self.inner.settings) else {
             return Ok(Held::Not(message, permit));
-        }
+        };
         Ok(Held::Waiting(
-            self.inner.hold(batcher, message, queue, permit),
+            self.inner.hold(batcher, message, bytes, queue, permit),
         ))
     }
 
