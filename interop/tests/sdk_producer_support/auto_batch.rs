@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use rocketmq::Error;
 use rocketmq::producer::{Producer, SendContext, SendHook};
-use rocketmq::protocol::MessageQueue;
 use rocketmq::protocol::message::Message;
+use rocketmq::protocol::{MessageQueue, ResponseCode};
 
 use super::names::unique;
 use super::{Env, check_same, message, new_topic, pull_sent};
@@ -115,6 +115,20 @@ pub(super) async fn auto_batch(env: &Env) -> anyhow::Result<()> {
     let before = requests.requests.load(Ordering::Relaxed);
     producer.send(delayed).await.context("delayed send")?;
     ensure!(requests.requests.load(Ordering::Relaxed) == before + 1);
+
+    // A batch the broker refuses answers every sender in it with the refusal (auto
+    // topic creation is off: the name server knows no such topic).
+    let missing = unique("SdkAutoBatchMissing");
+    let mut refused = Vec::new();
+    for i in 0..20 {
+        refused.push(producer.send_async(message(&missing, i)).await?);
+    }
+    for (i, future) in refused.into_iter().enumerate() {
+        match future.await {
+            Err(Error::Broker { code, .. }) if code == ResponseCode::TOPIC_NOT_EXIST => {}
+            other => bail!("send {i} to a missing topic: {other:?}"),
+        }
+    }
 
     // Closing sends what is still held and answers it.
     let mut last = Vec::new();
