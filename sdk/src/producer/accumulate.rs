@@ -467,25 +467,28 @@ mod tests {
         }
     }
 
+    /// Each part's (msg id, offset msg id, queue offset).
+    fn ids(parts: &[SendResult]) -> Vec<(&str, &str, i64)> {
+        parts
+            .iter()
+            .map(|r| (r.msg_id.as_str(), r.offset_msg_id.as_str(), r.queue_offset))
+            .collect()
+    }
+
     #[test]
     fn split_gives_each_message_its_ids_and_offset() {
         let parts = split_result(result("A,B,C", "X,Y,Z"), 3);
-        let got: Vec<(&str, &str, i64)> = parts
-            .iter()
-            .map(|r| (r.msg_id.as_str(), r.offset_msg_id.as_str(), r.queue_offset))
-            .collect();
-        assert_eq!(got, [("A", "X", 40), ("B", "Y", 41), ("C", "Z", 42)]);
+        assert_eq!(
+            ids(&parts),
+            [("A", "X", 40), ("B", "Y", 41), ("C", "Z", 42)]
+        );
         assert!(parts.iter().all(|r| r.queue.queue_id == 3));
     }
 
     #[test]
     fn split_shares_one_offset_id_when_the_broker_gave_one() {
         let parts = split_result(result("A,B", "X"), 2);
-        let got: Vec<(&str, &str, i64)> = parts
-            .iter()
-            .map(|r| (r.msg_id.as_str(), r.offset_msg_id.as_str(), r.queue_offset))
-            .collect();
-        assert_eq!(got, [("A", "X", 40), ("B", "X", 40)]);
+        assert_eq!(ids(&parts), [("A", "X", 40), ("B", "X", 40)]);
     }
 
     #[test]
