@@ -80,6 +80,16 @@ impl Env {
             .await?)
     }
 
+    /// A producer with automatic batching on.
+    pub(crate) async fn batching_producer(&self) -> anyhow::Result<Producer> {
+        Ok(Producer::builder()
+            .namesrv_addr(self.namesrv.as_str())
+            .group(unique("h7_pg"))
+            .auto_batch(true)
+            .build()
+            .await?)
+    }
+
     /// Sends `count` messages (`body-<i>`, tag `tag`, key `k<i>`, property `idx=<i>`) to
     /// `topic` round robin.
     pub(crate) async fn produce(
