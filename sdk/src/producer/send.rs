@@ -250,10 +250,12 @@ impl Producer {
         choice: QueueChoice,
     ) -> Result<SendFuture> {
         self.check_open()?;
+        // A message that may be held takes its permit now: it is given back with the result.
         let batchable = self.inner.batcher.is_some() && !matches!(choice, QueueChoice::Select(_));
-        let permit = match batchable {
-            true => Some(self.async_permit().await?),
-            false => None,
+        let permit = if batchable {
+            Some(self.async_permit().await?)
+        } else {
+            None
         };
         let (message, permit) = match self.held(message, &choice, permit)? {
             Held::Waiting(result) => {
