@@ -199,7 +199,8 @@ impl Accumulator {
         Some(len)
     }
 
-    fn release(&self, bytes: usize) {
+    /// Gives back bytes counted by [`admit`](Self::admit).
+    pub(crate) fn release(&self, bytes: usize) {
         self.held_bytes.fetch_sub(bytes, Ordering::AcqRel);
     }
 

@@ -175,8 +175,8 @@ impl Producer {
     pub async fn send_with(&self, message: Message, choice: QueueChoice) -> Result<SendResult> {
         self.check_open()?;
         let message = match self.held(message, &choice, None)? {
-            Held::Waiting(result) => return result.await.unwrap_or(Err(Error::Shutdown)),
-            Held::Not(message, _) => message,
+            Holding::Waiting(result) => return result.await.unwrap_or(Err(Error::Shutdown)),
+            Holding::Not(message, _) => message,
         };
         let out = Outgoing::single(&self.inner.client, &self.inner.settings, message)?;
         self.inner.sync(out, &choice).await
@@ -189,20 +189,25 @@ impl Producer {
         message: Message,
         choice: &QueueChoice,
         permit: Option<OwnedSemaphorePermit>,
-    ) -> Result<Held> {
+    ) -> Result<Holding> {
         let Some(batcher) = &self.inner.batcher else {
-            return Ok(Held::Not(message, permit));
+            return Ok(Holding::Not(message, permit));
         };
         let queue = match choice {
             QueueChoice::RoundRobin => None,
             QueueChoice::Queue(queue) => Some(queue.clone()),
-            QueueChoice::Select(_) => return Ok(Held::Not(message, permit)),
+            QueueChoice::Select(_) => return Ok(Holding::Not(message, permit)),
         };
-        check_message(&message, self.inner.settings.max_message_size)?;
         let Some(bytes) = batcher.admit(&message, &self.inner.settings) else {
-            return Ok(Held::Not(message, permit));
+            // Checked when it is made ready to send on its own.
+            return Ok(Holding::Not(message, permit));
         };
-        Ok(Held::Waiting(
+        // Checked now, so that a bad message fails alone instead of failing its batch.
+        if let Err(err) = check_message(&message, self.inner.settings.max_message_size) {
+            batcher.release(bytes);
+            return Err(err);
+        }
+        Ok(Holding::Waiting(
             self.inner.hold(batcher, message, bytes, queue, permit),
         ))
     }
@@ -258,12 +263,12 @@ impl Producer {
             None
         };
         let (message, permit) = match self.held(message, &choice, permit)? {
-            Held::Waiting(result) => {
+            Holding::Waiting(result) => {
                 return Ok(SendFuture {
                     pending: Pending::Held(result),
                 });
             }
-            Held::Not(message, permit) => (message, permit),
+            Holding::Not(message, permit) => (message, permit),
         };
         let out = Outgoing::single(&self.inner.client, &self.inner.settings, message)?;
         self.spawn_async(out, choice, permit).await
@@ -775,7 +780,7 @@ impl fmt::Debug for Producer {
 }
 
 /// A message given to the accumulator, or handed back to be sent on its own.
-enum Held {
+enum Holding {
     /// Its result comes here.
     Waiting(oneshot::Receiver<Result<SendResult>>),
     Not(Message, Option<OwnedSemaphorePermit>),
