@@ -344,7 +344,7 @@ live_round() { # round, SDK runtime threads, SDK label
     live_pair "$round" "$topic" "$threads" "$label"
     sed -i "1s/\$/ try=$try/" "$WORK/load-live$round.out"
     if pair_live "$round"; then return 0; fi
-    log "live $round, try $try of $LIVE_TRIES: a consumer's B2C p50 is over 1 s (it started on a backlog, not live)"
+    log "live $round, try $try of $LIVE_TRIES: a consumer's B2C p50 is over $LIVE_P50_MS ms (it started on a backlog, not live)"
   done
 }
 live_round 1 0 rust
