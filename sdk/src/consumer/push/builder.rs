@@ -16,6 +16,7 @@ use super::hook::ConsumeHook;
 use super::listener::{
     ConsumeStatus, FnListener, FnOrderly, Listener, MessageListener, OrderlyListener, OrderlyStatus,
 };
+use super::loops::PullLoops;
 use super::serve::PushGroup;
 use super::settings::{MessageModel, Settings};
 use super::{Handle, PushConsumer, concurrent, rebalance};
@@ -292,6 +293,7 @@ impl PushConsumerBuilder {
             hooks: self.hooks,
             stats: Stats::default(),
             consume_permits: Semaphore::new(settings.consume_threads),
+            pull_loops: PullLoops::default(),
             background: TaskSet::new(),
             consuming: TaskSet::new(),
             queue_root: tokio_util::sync::CancellationToken::new(),
@@ -327,6 +329,9 @@ impl PushConsumerBuilder {
 /// The consumer's periodic duties: rebalance, offset writes, lock renewal (orderly
 /// clustering), expired-message cleanup (concurrent clustering).
 fn start_loops(core: &Arc<Core>) {
+    let c = Arc::clone(core);
+    core.background
+        .spawn_cancellable(async move { c.pull_loops.drive().await });
     let c = Arc::clone(core);
     core.background.spawn_cancellable(async move {
         loop {

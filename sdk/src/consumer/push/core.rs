@@ -10,6 +10,7 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::hook::ConsumeHook;
 use super::listener::Listener;
+use super::loops::PullLoops;
 use super::settings::{MessageModel, Settings};
 use crate::Result;
 use crate::client::Client;
@@ -53,6 +54,8 @@ pub(crate) struct Core {
     pub(crate) hooks: Vec<Arc<dyn ConsumeHook>>,
     pub(crate) stats: Stats,
     pub(crate) consume_permits: Semaphore,
+    /// The pull loop of every queue held, driven by one background task.
+    pub(crate) pull_loops: PullLoops,
     /// Rebalance, pulls, locks, persistence: cancelled on close.
     pub(crate) background: TaskSet,
     /// Listener calls and their follow-ups: waited for on close.

@@ -13,6 +13,7 @@ mod concurrent;
 mod core;
 mod hook;
 mod listener;
+mod loops;
 mod orderly;
 mod pulling;
 mod rebalance;

@@ -26,12 +26,11 @@ const PAUSED_DELAY: Duration = Duration::from_secs(1);
 /// Starts pulling `queue` from `offset` until its process queue is dropped.
 pub(crate) fn start(core: &Arc<Core>, queue: MessageQueue, pq: Arc<ProcessQueue>, offset: i64) {
     let core2 = Arc::clone(core);
-    core.background.spawn(async move {
+    // Driven with every other queue's loop by one task, dropped when the consumer closes.
+    core.pull_loops.add(async move {
         let dropped = pq.dropped_token().clone();
-        let closing = core2.background.token().clone();
         tokio::select! {
             () = dropped.cancelled() => {}
-            () = closing.cancelled() => {}
             () = run(&core2, &queue, &pq, offset) => {}
         }
     });
