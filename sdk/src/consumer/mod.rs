@@ -14,6 +14,7 @@ mod client_choice;
 mod fetch;
 mod group_setters;
 mod lite;
+mod loops;
 mod message;
 mod model;
 mod offset;

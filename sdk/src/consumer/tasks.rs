@@ -71,11 +71,6 @@ impl TaskSet {
         });
     }
 
-    /// The token cancelled by [`cancel`](Self::cancel).
-    pub(crate) fn token(&self) -> &CancellationToken {
-        &self.inner.cancel
-    }
-
     pub(crate) fn cancel(&self) {
         self.inner.cancel.cancel();
     }

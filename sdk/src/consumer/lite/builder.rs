@@ -16,6 +16,7 @@ use crate::consumer::BrokerAnswer;
 use crate::consumer::client_choice::{ClientChoice, client_setters};
 use crate::consumer::fetch::Fetcher;
 use crate::consumer::group_setters::group_setters;
+use crate::consumer::loops::PullLoops;
 use crate::consumer::offset::{LocalStore, OffsetStore, RemoteStore, local};
 use crate::consumer::pull::DEFAULT_GROUP;
 use crate::consumer::subscription::Expression;
@@ -214,6 +215,7 @@ impl LitePullConsumerBuilder {
             assigned: Mutex::default(),
             batches: tx,
             inbox: tokio::sync::Mutex::new(rx),
+            pull_loops: PullLoops::default(),
             background: TaskSet::new(),
             queue_root: CancellationToken::new(),
             rebalance_now: Notify::new(),
@@ -244,8 +246,13 @@ impl LitePullConsumerBuilder {
     }
 }
 
-/// Rebalance (subscribe mode) and automatic commits with offset writes.
+/// The queues' pull loops, rebalance (subscribe mode) and automatic commits with offset
+/// writes.
 fn start_loops(shared: &Arc<Shared>) {
+    let s = Arc::clone(shared);
+    shared
+        .background
+        .spawn_cancellable(async move { s.pull_loops.drive().await });
     let s = Arc::clone(shared);
     shared.background.spawn_cancellable(async move {
         loop {

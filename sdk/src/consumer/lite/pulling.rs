@@ -1,5 +1,5 @@
 //! The lite pull consumer's work behind `poll` (Java `DefaultLitePullConsumerImpl`'s
-//! `PullTaskImpl` and `RebalanceLitePullImpl`): one pull task per queue filling the batch
+//! `PullTaskImpl` and `RebalanceLitePullImpl`): one pull loop per queue filling the batch
 //! queue, and keeping the set of queues up to date.
 
 use std::collections::HashSet;
@@ -91,12 +91,11 @@ pub(crate) async fn rebalance(shared: &Arc<Shared>) {
 
 fn start(shared: &Arc<Shared>, queue: MessageQueue, entry: Arc<Assigned>) {
     let shared2 = Arc::clone(shared);
-    shared.background.spawn(async move {
+    // Driven with every other queue's loop by one task, dropped when the consumer closes.
+    shared.pull_loops.add(async move {
         let dropped = entry.pq.dropped_token().clone();
-        let closing = shared2.background.token().clone();
         tokio::select! {
             () = dropped.cancelled() => {}
-            () = closing.cancelled() => {}
             () = run(&shared2, &queue, &entry) => {}
         }
     });

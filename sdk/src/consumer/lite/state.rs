@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::consumer::fetch::Fetcher;
+use crate::consumer::loops::PullLoops;
 use crate::consumer::offset::OffsetStore;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::tasks::TaskSet;
@@ -129,6 +130,8 @@ pub(crate) struct Shared {
     pub(crate) assigned: Mutex<HashMap<MessageQueue, Arc<Assigned>>>,
     pub(crate) batches: mpsc::Sender<Batch>,
     pub(crate) inbox: tokio::sync::Mutex<mpsc::Receiver<Batch>>,
+    /// The pull loop of every queue assigned, driven by one background task.
+    pub(crate) pull_loops: PullLoops,
     pub(crate) background: TaskSet,
     pub(crate) queue_root: CancellationToken,
     pub(crate) rebalance_now: Notify,

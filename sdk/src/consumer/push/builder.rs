@@ -16,7 +16,6 @@ use super::hook::ConsumeHook;
 use super::listener::{
     ConsumeStatus, FnListener, FnOrderly, Listener, MessageListener, OrderlyListener, OrderlyStatus,
 };
-use super::loops::PullLoops;
 use super::serve::PushGroup;
 use super::settings::{MessageModel, Settings};
 use super::{Handle, PushConsumer, concurrent, rebalance};
@@ -25,6 +24,7 @@ use crate::client::namespace::RETRY_PREFIX;
 use crate::consumer::client_choice::{ClientChoice, client_setters};
 use crate::consumer::fetch::Fetcher;
 use crate::consumer::group_setters::group_setters;
+use crate::consumer::loops::PullLoops;
 use crate::consumer::offset::{LocalStore, OffsetStore, RemoteStore, local};
 use crate::consumer::pull::DEFAULT_GROUP;
 use crate::consumer::send_back::SendBack;

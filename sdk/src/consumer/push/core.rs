@@ -10,7 +10,6 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::hook::ConsumeHook;
 use super::listener::Listener;
-use super::loops::PullLoops;
 use super::settings::{MessageModel, Settings};
 use crate::Result;
 use crate::client::Client;
@@ -18,6 +17,7 @@ use crate::consumer::AllocateStrategy;
 use crate::consumer::balance;
 use crate::consumer::broker;
 use crate::consumer::fetch::Fetcher;
+use crate::consumer::loops::PullLoops;
 use crate::consumer::offset::OffsetStore;
 use crate::consumer::process_queue::ProcessQueue;
 use crate::consumer::send_back::SendBack;

@@ -1,5 +1,6 @@
-//! [`PullLoops`]: the pull loops of every queue a push consumer holds, driven together by
-//! one task, as Java's one `PullMessageService` thread issues the pulls of every queue.
+//! [`PullLoops`]: the pull loops of every queue a consumer holds (push or lite pull),
+//! driven together by one task, as Java's push consumer issues the pulls of every queue
+//! from its one `PullMessageService` thread.
 //!
 //! One task rather than one per queue matters on a multi-thread runtime. A read from a
 //! broker often completes the pulls of several queues at once. With a task per queue,
@@ -7,9 +8,9 @@
 //! workers then queue their next pull requests one at a time, and the connection writes
 //! each with a system call of its own. Waking one task keeps the answers and the next
 //! requests on one worker, so the requests leave together, as on a one-thread runtime.
-//! A loop only parks while it waits for the broker or a delay; a listener that does not
-//! finish at once moves to a consume task of its own (see `concurrent::submit`), so the
-//! loops do not hold each other up.
+//! A loop only parks while it waits for the broker, a delay or room for its messages; a
+//! push listener that does not finish at once moves to a consume task of its own (see
+//! `push::concurrent::submit`), so the loops do not hold each other up.
 
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
