@@ -46,6 +46,28 @@ struct Options {
     histogram_out: Option<String>,
 }
 
+/// What `--help` prints.
+const USAGE: &str = "\
+consumer_bench: a push consumer that counts what it consumes and reports TPS, B2C/S2C
+latency and CPU per message (one line, key=value).
+
+Flags (defaults in brackets):
+  --namesrv ADDR          name server [$NAMESRV_ADDR or 127.0.0.1:9876]
+  --topic NAME            topic to consume [BenchTopic8]
+  --group NAME            consumer group [rust_bench_<pid>]
+  --from first|last       where a new group starts [last]
+  --duration SECS         measured window; with --expect, the longest drain [30]
+  --warmup SECS           consumed but not counted before the window [5]
+  --start-at UNIX_MS      start the window at this wall-clock time instead of a warm-up
+  --expect N              stop after N messages and report the rate over them
+  --consume-threads N     listener calls in flight at once [20]
+  --batch N               messages per listener call [1]
+  --threads N             runtime worker threads; 0 is a one-thread runtime [0]
+  --histogram-out FILE    also write the latency histograms to FILE
+  --help                  print this
+BENCH_READY_FILE=PATH in the environment: created once the consumer has its first queues.
+";
+
 fn options() -> anyhow::Result<Options> {
     let mut o = Options {
         namesrv: std::env::var("NAMESRV_ADDR").unwrap_or_else(|_| "127.0.0.1:9876".to_owned()),
@@ -83,7 +105,11 @@ fn options() -> anyhow::Result<Options> {
             "--batch" => o.batch = value()?.parse()?,
             "--threads" => o.threads = value()?.parse()?,
             "--histogram-out" => o.histogram_out = Some(value()?),
-            other => bail!("unknown flag {other}"),
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown flag {other} (--help lists them)"),
         }
     }
     Ok(o)

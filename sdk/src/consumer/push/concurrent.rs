@@ -42,7 +42,8 @@ type Pending<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 /// concurrently up to the consumer's parallelism (Java submits each batch to its consume
 /// thread pool): a batch whose listener has to wait (its future continues in a task),
 /// batches beyond the free permits, and everything once [`INLINE_BUDGET`] has been spent
-/// here (a slow listener does not hold up the queue's pulls).
+/// here (a slow listener does not hold up the pulls: every queue's pull loop shares this
+/// task, see `consumer::loops`).
 pub(crate) fn submit(
     core: &Arc<Core>,
     queue: &MessageQueue,

@@ -119,8 +119,10 @@ impl OrderlyContext {
 /// queue may run at the same time and in any order; each batch has at most
 /// [`consume_batch_size`](super::PushConsumerBuilder::consume_batch_size) messages.
 ///
-/// Runs on the runtime's worker threads: move blocking work to
-/// `tokio::task::spawn_blocking`. A panic counts as [`ConsumeStatus::ReconsumeLater`].
+/// Runs on the runtime's worker threads, and a call that finishes at its first poll runs
+/// on the task that drives the consumer's pulls: move blocking work to
+/// `tokio::task::spawn_blocking`, or a blocked thread holds up the pulls of every queue.
+/// A panic counts as [`ConsumeStatus::ReconsumeLater`].
 ///
 /// ```
 /// use rocketmq::consumer::{ConsumeContext, ConsumeStatus, MessageListener, ReceivedMessage};
