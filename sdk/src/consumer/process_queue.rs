@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -53,10 +53,33 @@ struct State {
     busy: bool,
 }
 
+/// The parent of a consumer's process queues: cancelling it drops them all (when the
+/// consumer is done).
+#[derive(Debug, Default)]
+pub(crate) struct QueueRoot {
+    token: CancellationToken,
+    /// Set before `token` is cancelled: what [`ProcessQueue::is_dropped`] reads, without
+    /// the lock a cancellation token takes to say whether it is cancelled.
+    cancelled: Arc<AtomicBool>,
+}
+
+impl QueueRoot {
+    /// Drops every process queue made under this root.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.token.cancel();
+    }
+}
+
 /// The pulled, unconsumed messages of one queue and its consumption state.
 pub(crate) struct ProcessQueue {
     state: Mutex<State>,
+    /// Cancelled when the queue or its root is dropped, for those who wait for it.
     dropped: CancellationToken,
+    /// Set before `dropped` is cancelled by [`ProcessQueue::drop_queue`].
+    dropped_flag: AtomicBool,
+    /// The root's flag.
+    root_dropped: Arc<AtomicBool>,
     locked: AtomicBool,
     last_lock: AtomicI64,
     last_pull: AtomicI64,
@@ -69,12 +92,14 @@ pub(crate) struct ProcessQueue {
 }
 
 impl ProcessQueue {
-    /// A queue whose drop token is a child of `parent` (the consumer's shutdown).
-    pub(crate) fn new(parent: &CancellationToken) -> Self {
+    /// A queue dropped with `root` (the consumer's shutdown) or on its own.
+    pub(crate) fn new(root: &QueueRoot) -> Self {
         let now = now_millis();
         Self {
             state: Mutex::default(),
-            dropped: parent.child_token(),
+            dropped: root.token.child_token(),
+            dropped_flag: AtomicBool::new(false),
+            root_dropped: Arc::clone(&root.cancelled),
             locked: AtomicBool::new(false),
             last_lock: AtomicI64::new(now),
             last_pull: AtomicI64::new(now),
@@ -91,11 +116,14 @@ impl ProcessQueue {
     }
 
     pub(crate) fn drop_queue(&self) {
+        self.dropped_flag.store(true, Ordering::Release);
         self.dropped.cancel();
     }
 
+    /// Whether the queue or its root was dropped: two atomic loads, as this is asked
+    /// several times for every pull.
     pub(crate) fn is_dropped(&self) -> bool {
-        self.dropped.is_cancelled()
+        self.dropped_flag.load(Ordering::Acquire) || self.root_dropped.load(Ordering::Acquire)
     }
 
     /// Cancelled when the queue is dropped (or the consumer closes).
@@ -337,7 +365,7 @@ mod tests {
 
     #[test]
     fn concurrent_offsets_never_skip_unconsumed() {
-        let pq = ProcessQueue::new(&CancellationToken::new());
+        let pq = ProcessQueue::new(&QueueRoot::default());
         assert_eq!(pq.remove([1]), -1);
         pq.put(&msgs(&[5, 6, 7, 8]));
         assert_eq!(pq.cached(), (4, 40));
@@ -352,7 +380,7 @@ mod tests {
 
     #[test]
     fn orderly_take_commit_and_again() {
-        let pq = ProcessQueue::new(&CancellationToken::new());
+        let pq = ProcessQueue::new(&QueueRoot::default());
         assert!(pq.put(&msgs(&[0, 1, 2])));
         // A consume task is running: no second dispatch.
         assert!(!pq.put(&msgs(&[3])));
@@ -379,7 +407,7 @@ mod tests {
 
     #[test]
     fn expiry_and_clear() {
-        let pq = ProcessQueue::new(&CancellationToken::new());
+        let pq = ProcessQueue::new(&QueueRoot::default());
         let m = msgs(&[3, 4]);
         pq.put(&m);
         assert!(pq.first_expired(Duration::ZERO).is_none());
@@ -396,5 +424,20 @@ mod tests {
         assert!(!pq.is_dropped());
         pq.drop_queue();
         assert!(pq.is_dropped());
+        assert!(pq.dropped_token().is_cancelled());
+    }
+
+    #[test]
+    fn the_root_drops_every_queue() {
+        let root = QueueRoot::default();
+        let (a, b) = (ProcessQueue::new(&root), ProcessQueue::new(&root));
+        b.drop_queue();
+        assert!(!a.is_dropped());
+        root.cancel();
+        assert!(a.is_dropped() && a.dropped_token().is_cancelled());
+        assert!(b.is_dropped());
+        // A queue made after the root was cancelled starts dropped.
+        let late = ProcessQueue::new(&root);
+        assert!(late.is_dropped() && late.dropped_token().is_cancelled());
     }
 }

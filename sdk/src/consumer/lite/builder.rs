@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
-use tokio_util::sync::CancellationToken;
 
 use super::state::{Mode, Settings, Shared};
 use super::{Handle, LitePullConsumer, pulling};
@@ -18,6 +17,7 @@ use crate::consumer::fetch::Fetcher;
 use crate::consumer::group_setters::group_setters;
 use crate::consumer::loops::PullLoops;
 use crate::consumer::offset::{LocalStore, OffsetStore, RemoteStore, local};
+use crate::consumer::process_queue::QueueRoot;
 use crate::consumer::pull::DEFAULT_GROUP;
 use crate::consumer::subscription::Expression;
 use crate::consumer::tasks::TaskSet;
@@ -217,7 +217,7 @@ impl LitePullConsumerBuilder {
             inbox: tokio::sync::Mutex::new(rx),
             pull_loops: PullLoops::default(),
             background: TaskSet::new(),
-            queue_root: CancellationToken::new(),
+            queue_root: QueueRoot::default(),
             rebalance_now: Notify::new(),
             settings,
         });

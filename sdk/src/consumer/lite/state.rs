@@ -8,13 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
-use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::consumer::fetch::Fetcher;
 use crate::consumer::loops::PullLoops;
 use crate::consumer::offset::OffsetStore;
-use crate::consumer::process_queue::ProcessQueue;
+use crate::consumer::process_queue::{ProcessQueue, QueueRoot};
 use crate::consumer::tasks::TaskSet;
 use crate::consumer::{AllocateStrategy, ConsumeFrom, MessageModel, ReceivedMessage};
 use crate::protocol::MessageQueue;
@@ -90,7 +89,7 @@ pub(crate) struct Assigned {
 }
 
 impl Assigned {
-    pub(crate) fn new(root: &CancellationToken) -> Self {
+    pub(crate) fn new(root: &QueueRoot) -> Self {
         Self {
             pq: Arc::new(ProcessQueue::new(root)),
             paused: AtomicBool::new(false),
@@ -133,7 +132,7 @@ pub(crate) struct Shared {
     /// The pull loop of every queue assigned, driven by one background task.
     pub(crate) pull_loops: PullLoops,
     pub(crate) background: TaskSet,
-    pub(crate) queue_root: CancellationToken,
+    pub(crate) queue_root: QueueRoot,
     pub(crate) rebalance_now: Notify,
 }
 

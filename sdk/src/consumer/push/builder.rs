@@ -26,6 +26,7 @@ use crate::consumer::fetch::Fetcher;
 use crate::consumer::group_setters::group_setters;
 use crate::consumer::loops::PullLoops;
 use crate::consumer::offset::{LocalStore, OffsetStore, RemoteStore, local};
+use crate::consumer::process_queue::QueueRoot;
 use crate::consumer::pull::DEFAULT_GROUP;
 use crate::consumer::send_back::SendBack;
 use crate::consumer::stats::Stats;
@@ -296,7 +297,7 @@ impl PushConsumerBuilder {
             pull_loops: PullLoops::default(),
             background: TaskSet::new(),
             consuming: TaskSet::new(),
-            queue_root: tokio_util::sync::CancellationToken::new(),
+            queue_root: QueueRoot::default(),
             rebalance_now: Notify::new(),
             paused: AtomicBool::new(false),
             pause_signal: Notify::new(),

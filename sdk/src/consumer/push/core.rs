@@ -19,7 +19,7 @@ use crate::consumer::broker;
 use crate::consumer::fetch::Fetcher;
 use crate::consumer::loops::PullLoops;
 use crate::consumer::offset::OffsetStore;
-use crate::consumer::process_queue::ProcessQueue;
+use crate::consumer::process_queue::{ProcessQueue, QueueRoot};
 use crate::consumer::send_back::SendBack;
 use crate::consumer::stats::Stats;
 use crate::consumer::tasks::TaskSet;
@@ -61,7 +61,7 @@ pub(crate) struct Core {
     /// Listener calls and their follow-ups: waited for on close.
     pub(crate) consuming: TaskSet,
     /// Parent of every process queue's drop token: cancelled when the consumer is done.
-    pub(crate) queue_root: tokio_util::sync::CancellationToken,
+    pub(crate) queue_root: QueueRoot,
     pub(crate) rebalance_now: Notify,
     pub(crate) paused: AtomicBool,
     /// Wakes pulls waiting at the broker when the consumer is paused.
