@@ -27,18 +27,48 @@ type Loop = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// The loops added and not yet taken by the driver, and the driver's waker.
 #[derive(Default)]
 pub(crate) struct PullLoops {
-    added: Mutex<Vec<Loop>>,
+    added: Mutex<Added>,
     driver: AtomicWaker,
 }
 
+#[derive(Default)]
+struct Added {
+    loops: Vec<Loop>,
+    /// Set by [`PullLoops::close`]: no loop is taken any more.
+    closed: bool,
+}
+
 impl PullLoops {
+    fn added(&self) -> std::sync::MutexGuard<'_, Added> {
+        // Sections only push, drain or set a flag: a poisoned lock is consistent.
+        self.added.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Hands `pull_loop` to the driver, which polls it from its next turn until it ends.
+    /// After [`close`](Self::close) the loop is dropped at once.
     pub(crate) fn add(&self, pull_loop: impl Future<Output = ()> + Send + 'static) {
-        self.added
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(Box::pin(pull_loop));
+        let mut added = self.added();
+        if added.closed {
+            // `pull_loop` is dropped after the guard: parameters drop after locals.
+            return;
+        }
+        added.loops.push(Box::pin(pull_loop));
+        drop(added);
         self.driver.wake();
+    }
+
+    /// Takes no more loops and drops those the driver has not taken. Called when the
+    /// consumer closes, after its background tasks (the driver among them) are
+    /// cancelled: a loop holds the consumer's state, so one left in the list would keep
+    /// that state alive.
+    pub(crate) fn close(&self) {
+        let left = {
+            let mut added = self.added();
+            added.closed = true;
+            std::mem::take(&mut added.loops)
+        };
+        // Dropped outside the lock.
+        drop(left);
     }
 
     /// Polls every loop added, as each one is woken, until this future is dropped (the
@@ -49,12 +79,7 @@ impl PullLoops {
         poll_fn(|cx| {
             // Registered before the list is read, so an `add` after the read wakes us.
             self.driver.register(cx.waker());
-            running.extend(
-                self.added
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .drain(..),
-            );
+            running.extend(std::mem::take(&mut self.added().loops));
             // Ends when every woken loop has been polled (or the set asks for a turn of
             // the scheduler, having woken this task); finished loops are let go.
             while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
@@ -66,13 +91,10 @@ impl PullLoops {
 
 impl std::fmt::Debug for PullLoops {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let waiting = self
-            .added
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len();
+        let added = self.added();
         f.debug_struct("PullLoops")
-            .field("waiting", &waiting)
+            .field("waiting", &added.loops.len())
+            .field("closed", &added.closed)
             .finish_non_exhaustive()
     }
 }
@@ -125,5 +147,15 @@ mod tests {
         driver.abort();
         assert!(driver.await.is_err_and(|e| e.is_cancelled()));
         assert!(go_never.is_closed());
+
+        // Closing drops the loops waiting for a driver, and any added later.
+        let (go_waiting, waiting) = waiting_loop(4, &done);
+        loops.add(waiting);
+        assert!(!go_waiting.is_closed());
+        loops.close();
+        assert!(go_waiting.is_closed());
+        let (go_late, late) = waiting_loop(5, &done);
+        loops.add(late);
+        assert!(go_late.is_closed());
     }
 }

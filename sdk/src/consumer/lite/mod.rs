@@ -67,6 +67,7 @@ struct Handle {
 impl Drop for Handle {
     fn drop(&mut self) {
         self.shared.background.cancel();
+        self.shared.pull_loops.close();
         self.shared.queue_root.cancel();
     }
 }
@@ -370,6 +371,7 @@ impl LitePullConsumer {
             .get_or_init(|| async {
                 let shared = &handle.shared;
                 shared.background.cancel();
+                shared.pull_loops.close();
                 let _ = shared.background.wait_idle(Duration::from_secs(30)).await;
                 if shared.settings.auto_commit {
                     shared.commit_all();

@@ -80,6 +80,7 @@ impl Drop for Handle {
         // Not closed: stop every task; the client's own task ends when its last clone goes.
         self.core.closing.store(true, Ordering::Release);
         self.core.background.cancel();
+        self.core.pull_loops.close();
         self.core.consuming.cancel();
         self.core.consume_permits.close();
         self.core.queue_root.cancel();
@@ -168,6 +169,7 @@ async fn close(handle: &Handle) {
     let core = &handle.core;
     core.closing.store(true, Ordering::Release);
     core.background.cancel();
+    core.pull_loops.close();
     // Background tasks stop at their next await; pulls in flight are dropped.
     let _ = core
         .background
