@@ -3,10 +3,11 @@
 //!
 //! What runs behind it, with Java's timings: a rebalance every 20 s and whenever a broker
 //! says the group changed; one long-polling pull loop per queue held, all driven by one
-//! task (the broker holds a pull up to 15 s, the client waits 30 s); flow control per queue (1000 messages or
-//! 100 MiB cached, offsets at most 2000 apart); the listener on up to 20 batches at once;
-//! offsets written every 5 s and on close; for orderly consumption broker locks renewed
-//! every 20 s; messages held longer than the consume timeout (15 min) sent back.
+//! task (the broker holds a pull up to 15 s, the client waits 30 s); flow control per
+//! queue (1000 messages or 100 MiB cached, offsets at most 2000 apart); the listener on up
+//! to 20 batches at once; offsets written every 5 s and on close; for orderly consumption
+//! broker locks renewed every 20 s; messages held longer than the consume timeout
+//! (15 min) sent back.
 
 mod builder;
 mod concurrent;
