@@ -4,7 +4,7 @@
 //! stream of pull responses read in socket-sized chunks; reading the send request's
 //! typed header from its decoded `extFields` (what a broker does with every send); and
 //! writing a pull request's typed header into a new command (what a consumer does with
-//! every pull).
+//! every pull) and reading it back (what a broker does with every pull).
 
 #![allow(clippy::expect_used)] // benchmark set-up on fixed, known-good inputs
 
@@ -198,6 +198,21 @@ fn bench_pull_request(c: &mut Criterion) {
     group.bench_function("write_header", |b| {
         b.iter(|| {
             RemotingCommand::request(RequestCode::PULL_MESSAGE).with_header(black_box(&header))
+        })
+    });
+    // What a broker does with every pull: the header read back from a decoded frame,
+    // whose `extFields` come in the order Java's `HashMap` writes them.
+    let mut frame = BytesMut::new();
+    RemotingCommand::request(RequestCode::PULL_MESSAGE)
+        .with_header(&header)
+        .encode(&mut frame)
+        .expect("encode");
+    let decoded = RemotingCommand::decode_frame(frame.freeze().slice(4..)).expect("decode");
+    group.bench_function("read_header", |b| {
+        b.iter(|| {
+            black_box(&decoded)
+                .read_header::<PullMessageRequestHeader>()
+                .expect("header")
         })
     });
     group.finish();

@@ -162,34 +162,16 @@ impl ExtFields {
         self.text.get(span.range()).unwrap_or_default()
     }
 
+    /// The index of `key`.
     fn position(&self, key: &str) -> Option<usize> {
-        self.position_from(key, 0)
-    }
-
-    /// The index of `key`, searching from entry `from` to the end and then from the start.
-    fn position_from(&self, key: &str, from: usize) -> Option<usize> {
         let first = key.as_bytes().first();
-        let is_key = |e: &Entry| {
-            // Keys differ in length or first byte far more often than not: checking those
-            // first keeps the byte comparison out of most probes.
+        // Keys differ in length or first byte far more often than not: checking those
+        // first keeps the byte comparison out of most probes.
+        self.entries.as_slice().iter().position(|e| {
             e.key.len() == key.len()
                 && (key.is_empty() || self.text.as_bytes().get(e.key.start) == first)
                 && self.str(e.key) == key
-        };
-        let entries = self.entries.as_slice();
-        let from = from.min(entries.len());
-        let (before, after) = entries.split_at(from);
-        after
-            .iter()
-            .position(is_key)
-            .map(|i| from + i)
-            .or_else(|| before.iter().position(is_key))
-    }
-
-    /// A reader of many keys that resumes each search after the entry it found last, so
-    /// reading a header's fields in the order they were written takes one pass.
-    pub(crate) fn finder(&self) -> Finder<'_> {
-        Finder { ext: self, next: 0 }
+        })
     }
 
     /// The value for `key`, if present.
@@ -306,23 +288,6 @@ impl ExtFields {
     }
 }
 
-/// Looks up keys of one [`ExtFields`], each search starting after the last entry found
-/// (see [`ExtFields::finder`]).
-pub(crate) struct Finder<'a> {
-    ext: &'a ExtFields,
-    next: usize,
-}
-
-impl<'a> Finder<'a> {
-    /// The value for `key`, if present.
-    pub(crate) fn get(&mut self, key: &str) -> Option<&'a str> {
-        let ext = self.ext;
-        let i = ext.position_from(key, self.next)?;
-        self.next = i + 1;
-        Some(ext.str(ext.entries.as_slice()[i].value))
-    }
-}
-
 impl PartialEq for ExtFields {
     /// Equal when both hold the same entries in the same order.
     fn eq(&self, other: &Self) -> bool {
@@ -354,27 +319,6 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for ExtFields {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finder_finds_every_key_in_any_order() {
-        let ext: ExtFields = [("a", "1"), ("b", "2"), ("c", "3"), ("dd", "4")]
-            .into_iter()
-            .collect();
-        let mut f = ext.finder();
-        assert_eq!(f.get("a"), Some("1"));
-        assert_eq!(f.get("b"), Some("2"));
-        assert_eq!(f.get("x"), None, "a missing key");
-        assert_eq!(f.get("c"), Some("3"), "the search resumes after b");
-        assert_eq!(f.get("a"), Some("1"), "and wraps around to the start");
-        assert_eq!(f.get("dd"), Some("4"));
-        assert_eq!(f.get("dd"), Some("4"), "the last entry found again");
-        let mut f = ext.finder();
-        for (k, v) in [("dd", "4"), ("c", "3"), ("b", "2"), ("a", "1")] {
-            assert_eq!(f.get(k), Some(v), "reverse order, {k}");
-        }
-        let empty = ExtFields::new();
-        assert_eq!(empty.finder().get("a"), None);
-    }
 
     /// The map as a plain list, the model the arena must behave like.
     fn model(ext: &ExtFields) -> Vec<(String, String)> {

@@ -88,14 +88,28 @@ macro_rules! command_header {
             }
 
             fn read_from(ext: &$crate::protocol::ExtFields) -> $crate::Result<Self> {
-                // Fields are read in declaration order, which is usually the order they
-                // were written in: each search resumes where the last one ended.
-                #[allow(unused_mut, unused_variables)]
-                let mut found = ext.finder();
+                // One pass over the entries, each matched against the header's keys: Java
+                // writes them in its `HashMap`'s order, not in the fields' order.
+                #[allow(non_snake_case, dead_code)]
+                #[derive(Default)]
+                struct Found<'a> {
+                    $( $field: Option<&'a str>, )*
+                    _none: Option<&'a str>,
+                }
+                #[allow(unused_mut, unused_variables)] // in a header without fields
+                let mut found = Found::default();
+                #[allow(unused_variables)]
+                for (key, value) in ext.iter() {
+                    #[allow(clippy::match_single_binding)]
+                    match key {
+                        $( $key => found.$field = Some(value), )*
+                        _ => {}
+                    }
+                }
                 Ok(Self {
                     $(
                         $field: <$ty as $crate::protocol::header::value::HeaderField>::read(
-                            &mut found,
+                            found.$field,
                             stringify!($name),
                             $key,
                             command_header!(@java_default $($default)?),

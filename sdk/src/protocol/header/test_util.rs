@@ -4,7 +4,8 @@ use std::fmt::Debug;
 
 use crate::protocol::{CommandHeader, ExtFields};
 
-/// Writes `header`, reads it back, asserts equality and returns the written map.
+/// Writes `header`, reads it back (also from its entries reversed, with a key it does not
+/// know added), asserts equality and returns the written map.
 pub(crate) fn round_trip<H: CommandHeader + PartialEq + Debug>(header: &H) -> ExtFields {
     let mut ext = ExtFields::new();
     header.write_to(&mut ext);
@@ -12,6 +13,22 @@ pub(crate) fn round_trip<H: CommandHeader + PartialEq + Debug>(header: &H) -> Ex
     assert!(back.is_ok(), "read back failed: {back:?} from {ext:?}");
     if let Ok(back) = back {
         assert_eq!(&back, header);
+    }
+    // Java writes the keys in its `HashMap`'s order, and a peer may add keys this header
+    // does not know: the same entries reversed, behind an unknown key, read the same.
+    let mut shuffled = ExtFields::new();
+    shuffled.insert("someKeyNoHeaderHas", "x");
+    let entries: Vec<(&str, &str)> = ext.iter().collect();
+    for (key, value) in entries.into_iter().rev() {
+        shuffled.insert(key, value);
+    }
+    let back = H::read_from(&shuffled);
+    assert!(
+        back.is_ok(),
+        "reversed read failed: {back:?} from {shuffled:?}"
+    );
+    if let Ok(back) = back {
+        assert_eq!(&back, header, "read from the reversed map");
     }
     ext
 }

@@ -15,7 +15,6 @@
 //! fast decoders of the hot headers (send, pull) throw in that case, as we do.
 
 use crate::protocol::ExtFields;
-use crate::protocol::ext_fields::Finder;
 use crate::{Error, Result};
 
 /// A scalar that can live in one `extFields` entry.
@@ -130,10 +129,11 @@ impl HeaderValue for BoundaryType {
 /// A header field: a bare value is required (missing -> [`Error::MissingField`]) and always
 /// written; an `Option` is optional and written only when present.
 pub(crate) trait HeaderField: Sized {
-    /// Reads the field named `key` of header `header`; `default` is used when the key is
-    /// absent and the field has a Java default (a primitive or an initialised field).
+    /// Reads the field named `key` of header `header` from its text (`None`: the key is
+    /// absent); `default` is used when the key is absent and the field has a Java default
+    /// (a primitive or an initialised field).
     fn read(
-        ext: &mut Finder<'_>,
+        text: Option<&str>,
         header: &'static str,
         key: &'static str,
         default: Option<Self>,
@@ -152,12 +152,12 @@ fn parse<T: HeaderValue>(key: &'static str, text: &str) -> Result<T> {
 
 impl<T: HeaderValue> HeaderField for T {
     fn read(
-        ext: &mut Finder<'_>,
+        text: Option<&str>,
         header: &'static str,
         key: &'static str,
         default: Option<Self>,
     ) -> Result<Self> {
-        match (ext.get(key), default) {
+        match (text, default) {
             (Some(text), _) => parse(key, text),
             (None, Some(default)) => Ok(default),
             (None, None) => Err(Error::MissingField { header, field: key }),
@@ -170,12 +170,12 @@ impl<T: HeaderValue> HeaderField for T {
 
 impl<T: HeaderValue> HeaderField for Option<T> {
     fn read(
-        ext: &mut Finder<'_>,
+        text: Option<&str>,
         _header: &'static str,
         key: &'static str,
         default: Option<Self>,
     ) -> Result<Self> {
-        match ext.get(key) {
+        match text {
             Some(text) => parse(key, text).map(Some),
             None => Ok(default.flatten()),
         }
@@ -262,27 +262,27 @@ mod tests {
     #[test]
     fn required_optional_and_defaulted_fields() {
         let ext: ExtFields = [("n", "5"), ("bad", "x")].into_iter().collect();
-        assert_eq!(i32::read(&mut ext.finder(), "H", "n", None).ok(), Some(5));
+        assert_eq!(i32::read(ext.get("n"), "H", "n", None).ok(), Some(5));
         assert!(matches!(
-            i32::read(&mut ext.finder(), "H", "missing", None),
+            i32::read(ext.get("missing"), "H", "missing", None),
             Err(Error::MissingField {
                 header: "H",
                 field: "missing"
             })
         ));
         assert_eq!(
-            i32::read(&mut ext.finder(), "H", "missing", Some(-1)).ok(),
+            i32::read(ext.get("missing"), "H", "missing", Some(-1)).ok(),
             Some(-1)
         );
         assert!(matches!(
-            i32::read(&mut ext.finder(), "H", "bad", None),
+            i32::read(ext.get("bad"), "H", "bad", None),
             Err(Error::InvalidField { field: "bad", ref value }) if value == "x"
         ));
         assert_eq!(
-            Option::<i32>::read(&mut ext.finder(), "H", "missing", None).ok(),
+            Option::<i32>::read(ext.get("missing"), "H", "missing", None).ok(),
             Some(None)
         );
-        assert!(Option::<i32>::read(&mut ext.finder(), "H", "bad", None).is_err());
+        assert!(Option::<i32>::read(ext.get("bad"), "H", "bad", None).is_err());
 
         // Appended (fresh) or inserted, the map ends up the same.
         for fresh in [true, false] {
