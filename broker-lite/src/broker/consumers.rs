@@ -372,17 +372,18 @@ impl ClientTable {
     }
 
     /// What a pull relying on the registered subscription needs: whether the group
-    /// consumes by broadcasting, and its subscription to `topic`; `None` when the group
-    /// has no registration (without copying the rest of the group).
-    pub(crate) fn pull_view(
+    /// consumes by broadcasting, and what `view` makes of its subscription to `topic`
+    /// (read in place, not copied); `None` when the group has no registration.
+    pub(crate) fn pull_view<R>(
         &self,
         group: &str,
         topic: &str,
-    ) -> Option<(bool, Option<SubscriptionData>)> {
+        view: impl FnOnce(&SubscriptionData) -> R,
+    ) -> Option<(bool, Option<R>)> {
         lock(&self.inner)
             .consumers
             .get(group)
-            .map(|g| (g.broadcasting(), g.subscriptions.get(topic).cloned()))
+            .map(|g| (g.broadcasting(), g.subscriptions.get(topic).map(view)))
     }
 
     /// The subscription `group` registered for `topic` (Java `findSubscriptionData`).

@@ -142,9 +142,19 @@ impl GroupTable {
     /// on (or it is a `CID_RMQ_SYS_` group) and the name is valid; `None` otherwise (Java
     /// `findSubscriptionGroupConfig`).
     pub(crate) fn find(&self, name: &str) -> Option<SubscriptionGroupConfig> {
+        self.find_with(name, SubscriptionGroupConfig::clone)
+    }
+
+    /// What `f` makes of the group's config, found (or created) as [`find`](Self::find)
+    /// does, without copying the config: for the pull path, which needs a few fields.
+    pub(crate) fn find_with<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&SubscriptionGroupConfig) -> R,
+    ) -> Option<R> {
         let mut inner = lock(&self.inner);
         if let Some(g) = inner.groups.get(name) {
-            return Some(g.clone());
+            return Some(f(g));
         }
         let may_create = self.auto_create || name.starts_with(SYS_GROUP_PREFIX);
         if !may_create || name.len() > GROUP_MAX_LEN || !valid_name(name) {
@@ -154,10 +164,11 @@ impl GroupTable {
             group_name: name.to_owned(),
             ..SubscriptionGroupConfig::default()
         };
-        inner.groups.insert(name.to_owned(), config.clone());
+        let made = f(&config);
+        inner.groups.insert(name.to_owned(), config);
         inner.changed();
         tracing::info!(group = name, "subscription group auto-created");
-        Some(config)
+        Some(made)
     }
 
     /// Returns the group, creating it with `make()` first when absent regardless of the

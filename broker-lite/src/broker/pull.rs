@@ -177,7 +177,16 @@ fn check(
         ));
     }
     let group = header.consumer_group.as_str();
-    let Some(group_config) = state.groups.find(group) else {
+    // The three fields the pull needs, read in place.
+    let Some((consume_enable, broadcast_enable, group_sys_flag)) =
+        state.groups.find_with(group, |g| {
+            (
+                g.consume_enable,
+                g.consume_broadcast_enable,
+                g.group_sys_flag.unwrap_or(0),
+            )
+        })
+    else {
         return Err(refuse(
             ResponseCode::SUBSCRIPTION_GROUP_NOT_EXIST,
             format!(
@@ -186,14 +195,17 @@ fn check(
             ),
         ));
     };
-    if !group_config.consume_enable {
+    if !consume_enable {
         return Err(refuse(
             ResponseCode::NO_PERMISSION,
             format!("subscription group no permission, {group}"),
         ));
     }
     let topic = header.topic.as_str();
-    let Some(topic_config) = state.topics.get(topic) else {
+    let Some((perm, read_queue_nums, topic_sys_flag)) = state
+        .topics
+        .with(topic, |t| (t.perm, t.read_queue_nums, t.topic_sys_flag))
+    else {
         return Err(refuse(
             ResponseCode::TOPIC_NOT_EXIST,
             format!(
@@ -202,13 +214,13 @@ fn check(
             ),
         ));
     };
-    if topic_config.perm & PERM_READ == 0 {
+    if perm & PERM_READ == 0 {
         return Err(refuse(
             ResponseCode::NO_PERMISSION,
             format!("the topic[{topic}] pulling message is forbidden"),
         ));
     }
-    if header.queue_id < 0 || header.queue_id >= topic_config.read_queue_nums {
+    if header.queue_id < 0 || header.queue_id >= read_queue_nums {
         let code = match flavour {
             ProtocolFlavour::V4 => ResponseCode::SYSTEM_ERROR,
             _ => ResponseCode::INVALID_PARAMETER,
@@ -218,55 +230,61 @@ fn check(
             format!(
                 "queueId[{}] is illegal, topic:[{topic}] topicConfig.readQueueNums:[{}] consumer:[/{}]",
                 header.queue_id,
-                topic_config.read_queue_nums,
+                read_queue_nums,
                 ctx.peer_addr()
             ),
         ));
     }
     let from_header = header.sys_flag & FLAG_SUBSCRIPTION != 0;
-    let subscription = if from_header {
-        subscription_of_pull(
+    let property_filter = config.enable_property_filter;
+    let filter = if from_header {
+        let subscription = subscription_of_pull(
             topic,
             header.subscription.as_deref().unwrap_or(""),
             header.expression_type.as_deref(),
             header.sub_version,
-        )
+        );
+        MessageFilter::build(&subscription, property_filter)
     } else {
         let same_group_faq = faq(flavour);
-        let Some((broadcasting, registered)) = state.clients.pull_view(group, topic) else {
+        // The registered subscription is read in place: only its version and the filter
+        // built from it come out.
+        let view = state.clients.pull_view(group, topic, |s| {
+            (s.sub_version, MessageFilter::build(s, property_filter))
+        });
+        let Some((broadcasting, registered)) = view else {
             return Err(refuse(
                 ResponseCode::SUBSCRIPTION_NOT_EXIST,
                 format!("the consumer's group info not exist{same_group_faq}"),
             ));
         };
-        if !group_config.consume_broadcast_enable && broadcasting {
+        if !broadcast_enable && broadcasting {
             return Err(refuse(
                 ResponseCode::NO_PERMISSION,
                 format!("the consumer group[{group}] can not consume by broadcast way"),
             ));
         }
-        let Some(s) = registered else {
+        let Some((sub_version, filter)) = registered else {
             return Err(refuse(
                 ResponseCode::SUBSCRIPTION_NOT_EXIST,
                 format!("the consumer's subscription not exist{same_group_faq}"),
             ));
         };
-        if s.sub_version < header.sub_version {
+        if sub_version < header.sub_version {
             return Err(refuse(
                 ResponseCode::SUBSCRIPTION_NOT_LATEST,
                 "the consumer's subscription not latest",
             ));
         }
-        s
+        filter
     };
-    let filter = MessageFilter::build(&subscription, config.enable_property_filter)
-        .map_err(|e| Ok(Some(e.pull_response(from_header))))?;
+    let filter = filter.map_err(|e| Ok(Some(e.pull_response(from_header))))?;
     Ok(Pull {
         header,
         flavour,
         filter,
-        topic_sys_flag: topic_config.topic_sys_flag,
-        group_sys_flag: group_config.group_sys_flag.unwrap_or(0),
+        topic_sys_flag,
+        group_sys_flag,
     })
 }
 

@@ -304,7 +304,7 @@ fn prepare_send(
         header.queue_id
     };
     let mut sys_flag = SysFlag::from_bits(header.sys_flag);
-    if topic_config.topic_filter_type == TopicFilterType::MultiTag {
+    if topic_config.multi_tag {
         sys_flag = sys_flag.with(SysFlag::MULTI_TAGS);
     }
     let ctx = SendContext {
@@ -343,15 +343,35 @@ struct SendContext {
     cluster: Arc<str>,
 }
 
-/// Java `msgCheck`: the topic config,
-/// or the refusal to send back.
+/// What a send needs of its topic's config, copied out of the table (the config itself
+/// is not: its name and attributes would cost allocations on every send).
+#[derive(Clone, Copy, Debug)]
+struct SendTopic {
+    read_queue_nums: i32,
+    write_queue_nums: i32,
+    /// The topic filter type is `MULTI_TAG` (the message gets the multi-tags flag).
+    multi_tag: bool,
+}
+
+impl SendTopic {
+    fn of(t: &TopicConfig) -> Self {
+        SendTopic {
+            read_queue_nums: t.read_queue_nums,
+            write_queue_nums: t.write_queue_nums,
+            multi_tag: t.topic_filter_type == TopicFilterType::MultiTag,
+        }
+    }
+}
+
+/// Java `msgCheck`: what the send needs of the topic's config, or the refusal to send
+/// back.
 fn check(
     state: &State,
     config: &BrokerConfig,
     ctx: &RequestContext,
     header: &SendMessageRequestHeader,
     flavour: ProtocolFlavour,
-) -> Result<TopicConfig, RemotingCommand> {
+) -> Result<SendTopic, RemotingCommand> {
     let topic = header.topic.as_str();
     let refusal = |code, remark: String| response(code, Some(remark));
     if config.broker_permission & PERM_WRITE == 0
@@ -378,7 +398,7 @@ fn check(
             format!("Sending message to topic[{topic}] is forbidden."),
         ));
     }
-    let topic_config = match state.topics.get(topic) {
+    let topic_config = match state.topics.with(topic, SendTopic::of) {
         Some(t) => t,
         None => {
             let sys_flag = match (header.unit_mode, topic.starts_with(RETRY_PREFIX)) {
@@ -399,7 +419,7 @@ fn check(
                 })
             });
             match created {
-                Some(t) => t,
+                Some(t) => SendTopic::of(&t),
                 None => {
                     return Err(refusal(
                         ResponseCode::TOPIC_NOT_EXIST,
@@ -425,7 +445,11 @@ fn check(
             format!(
                 "request queueId[{}] is illegal, {} Producer: {}",
                 header.queue_id,
-                topic_text(&topic_config, flavour),
+                // The whole config, read again on this rare path only.
+                state
+                    .topics
+                    .with(topic, |t| topic_text(t, flavour))
+                    .unwrap_or_default(),
                 ctx.peer_addr()
             ),
         ));

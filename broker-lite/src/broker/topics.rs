@@ -123,6 +123,12 @@ impl TopicTable {
         lock(&self.inner).topics.get(name).cloned()
     }
 
+    /// What `f` makes of one topic's config, without copying the config (its name and
+    /// attributes): for the send and pull paths, which need a few numbers of it.
+    pub(crate) fn with<R>(&self, name: &str, f: impl FnOnce(&TopicConfig) -> R) -> Option<R> {
+        lock(&self.inner).topics.get(name).map(f)
+    }
+
     /// Whether the topic exists.
     pub(crate) fn contains(&self, name: &str) -> bool {
         lock(&self.inner).topics.contains_key(name)
