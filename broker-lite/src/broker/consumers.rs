@@ -44,6 +44,7 @@ use rocketmq::remoting::{Connection, RemotingServerBuilder, RequestContext};
 use tokio::task::JoinSet;
 use tracing::{debug, info};
 
+use super::filter::{FilterError, MessageFilter};
 use super::{Reply, State, lock, now_ms, on};
 use crate::config::BrokerConfig;
 
@@ -95,6 +96,15 @@ impl Client {
     }
 }
 
+/// What a pull takes of its group's registered subscription.
+#[derive(Debug)]
+pub(crate) struct PullSubscription {
+    /// The subscription's version (its creation time, ms).
+    pub(crate) sub_version: i64,
+    /// Its filter, or why it cannot be used.
+    pub(crate) filter: Result<MessageFilter, FilterError>,
+}
+
 /// A consumer group's live members and subscriptions (Java `ConsumerGroupInfo`).
 #[derive(Clone, Debug)]
 pub(crate) struct ConsumerGroup {
@@ -102,6 +112,10 @@ pub(crate) struct ConsumerGroup {
     pub(crate) clients: BTreeMap<u64, Client>,
     /// Subscription per topic.
     pub(crate) subscriptions: LinkedMap<String, SubscriptionData>,
+    /// Each subscription compiled (as if SQL92 filtering were enabled), kept in step
+    /// with `subscriptions`, so a pull does not parse its group's expression again (Java
+    /// `ConsumerFilterManager` keeps compiled filters alike).
+    filters: HashMap<String, Result<MessageFilter, FilterError>>,
     /// Pull, push or pop (from the latest heartbeat).
     pub(crate) consume_type: Option<ConsumeType>,
     /// Clustering or broadcasting.
@@ -167,20 +181,36 @@ impl ConsumerGroup {
         }
     }
 
+    /// The subscription to `topic` as a pull needs it (see [`ClientTable::pull_view`]).
+    fn pull_subscription(&self, topic: &str, property_filter: bool) -> Option<PullSubscription> {
+        let s = self.subscriptions.get(topic)?;
+        let filter = match self.filters.get(topic) {
+            Some(compiled) if property_filter => compiled.clone(),
+            // Without SQL92 filtering the build refuses SQL92 before parsing anything.
+            _ => MessageFilter::build(s, property_filter),
+        };
+        Some(PullSubscription {
+            sub_version: s.sub_version,
+            filter,
+        })
+    }
+
     /// Replaces the subscriptions (Java `updateSubscription`): true when a topic was added
     /// or removed; a newer version of a topic's subscription replaces the old one.
     fn update_subscriptions(&mut self, subs: &[SubscriptionData]) -> bool {
         let mut changed = false;
         for sub in subs {
-            match self.subscriptions.get(&sub.topic) {
+            let replace = match self.subscriptions.get(&sub.topic) {
                 None => {
-                    self.subscriptions.insert(sub.topic.clone(), sub.clone());
                     changed = true;
+                    true
                 }
-                Some(old) if sub.sub_version > old.sub_version => {
-                    self.subscriptions.insert(sub.topic.clone(), sub.clone());
-                }
-                Some(_) => {}
+                Some(old) => sub.sub_version > old.sub_version,
+            };
+            if replace {
+                self.subscriptions.insert(sub.topic.clone(), sub.clone());
+                self.filters
+                    .insert(sub.topic.clone(), MessageFilter::build(sub, true));
             }
         }
         let gone: Vec<String> = self
@@ -191,6 +221,7 @@ impl ConsumerGroup {
             .collect();
         for topic in gone {
             self.subscriptions.remove(&topic);
+            self.filters.remove(&topic);
             changed = true;
         }
         changed
@@ -255,6 +286,7 @@ impl ClientTable {
             .or_insert_with(|| ConsumerGroup {
                 clients: BTreeMap::new(),
                 subscriptions: LinkedMap::new(),
+                filters: HashMap::new(),
                 consume_type: None,
                 message_model: None,
                 consume_from_where: None,
@@ -372,18 +404,22 @@ impl ClientTable {
     }
 
     /// What a pull relying on the registered subscription needs: whether the group
-    /// consumes by broadcasting, and what `view` makes of its subscription to `topic`
-    /// (read in place, not copied); `None` when the group has no registration.
-    pub(crate) fn pull_view<R>(
+    /// consumes by broadcasting, and its subscription to `topic` with its filter
+    /// (`property_filter`: the broker's `enable_property_filter`); `None` when the group
+    /// has no registration. The subscription is read in place, and the filter comes
+    /// compiled from the registration.
+    pub(crate) fn pull_view(
         &self,
         group: &str,
         topic: &str,
-        view: impl FnOnce(&SubscriptionData) -> R,
-    ) -> Option<(bool, Option<R>)> {
-        lock(&self.inner)
-            .consumers
-            .get(group)
-            .map(|g| (g.broadcasting(), g.subscriptions.get(topic).map(view)))
+        property_filter: bool,
+    ) -> Option<(bool, Option<PullSubscription>)> {
+        let inner = lock(&self.inner);
+        let g = inner.consumers.get(group)?;
+        Some((
+            g.broadcasting(),
+            g.pull_subscription(topic, property_filter),
+        ))
     }
 
     /// The subscription `group` registered for `topic` (Java `findSubscriptionData`).
@@ -684,4 +720,72 @@ async fn consumer_list(state: Arc<State>, _ctx: RequestContext, request: Remotin
     Ok(Some(
         RemotingCommand::response(ResponseCode::SUCCESS).with_body(body.to_json()),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use rocketmq::protocol::body::ExpressionType;
+
+    use super::*;
+
+    fn sub(topic: &str, expression: &str, version: i64) -> SubscriptionData {
+        SubscriptionData {
+            topic: topic.into(),
+            sub_string: expression.into(),
+            sub_version: version,
+            expression_type: ExpressionType::Sql92,
+            ..SubscriptionData::default()
+        }
+    }
+
+    fn group() -> ConsumerGroup {
+        ConsumerGroup {
+            clients: BTreeMap::new(),
+            subscriptions: LinkedMap::new(),
+            filters: HashMap::new(),
+            consume_type: None,
+            message_model: None,
+            consume_from_where: None,
+            last_update: 0,
+            notify: true,
+        }
+    }
+
+    #[test]
+    fn pulls_get_the_filter_compiled_at_registration() {
+        let mut g = group();
+        assert!(g.update_subscriptions(&[sub("t", "a > 1", 1), sub("bad", "a >", 1)]));
+        let view = g.pull_subscription("t", true).unwrap();
+        assert_eq!(view.sub_version, 1);
+        assert!(matches!(view.filter, Ok(MessageFilter::Sql(_))));
+        assert!(matches!(
+            g.pull_subscription("bad", true).unwrap().filter,
+            Err(FilterError::Parse(_))
+        ));
+        // With SQL92 filtering off, both are refused as disabled, parsed or not.
+        for topic in ["t", "bad"] {
+            assert!(matches!(
+                g.pull_subscription(topic, false).unwrap().filter,
+                Err(FilterError::Disabled(_))
+            ));
+        }
+        assert!(g.pull_subscription("other", true).is_none());
+
+        // A newer version replaces the compiled filter; an older one is ignored.
+        let fixed = SubscriptionData {
+            expression_type: ExpressionType::Tag,
+            ..sub("bad", "*", 2)
+        };
+        g.update_subscriptions(&[sub("t", "a > 1", 1), fixed]);
+        let view = g.pull_subscription("bad", true).unwrap();
+        assert_eq!(view.sub_version, 2);
+        assert_eq!(view.filter, Ok(MessageFilter::All));
+        g.update_subscriptions(&[sub("t", "a > 1", 1), sub("bad", "a >", 1)]);
+        assert_eq!(g.pull_subscription("bad", true).unwrap().sub_version, 2);
+
+        // A topic no longer subscribed takes its filter with it.
+        assert!(g.update_subscriptions(&[sub("t", "a > 1", 1)]));
+        assert!(g.pull_subscription("bad", true).is_none());
+        assert!(!g.filters.contains_key("bad"));
+    }
 }

@@ -33,6 +33,7 @@ use rocketmq::protocol::{ProtocolFlavour, RemotingCommand, RequestCode, Response
 use rocketmq::remoting::{RemotingServerBuilder, RequestContext};
 use tokio::time::Instant;
 
+use super::consumers::PullSubscription;
 use super::filter::{MessageFilter, subscription_of_pull};
 use super::send::faq;
 use super::topics::PERM_READ;
@@ -247,11 +248,7 @@ fn check(
         MessageFilter::build(&subscription, property_filter)
     } else {
         let same_group_faq = faq(flavour);
-        // The registered subscription is read in place: only its version and the filter
-        // built from it come out.
-        let view = state.clients.pull_view(group, topic, |s| {
-            (s.sub_version, MessageFilter::build(s, property_filter))
-        });
+        let view = state.clients.pull_view(group, topic, property_filter);
         let Some((broadcasting, registered)) = view else {
             return Err(refuse(
                 ResponseCode::SUBSCRIPTION_NOT_EXIST,
@@ -264,7 +261,11 @@ fn check(
                 format!("the consumer group[{group}] can not consume by broadcast way"),
             ));
         }
-        let Some((sub_version, filter)) = registered else {
+        let Some(PullSubscription {
+            sub_version,
+            filter,
+        }) = registered
+        else {
             return Err(refuse(
                 ResponseCode::SUBSCRIPTION_NOT_EXIST,
                 format!("the consumer's subscription not exist{same_group_faq}"),
