@@ -307,6 +307,10 @@ live_pair() { # round, topic, SDK runtime threads (0 = one thread), SDK label
   # Up to READY_MAX s for both to get their queues (the JVM takes longest), then at least
   # the producer's warm-up.
   start_at="$(python3 -c "import time; print(int(time.time() * 1000) + ($WARMUP + $READY_MAX) * 1000)")"
+  # A retry of the round reuses the file names: the last try's files would let the
+  # producer start before this try's consumers have their queues (each consumer also
+  # refuses to replace one).
+  rm -f "$WORK/java-live$round.ready" "$WORK/rust-live$round.ready"
   BENCH_READY_FILE="$WORK/java-live$round.ready" \
     java_bench "$topic" "java_live${round}_$$" last "$WARMUP" "$DURATION" 0 20 "$start_at" > "$WORK/java-live$round.out" &
   j=$!
