@@ -13,15 +13,17 @@
 #   phase A     Producer alone for DURATION s (after WARMUP s): send TPS counted by the
 #               broker (sum of queue max offsets before/after), the tool's TPS and
 #               average/max RT lines, broker CPU (utime+stime from /proc/<pid>/stat) per
-#               message, the Producer's own CPU per message (client and broker share
-#               the cores, so the client's CPU bounds the TPS), and the broker's
-#               write-type system calls per message (/proc/<pid>/io syscw: responses
-#               written plus store writes; Java writes its commit log through mmap)
+#               message and its kernel part (stime: system calls, wake-ups, and the
+#               loopback delivery of what it writes), the Producer's own CPU per message
+#               (client and broker share the cores, so the client's CPU bounds the TPS),
+#               and the broker's write-type system calls per message (/proc/<pid>/io
+#               syscw: responses written plus store writes; Java writes its commit log
+#               through mmap)
 #   phase B     Consumer (new group) + Producer together for DURATION s on a second 8-queue
 #               topic (so there is no backlog from phase A): the tool's consume
-#               TPS and RT lines, broker CPU per message produced (each is also consumed),
-#               the Producer's and the Consumer's CPU per message, and the Consumer's
-#               read-type system calls per message (/proc/<pid>/io syscr: about one per
+#               TPS and RT lines, broker CPU per message produced (each is also consumed)
+#               and its kernel part, the Producer's and the Consumer's CPU per message,
+#               and the Consumer's read-type system calls per message (/proc/<pid>/io syscr: about one per
 #               pull answer received, so a low figure means many messages per pull)
 #   memory      VmHWM (peak RSS) and VmRSS of the broker process at the end
 #   idle        in both phases, the share of the machine's CPU time (/proc/stat, iowait
@@ -61,7 +63,7 @@ while [[ $# -gt 0 ]]; do
     --phases) PHASES="$2"; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --rounds) ROUNDS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,45p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
     *) echo "bench-broker.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -123,6 +125,7 @@ EOF
 
 now_ns() { date +%s%N; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; } # the kernel's part (stime)
 # The whole machine's CPU ticks so far, "busy,idle": user to steal, idle counting iowait too
 # (guest time is already part of user time).
 host_ticks() { awk '$1 == "cpu" { b = 0; for (i = 2; i <= 9; i++) if (i != 5 && i != 6) b += $i; print b "," $5 + $6 }' /proc/stat; }
@@ -197,10 +200,11 @@ run_phases() {
     prod="$LAST_PID"
     sleep "$WARMUP"
     c0="$("$PROBE" count "$broker" "$TOPIC" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"; p0="$(cpu_ticks "$prod")"; w0="$(syscw "$pid")"
-    h0="$(host_ticks)"
+    k0="$(sys_ticks "$pid")"; h0="$(host_ticks)"
     sleep "$DURATION"
     h1="$(host_ticks)"
     c1="$("$PROBE" count "$broker" "$TOPIC" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"; p1="$(cpu_ticks "$prod")"; w1="$(syscw "$pid")"
+    k1="$(sys_ticks "$pid")"
     stop_pid "$prod"
     R[$k.a_idle]="$(idle_pct "$h0" "$h1")"
     R[$k.a_writes]="$(python3 -c "m = $c1 - $c0; print(round(($w1 - $w0) / m, 2) if m else 'n/a')")"
@@ -208,6 +212,7 @@ run_phases() {
     R[$k.a_msgs]=$((c1 - c0))
     R[$k.a_tps]="$(python3 -c "print(round(($c1 - $c0) / (($t1 - $t0) / 1e9)))")"
     R[$k.a_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($u1 - $u0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
+    R[$k.a_sys_us]="$(python3 -c "m = $c1 - $c0; print(round(($k1 - $k0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
     read -r R[$k.a_tool_tps] R[$k.a_avg_rt] R[$k.a_max_rt] R[$k.a_lines] < <(parse_producer "$WORK/$k-producer-a.log")
   fi
 
@@ -223,11 +228,12 @@ run_phases() {
     sleep "$WARMUP"
     c0="$("$PROBE" count "$broker" "$topic_b" 8)"; t0="$(now_ns)"; u0="$(cpu_ticks "$pid")"
     p0="$(cpu_ticks "$prod")"; q0="$(cpu_ticks "$cons")"; r0="$(awk '/^syscr/ {print $2}' "/proc/$cons/io")"
-    h0="$(host_ticks)"
+    k0="$(sys_ticks "$pid")"; h0="$(host_ticks)"
     sleep "$DURATION"
     h1="$(host_ticks)"
     c1="$("$PROBE" count "$broker" "$topic_b" 8)"; t1="$(now_ns)"; u1="$(cpu_ticks "$pid")"
     p1="$(cpu_ticks "$prod")"; q1="$(cpu_ticks "$cons")"; r1="$(awk '/^syscr/ {print $2}' "/proc/$cons/io")"
+    k1="$(sys_ticks "$pid")"
     stop_pid "$prod"; stop_pid "$cons"
     R[$k.b_idle]="$(idle_pct "$h0" "$h1")"
     R[$k.b_prod_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($p1 - $p0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
@@ -235,6 +241,7 @@ run_phases() {
     R[$k.b_cons_reads]="$(python3 -c "m = $c1 - $c0; print(round(($r1 - $r0) / m, 3) if m else 'n/a')")"
     R[$k.b_tps]="$(python3 -c "print(round(($c1 - $c0) / (($t1 - $t0) / 1e9)))")"
     R[$k.b_cpu_us]="$(python3 -c "m = $c1 - $c0; print(round(($u1 - $u0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
+    R[$k.b_sys_us]="$(python3 -c "m = $c1 - $c0; print(round(($k1 - $k0) / $CLK_TCK / m * 1e6, 2) if m else 'n/a')")"
     read -r R[$k.b_cons_tps] R[$k.b_b2c_rt] R[$k.b_b2c_max] R[$k.b_lines] < <(parse_consumer "$WORK/$k-consumer-b.log")
   fi
   R[$k.hwm_mib]="$(( $(status_kib "$pid" VmHWM) / 1024 ))"
@@ -372,6 +379,7 @@ print_table() { # title
   row "A: send average RT (ms)" a_avg_rt
   row "A: send max RT (ms)" a_max_rt
   row "A: broker CPU per message (µs)" a_cpu_us
+  row "A: of which in the kernel (µs)" a_sys_us
   row "A: Producer (Java client) CPU per message (µs)" a_client_cpu_us
   row "A: broker write/writev/pwrite calls per message" a_writes
   row "A: machine's CPU left idle (%)" a_idle
@@ -380,6 +388,7 @@ print_table() { # title
   row "B: consume average born-to-consume RT (ms)" b_b2c_rt
   row "B: consume max born-to-consume RT (ms)" b_b2c_max
   row "B: broker CPU per message produced and consumed (µs)" b_cpu_us
+  row "B: of which in the kernel (µs)" b_sys_us
   row "B: Producer (Java client) CPU per message (µs)" b_prod_cpu_us
   row "B: Consumer (Java client) CPU per message (µs)" b_cons_cpu_us
   row "B: Consumer read calls per message" b_cons_reads
