@@ -130,6 +130,20 @@ pub(crate) struct ConsumerGroup {
 }
 
 impl ConsumerGroup {
+    /// A group without members or subscriptions yet.
+    fn new(last_update: i64, notify: bool) -> Self {
+        ConsumerGroup {
+            clients: BTreeMap::new(),
+            subscriptions: LinkedMap::new(),
+            filters: HashMap::new(),
+            consume_type: None,
+            message_model: None,
+            consume_from_where: None,
+            last_update,
+            notify,
+        }
+    }
+
     fn broadcasting(&self) -> bool {
         self.message_model == Some(MessageModel::Broadcasting)
     }
@@ -283,16 +297,7 @@ impl ClientTable {
         let info = inner
             .consumers
             .entry(group.to_owned())
-            .or_insert_with(|| ConsumerGroup {
-                clients: BTreeMap::new(),
-                subscriptions: LinkedMap::new(),
-                filters: HashMap::new(),
-                consume_type: None,
-                message_model: None,
-                consume_from_where: None,
-                last_update: client.last_heartbeat,
-                notify: reg.notify,
-            });
+            .or_insert_with(|| ConsumerGroup::new(client.last_heartbeat, reg.notify));
         info.notify = reg.notify;
         let joined = info.update_client(client, reg.data);
         let resubscribed =
@@ -739,16 +744,7 @@ mod tests {
     }
 
     fn group() -> ConsumerGroup {
-        ConsumerGroup {
-            clients: BTreeMap::new(),
-            subscriptions: LinkedMap::new(),
-            filters: HashMap::new(),
-            consume_type: None,
-            message_model: None,
-            consume_from_where: None,
-            last_update: 0,
-            notify: true,
-        }
+        ConsumerGroup::new(0, true)
     }
 
     #[test]
