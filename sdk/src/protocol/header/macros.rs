@@ -90,10 +90,10 @@ macro_rules! command_header {
             fn read_from(ext: &$crate::protocol::ExtFields) -> $crate::Result<Self> {
                 // One pass over the entries, each matched against the header's keys: Java
                 // writes them in its `HashMap`'s order, not in the fields' order.
-                #[allow(non_snake_case, dead_code)]
                 #[derive(Default)]
                 struct Found<'a> {
                     $( $field: Option<&'a str>, )*
+                    /// Keeps `'a` in use in a header without fields.
                     _none: Option<&'a str>,
                 }
                 #[allow(unused_mut, unused_variables)] // in a header without fields
