@@ -37,7 +37,7 @@ pub(crate) enum MessageFilter {
     /// Everything matches (`*`, an empty expression, class-filter mode).
     All,
     /// A TAG expression: the Java hash codes of its tags.
-    Tags(Vec<i32>),
+    Tags(Arc<[i32]>),
     /// An SQL92 selector over message properties.
     Sql(Arc<Selector>),
 }
@@ -88,7 +88,7 @@ impl MessageFilter {
                 if sub.sub_string.is_empty() || sub.sub_string == "*" {
                     Ok(MessageFilter::All)
                 } else {
-                    Ok(MessageFilter::Tags(sub.code_set.clone()))
+                    Ok(MessageFilter::Tags(sub.code_set.as_slice().into()))
                 }
             }
             ExpressionType::Sql92 => {
